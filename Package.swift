@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "keyturn",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "keyturn", targets: ["keyturn"]),
+        .library(name: "Shamir", targets: ["Shamir"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // GF(2^8) kernels in C: SIMD byte shuffles and GFNI need intrinsics Swift does not expose.
+        .target(name: "ShamirKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "Shamir", dependencies: ["ShamirKernels"]),
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .target(name: "TLSMaterial", dependencies: ["COpenSSL"]),
+        .target(
+            name: "KeyturnCLI",
+            dependencies: [
+                "Shamir", "TLSMaterial",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "keyturn", dependencies: ["KeyturnCLI"]),
+
+        // Benchmarks and the constant-time check; not part of the shipped CLI.
+        .target(name: "CValgrind"),
+        .executableTarget(name: "KeyturnBench", dependencies: ["Shamir", "TLSMaterial"]),
+        .executableTarget(name: "KeyturnCTCheck", dependencies: ["Shamir", "ShamirKernels", "CValgrind"]),
+
+        .target(name: "KeyturnTestSupport", path: "Tests/KeyturnTestSupport"),
+        .testTarget(
+            name: "ShamirTests", dependencies: ["Shamir", "ShamirKernels"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "KeyturnCLITests",
+            dependencies: ["keyturn", "KeyturnCLI", "Shamir", "KeyturnTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

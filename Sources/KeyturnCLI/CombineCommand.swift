@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import Shamir
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `keyturn combine`: share files back into the secret.
+struct Combine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recombine a secret from share files, to standard output or --output.",
+        discussion: """
+            Each share file holds one line of hex (as 'split --no-pgp' writes it, or one of \
+            the 'keys' Vault's sys/init returns) and must not be readable by group or others. \
+            Shares do not record their threshold: fewer shares than it give a wrong secret, \
+            not an error.
+            """)
+
+    @Option(name: .shortAndLong, help: "Write the secret to this file (created 0600, never overwriting) instead of standard output.")
+    var output: String?
+
+    @Argument(help: "The share files, at least two.")
+    var shareFiles: [String] = []
+
+    func validate() throws {
+        guard shareFiles.count >= 2 else {
+            throw ValidationError(shareFiles.isEmpty
+                ? "combine needs at least two share files"
+                : "combine needs at least two share files, not one (a 1-of-1 share file holds the secret itself, in hex)")
+        }
+    }
+
+    func run() throws {
+        SecretHygiene.disableCoreDumps()
+        try CombineRun(files: shareFiles, output: output).execute()
+    }
+}
+
+/// A plaintext share file: its hex text, the x-coordinate read from its end, and its length.
+private struct ShareFile {
+    let path: String
+    let fd: Int32
+    /// Number of hex characters of y-bytes (the x-coordinate's two follow them).
+    let yHexLength: Int
+    let x: UInt8
+
+    /// Characters allowed after the hex: a line ending, as editors and `echo` leave.
+    static func isTrailingSpace(_ c: UInt8) -> Bool { c == 0x0a || c == 0x0d || c == 0x20 || c == 0x09 }
+
+    static func open(_ path: String) throws -> ShareFile {
+        let fd = try SecretFiles.openInput(path)
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw CLIError("\(path) is not a regular file")
+        }
+        if st.st_mode & 0o077 != 0 {
+            close(fd)
+            throw CLIError("\(path) holds a plaintext share but is readable by group or others",
+                           hint: "chmod 600 \(path)")
+        }
+        let size = Int(st.st_size)
+        do {
+            let head = try readAt(fd, 0, min(size, 16), path)
+            if head.starts(with: Array("-----BEGIN PGP".utf8)) {
+                throw CLIError("\(path) is a PGP-encrypted share; decrypting shares is not built yet",
+                               hint: "decrypt it with 'gpg -d' into a 0600 file, or wait for PGP support in combine")
+            }
+            let tail = try readAt(fd, max(0, size - 64), min(size, 64), path)
+            let trailing = tail.reversed().prefix(while: isTrailingSpace).count
+            let hexLength = size - trailing
+            guard hexLength >= 4, hexLength % 2 == 0 else {
+                throw CLIError("\(path) is not a share: expected one line of hex, at least two bytes long")
+            }
+            let xText = tail[(tail.count - trailing - 2)..<(tail.count - trailing)]
+            guard let xByte = ShareHex.decode(String(decoding: xText, as: UTF8.self)) else {
+                throw CLIError("\(path) is not a share: it holds characters that are not hex")
+            }
+            return ShareFile(path: path, fd: fd, yHexLength: hexLength - 2, x: xByte[0])
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    private static func readAt(_ fd: Int32, _ offset: Int, _ count: Int, _ path: String) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        try bytes.withUnsafeMutableBytes { (b) throws in try SecretFiles.readExactly(fd, at: offset, into: b, name: path) }
+        return bytes
+    }
+}
+
+/// One execution of `combine`.
+private struct CombineRun {
+    let files: [String]
+    let output: String?
+
+    /// Secret bytes per pass.
+    static let chunkSize = 1 << 20
+
+    func execute() throws {
+        if let output { try SecretFiles.requireAbsent(output) }
+        var shares: [ShareFile] = []
+        defer { for s in shares { close(s.fd) } }
+        for path in files { shares.append(try ShareFile.open(path)) }
+
+        for (i, a) in shares.enumerated() {
+            if let b = shares[(i + 1)...].first(where: { $0.yHexLength != a.yHexLength }) {
+                throw CLIError("\(a.path) and \(b.path) are shares of different secrets: their lengths differ")
+            }
+            if let b = shares[(i + 1)...].first(where: { $0.x == a.x }) {
+                throw CLIError("\(a.path) and \(b.path) are the same share (x-coordinate \(a.x))",
+                               hint: "give each share once; you need shares from different holders")
+            }
+        }
+        let combiner: ShamirCombiner
+        do throws(ShamirError) { combiner = try ShamirCombiner(xCoordinates: shares.map(\.x)) } catch { throw CLIError(error.reason) }
+
+        let length = shares[0].yHexLength / 2
+        if output == nil {
+            // Standard output cannot be taken back, so find bad hex before writing a byte.
+            try stream(shares, length: length, combiner: nil) { _ throws in }
+        }
+        let pending = try output.map { (path) throws in try PendingFile(path: path) }
+        try stream(shares, length: length, combiner: combiner) { (piece) throws in
+            if let pending {
+                try pending.write(piece)
+            } else if !Terminal.write(STDOUT_FILENO, piece) {
+                throw CLIError("cannot write the secret to standard output: \(SecretFiles.describe(errno))")
+            }
+        }
+        if let pending, let output {
+            try FileBatch.publish([pending], directory: SecretFiles.directory(of: output))
+            Terminal.stderrLine("keyturn: wrote the secret (\(length) bytes) to \(output)")
+        }
+    }
+
+    /// Decodes every share chunk by chunk; with a combiner, hands each recombined chunk to `sink`.
+    private func stream(
+        _ shares: [ShareFile], length: Int, combiner: ShamirCombiner?,
+        _ sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let text = SecretBuffer(count: 2 * Self.chunkSize)
+        let ys = shares.map { _ in SecretBuffer(count: Self.chunkSize) }
+        let secret = SecretBuffer(count: Self.chunkSize)
+        var offset = 0
+        while offset < length {
+            let n = min(Self.chunkSize, length - offset)
+            for (j, share) in shares.enumerated() {
+                let hexText = UnsafeMutableRawBufferPointer(rebasing: text.bytes[0..<(2 * n)])
+                try SecretFiles.readExactly(share.fd, at: 2 * offset, into: hexText, name: share.path)
+                guard ShareHex.decode(UnsafeRawBufferPointer(hexText), into: ys[j].bytes) else {
+                    throw CLIError("\(share.path) is not a share: it holds characters that are not hex")
+                }
+            }
+            if let combiner {
+                let out = UnsafeMutableRawBufferPointer(rebasing: secret.bytes[0..<n])
+                combiner.combine(ys.map { UnsafeRawBufferPointer(rebasing: $0.bytes[0..<n]) }, into: out)
+                try sink(UnsafeRawBufferPointer(out))
+                secret.wipe(n)
+            }
+            offset += n
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The version keyturn reports; the one place it is written.
+public enum KeyturnVersion {
+    /// Semantic version of this build.
+    public static let current = "0.1.0"
+}
+
+/// The root command: lists the subcommands.
+struct Keyturn: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keyturn",
+        abstract: "Key ceremonies for HashiCorp Vault and OpenBao.",
+        version: KeyturnVersion.current,
+        subcommands: [Split.self, Combine.self])
+}
+
+/// Runs keyturn with the process's arguments and exits with SPEC §2's codes.
+public enum KeyturnMain {
+    /// Parses, runs, reports errors as `keyturn: error: …`, and exits.
+    public static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        SecretHygiene.ignoreSIGPIPE()
+        do {
+            var command = try Keyturn.parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(ExitStatus.success.rawValue)
+        } catch let error as CLIError {
+            Terminal.report(error)
+            exit(error.status.rawValue)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch {
+            let code = Keyturn.exitCode(for: error)
+            if code == .success {
+                // --help and --version.
+                Terminal.stdoutLine(Keyturn.fullMessage(for: error))
+                exit(ExitStatus.success.rawValue)
+            }
+            Terminal.report(usageError(error, arguments))
+            exit(ExitStatus.localFailure.rawValue)
+        }
+    }
+
+    /// Argument parser's message, made to keyturn's one lower-case line, with a hint to --help.
+    static func usageError(_ error: Error, _ arguments: [String]) -> CLIError {
+        let message = Keyturn.message(for: error)
+        let first = message.split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+        let trimmed = first.hasSuffix(".") ? String(first.dropLast()) : first
+        let text = trimmed.prefix(1).lowercased() + trimmed.dropFirst()
+        let names = Keyturn.configuration.subcommands.map { $0._commandName }
+        let sub = arguments.first { names.contains($0) }
+        return CLIError(text, hint: "see 'keyturn \(sub.map { $0 + " " } ?? "")--help'")
+    }
+}

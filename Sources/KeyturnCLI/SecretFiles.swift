@@ -1,0 +1,220 @@
+import Foundation
+import Shamir
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The file-system rules for key and share files: created 0600, written completely under a
+/// temporary name, fsynced, then linked into place so that an existing file is never
+/// replaced; and inputs opened with errors that name the file.
+enum SecretFiles {
+    /// The text of an errno value, lower-case, for one-line messages.
+    static func describe(_ code: Int32) -> String {
+        let text = String(cString: strerror(code))
+        return text.prefix(1).lowercased() + text.dropFirst()
+    }
+
+    /// Refuses a path that already exists (even as a dangling link).
+    static func requireAbsent(_ path: String) throws {
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            throw CLIError("\(path) already exists", hint: "keyturn never overwrites a key or share file: move it away or choose another path")
+        }
+    }
+
+    /// Joins a directory and a file name the way the user wrote the directory.
+    static func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// The directory part of a path, as written (`.` for a bare file name).
+    static func directory(of path: String) -> String {
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return path.contains("/") ? parent : "."
+    }
+
+    /// Opens a file to read a secret or a share from; `-` is standard input.
+    static func openInput(_ path: String) throws -> Int32 {
+        if path == "-" { return STDIN_FILENO }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT { throw CLIError("\(path) does not exist") }
+            throw CLIError("cannot read \(path): \(describe(code))")
+        }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw CLIError("\(path) is a directory, not a file")
+        }
+        return fd
+    }
+
+    /// Reads until `buffer` is full or the input ends; returns the number of bytes read.
+    static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, name: String) throws -> Int {
+        var total = 0
+        while total < buffer.count {
+            let n = read(fd, buffer.baseAddress! + total, buffer.count - total)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CLIError("cannot read \(name): \(describe(errno))")
+            }
+            if n == 0 { break }
+            total += n
+        }
+        return total
+    }
+
+    /// Reads exactly `buffer.count` bytes at `offset`, or fails naming the file.
+    static func readExactly(_ fd: Int32, at offset: Int, into buffer: UnsafeMutableRawBufferPointer, name: String) throws {
+        var total = 0
+        while total < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + total, buffer.count - total, off_t(offset + total))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CLIError("cannot read \(name): \(describe(errno))")
+            }
+            if n == 0 { throw CLIError("\(name) changed while it was being read") }
+            total += n
+        }
+    }
+
+    /// Flushes a directory's entries to disk, so a linked file survives a crash.
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = fsync(fd)
+            close(fd)
+        }
+    }
+}
+
+/// A directory for output files: checked before anything is read, created (0700, with its
+/// parents) only when there is something to write, and removed again if the command fails
+/// before a file appeared in it.
+final class OutputDirectory {
+    /// The directory as the user named it.
+    let path: String
+    private let exists: Bool
+    private var created = false
+
+    /// Checks that `path` is, or can become, a directory keyturn can write into.
+    init(_ path: String) throws {
+        self.path = path
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw CLIError("\(path) is not a directory") }
+            guard access(path, W_OK | X_OK) == 0 else {
+                throw CLIError("cannot write to directory \(path): \(SecretFiles.describe(errno))")
+            }
+            exists = true
+        } else {
+            // The nearest existing ancestor must let us create the rest.
+            var ancestor = URL(fileURLWithPath: path).deletingLastPathComponent()
+            while stat(ancestor.path, &st) != 0, ancestor.path != "/" { ancestor.deleteLastPathComponent() }
+            guard (st.st_mode & S_IFMT) == S_IFDIR, access(ancestor.path, W_OK | X_OK) == 0 else {
+                throw CLIError("cannot create directory \(path): \(ancestor.path) is not a writable directory")
+            }
+            exists = false
+        }
+    }
+
+    /// Creates the directory if it does not exist yet.
+    func create() throws {
+        guard !exists, !created else { return }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw CLIError("cannot create directory \(path)")
+        }
+        created = true
+    }
+
+    /// Removes the directory if this run created it and it is still empty.
+    func removeIfUnused() {
+        if created { rmdir(path) }
+        created = false
+    }
+
+    /// Keeps the directory: the command succeeded.
+    func keep() { created = false }
+
+    deinit { removeIfUnused() }
+}
+
+/// A file written under a temporary name beside its final path, that appears there only when
+/// complete. Discarded (its temporary removed) unless published.
+final class PendingFile {
+    /// Where the file appears when published.
+    let path: String
+    private let temporaryPath: String
+    private var fd: Int32
+    private var published = false
+
+    /// Creates the temporary file (0600, exclusive). Fails if `path` already exists.
+    init(path: String) throws {
+        try SecretFiles.requireAbsent(path)
+        var tag = [UInt8](repeating: 0, count: 6)
+        try? tag.withUnsafeMutableBytes { try SystemRandom().fill($0) }
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        temporaryPath = SecretFiles.join(SecretFiles.directory(of: path), ".\(name).\(ShareHex.encode(tag)).tmp")
+        self.path = path
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw CLIError("cannot create \(path): \(SecretFiles.describe(errno))")
+        }
+        // The umask cannot widen 0600, but make the mode explicit regardless.
+        _ = fchmod(fd, 0o600)
+    }
+
+    /// Appends bytes.
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard Terminal.write(fd, bytes) else {
+            throw CLIError("cannot write \(path): \(SecretFiles.describe(errno))")
+        }
+    }
+
+    /// Flushes the data to disk, closes it, and links it to its final name without replacing
+    /// anything already there.
+    func publish() throws {
+        guard fsync(fd) == 0 else { throw CLIError("cannot write \(path): \(SecretFiles.describe(errno))") }
+        close(fd)
+        fd = -1
+        if link(temporaryPath, path) != 0 {
+            let code = errno
+            if code == EEXIST {
+                throw CLIError("\(path) already exists", hint: "another program created it while keyturn was writing; nothing was overwritten")
+            }
+            throw CLIError("cannot create \(path): \(SecretFiles.describe(code))")
+        }
+        published = true
+        unlink(temporaryPath)
+    }
+
+    /// Removes the published file again (used when a later file of the same batch fails).
+    func withdraw() {
+        if published { unlink(path) }
+        published = false
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        if !published { unlink(temporaryPath) }
+    }
+}
+
+/// Publishes several pending files all together or not at all.
+enum FileBatch {
+    /// Publishes every file; if one fails, the ones already published are removed again.
+    static func publish(_ files: [PendingFile], directory: String) throws {
+        for (i, file) in files.enumerated() {
+            do { try file.publish() } catch {
+                for done in files[..<i] { done.withdraw() }
+                throw error
+            }
+        }
+        SecretFiles.syncDirectory(directory)
+    }
+}

@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writing to the standard streams without Glibc's non-Sendable `FILE *` globals.
+enum Terminal {
+    /// Writes all of `bytes` to a file descriptor; returns false on failure (e.g. a closed pipe).
+    @discardableResult
+    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard var p = bytes.baseAddress else { return true }
+        var left = bytes.count
+        while left > 0 {
+            let n = Glibc.write(fd, p, left)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            p += n
+            left -= n
+        }
+        return true
+    }
+
+    /// Writes a line of text to stderr.
+    static func stderrLine(_ text: String) {
+        var line = text
+        line.append("\n")
+        line.withUTF8 { _ = write(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Writes a line of text to stdout.
+    static func stdoutLine(_ text: String) {
+        var line = text
+        line.append("\n")
+        line.withUTF8 { _ = write(STDOUT_FILENO, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Reports an error the way every keyturn command does.
+    static func report(_ error: CLIError) {
+        stderrLine("keyturn: error: \(error.message)")
+        if let hint = error.hint { stderrLine("keyturn: hint: \(hint)") }
+    }
+
+    /// A warning on stderr.
+    static func warn(_ message: String) {
+        stderrLine("keyturn: warning: \(message)")
+    }
+
+    /// Whether a descriptor is a terminal.
+    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+}

@@ -1,0 +1,40 @@
+import ShamirKernels
+
+/// Hex text of shares and secrets, encoded and decoded without branching on the data.
+///
+/// Vault's `sys/init` returns shares as lower-case hex; keyturn's plaintext share files hold
+/// the same text. A lookup table indexed by secret nibbles would leak through the cache, so
+/// the conversion is arithmetic.
+public enum ShareHex {
+    /// Writes `2 * bytes.count` lower-case hex characters into `text`.
+    public static func encode(_ bytes: UnsafeRawBufferPointer, into text: UnsafeMutableRawBufferPointer) {
+        precondition(text.count >= 2 * bytes.count)
+        guard let src = bytes.baseAddress, let dst = text.baseAddress else { return }
+        kt_hex_encode(dst.assumingMemoryBound(to: CChar.self), src.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+
+    /// Decodes `text` (an even number of hex characters, either case) into `bytes`.
+    /// Returns false if any character is not a hex digit.
+    public static func decode(_ text: UnsafeRawBufferPointer, into bytes: UnsafeMutableRawBufferPointer) -> Bool {
+        precondition(text.count % 2 == 0 && bytes.count >= text.count / 2)
+        guard text.count > 0 else { return true }
+        guard let src = text.baseAddress, let dst = bytes.baseAddress else { return false }
+        return kt_hex_decode(dst.assumingMemoryBound(to: UInt8.self), src.assumingMemoryBound(to: CChar.self), text.count / 2) == 0
+    }
+
+    /// Lower-case hex of `bytes`.
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var text = [UInt8](repeating: 0, count: bytes.count * 2)
+        bytes.withUnsafeBytes { src in text.withUnsafeMutableBytes { encode(src, into: $0) } }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The bytes of hex `text`, or nil if it is not an even number of hex digits.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out = [UInt8](repeating: 0, count: utf8.count / 2)
+        let ok = utf8.withUnsafeBytes { src in out.withUnsafeMutableBytes { decode(src, into: $0) } }
+        return ok ? out : nil
+    }
+}

@@ -1,0 +1,283 @@
+#include "ShamirKernels.h"
+
+#include <string.h>
+#include <sys/random.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define KT_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+// MARK: scalar field arithmetic
+
+uint8_t kt_gf_mul(uint8_t a, uint8_t b) {
+    // Russian-peasant multiplication with masks instead of branches.
+    uint8_t r = 0;
+    for (int i = 0; i < 8; i++) {
+        r ^= (uint8_t)(-(b & 1) & a);
+        uint8_t hi = (uint8_t)-(a >> 7);
+        a = (uint8_t)((a << 1) ^ (hi & 0x1b));
+        b >>= 1;
+    }
+    return r;
+}
+
+uint8_t kt_gf_inv(uint8_t a) {
+    // a^254 = a^-1 by Fermat; a^254 of 0 is 0, as Vault's div expects.
+    uint8_t b = kt_gf_mul(a, a);  // a^2
+    uint8_t c = kt_gf_mul(a, b);  // a^3
+    b = kt_gf_mul(c, c);          // a^6
+    b = kt_gf_mul(b, b);          // a^12
+    c = kt_gf_mul(b, c);          // a^15
+    b = kt_gf_mul(b, b);          // a^24
+    b = kt_gf_mul(b, b);          // a^48
+    b = kt_gf_mul(b, c);          // a^63
+    b = kt_gf_mul(b, b);          // a^126
+    b = kt_gf_mul(a, b);          // a^127
+    return kt_gf_mul(b, b);       // a^254
+}
+
+// MARK: portable bulk path (SWAR, 8 bytes per word)
+
+static inline uint64_t xtime64(uint64_t v) {
+    uint64_t hi = v & 0x8080808080808080ULL;
+    return ((v & 0x7f7f7f7f7f7f7f7fULL) << 1) ^ ((hi >> 7) * 0x1b);
+}
+
+static inline uint64_t mul64(uint64_t v, uint8_t c) {
+    uint64_t r = 0;
+    for (int i = 0; i < 8; i++) {
+        r ^= v & (uint64_t)(-(int64_t)((c >> i) & 1));
+        v = xtime64(v);
+    }
+    return r;
+}
+
+static void mul_xor_portable(uint8_t *dst, const uint8_t *a, uint8_t c, const uint8_t *b, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v, w = 0;
+        memcpy(&v, a + i, 8);
+        if (b) memcpy(&w, b + i, 8);
+        v = mul64(v, c) ^ w;
+        memcpy(dst + i, &v, 8);
+    }
+    for (; i < n; i++) {
+        dst[i] = kt_gf_mul(a[i], c) ^ (b ? b[i] : 0);
+    }
+}
+
+// MARK: x86 SIMD paths
+
+#ifdef KT_X86
+
+// Products of c with every low nibble and every high nibble: public tables, indexed by
+// secret nibbles only through pshufb, which is a register permutation, not a memory access.
+static void nibble_tables(uint8_t c, uint8_t lo[16], uint8_t hi[16]) {
+    for (int i = 0; i < 16; i++) {
+        lo[i] = kt_gf_mul((uint8_t)i, c);
+        hi[i] = kt_gf_mul((uint8_t)(i << 4), c);
+    }
+}
+
+__attribute__((target("ssse3")))
+static void mul_xor_ssse3(uint8_t *dst, const uint8_t *a, uint8_t c, const uint8_t *b, size_t n) {
+    uint8_t lo[16], hi[16];
+    nibble_tables(c, lo, hi);
+    const __m128i tlo = _mm_loadu_si128((const __m128i *)lo);
+    const __m128i thi = _mm_loadu_si128((const __m128i *)hi);
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(a + i));
+        __m128i r = _mm_xor_si128(_mm_shuffle_epi8(tlo, _mm_and_si128(v, mask)),
+                                  _mm_shuffle_epi8(thi, _mm_and_si128(_mm_srli_epi64(v, 4), mask)));
+        if (b) r = _mm_xor_si128(r, _mm_loadu_si128((const __m128i *)(b + i)));
+        _mm_storeu_si128((__m128i *)(dst + i), r);
+    }
+    if (i < n) mul_xor_portable(dst + i, a + i, c, b ? b + i : NULL, n - i);
+}
+
+__attribute__((target("avx2")))
+static void mul_xor_avx2(uint8_t *dst, const uint8_t *a, uint8_t c, const uint8_t *b, size_t n) {
+    uint8_t lo[16], hi[16];
+    nibble_tables(c, lo, hi);
+    const __m256i tlo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)lo));
+    const __m256i thi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)hi));
+    const __m256i mask = _mm256_set1_epi8(0x0f);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(a + i));
+        __m256i r = _mm256_xor_si256(_mm256_shuffle_epi8(tlo, _mm256_and_si256(v, mask)),
+                                     _mm256_shuffle_epi8(thi, _mm256_and_si256(_mm256_srli_epi64(v, 4), mask)));
+        if (b) r = _mm256_xor_si256(r, _mm256_loadu_si256((const __m256i *)(b + i)));
+        _mm256_storeu_si256((__m256i *)(dst + i), r);
+    }
+    if (i < n) mul_xor_ssse3(dst + i, a + i, c, b ? b + i : NULL, n - i);
+}
+
+__attribute__((target("gfni,avx512f,avx512bw")))
+static void mul_xor_gfni512(uint8_t *dst, const uint8_t *a, uint8_t c, const uint8_t *b, size_t n) {
+    const __m512i vc = _mm512_set1_epi8((char)c);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512i r = _mm512_gf2p8mul_epi8(_mm512_loadu_si512((const void *)(a + i)), vc);
+        if (b) r = _mm512_xor_si512(r, _mm512_loadu_si512((const void *)(b + i)));
+        _mm512_storeu_si512((void *)(dst + i), r);
+    }
+    if (i < n) {
+        // Masked tail: the mask depends on the length only, which is public.
+        __mmask64 m = (__mmask64)((1ULL << (n - i)) - 1);  // n - i < 64 here
+        __m512i r = _mm512_gf2p8mul_epi8(_mm512_maskz_loadu_epi8(m, a + i), vc);
+        if (b) r = _mm512_xor_si512(r, _mm512_maskz_loadu_epi8(m, b + i));
+        _mm512_mask_storeu_epi8(dst + i, m, r);
+    }
+}
+
+__attribute__((target("gfni,avx2")))
+static void mul_xor_gfni256(uint8_t *dst, const uint8_t *a, uint8_t c, const uint8_t *b, size_t n) {
+    const __m256i vc = _mm256_set1_epi8((char)c);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i r = _mm256_gf2p8mul_epi8(_mm256_loadu_si256((const __m256i *)(a + i)), vc);
+        if (b) r = _mm256_xor_si256(r, _mm256_loadu_si256((const __m256i *)(b + i)));
+        _mm256_storeu_si256((__m256i *)(dst + i), r);
+    }
+    if (i < n) mul_xor_portable(dst + i, a + i, c, b ? b + i : NULL, n - i);
+}
+
+static int cpu_has_avx512bw = 0;
+
+static int detect_best(void) {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return KT_IMPL_PORTABLE;
+    int ssse3 = (ecx >> 9) & 1;
+    int osxsave = (ecx >> 27) & 1;
+    int avx = (ecx >> 28) & 1;
+    unsigned long long xcr0 = 0;
+    if (osxsave) {
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        xcr0 = ((unsigned long long)hi << 32) | lo;
+    }
+    int ymm_os = (xcr0 & 0x6) == 0x6;
+    int zmm_os = (xcr0 & 0xe6) == 0xe6;
+    unsigned b7 = 0, c7 = 0;
+    if (__get_cpuid_max(0, NULL) >= 7) {
+        __cpuid_count(7, 0, eax, ebx, ecx, edx);
+        b7 = ebx;
+        c7 = ecx;
+    }
+    int avx2 = avx && ymm_os && ((b7 >> 5) & 1);
+    int avx512f = zmm_os && ((b7 >> 16) & 1);
+    int avx512bw = avx512f && ((b7 >> 30) & 1);
+    int gfni = (c7 >> 8) & 1;
+    cpu_has_avx512bw = avx512bw;
+    if (gfni && avx2) return KT_IMPL_GFNI;
+    if (avx2) return KT_IMPL_AVX2;
+    if (ssse3) return KT_IMPL_SSSE3;
+    return KT_IMPL_PORTABLE;
+}
+#else
+static int detect_best(void) { return KT_IMPL_PORTABLE; }
+#endif
+
+// MARK: dispatch
+
+static int best_impl = -1;
+static int current_impl = -1;
+
+int kt_best_impl(void) {
+    // Racy first call is benign: every thread computes the same value.
+    if (best_impl < 0) best_impl = detect_best();
+    return best_impl;
+}
+
+int kt_impl_available(int impl) { return impl >= KT_IMPL_PORTABLE && impl <= kt_best_impl(); }
+
+int kt_current_impl(void) {
+    if (current_impl < 0) current_impl = kt_best_impl();
+    return current_impl;
+}
+
+int kt_set_impl(int impl) {
+    if (!kt_impl_available(impl)) return -1;
+    current_impl = impl;
+    return 0;
+}
+
+const char *kt_impl_name(int impl) {
+    switch (impl) {
+    case KT_IMPL_PORTABLE: return "portable-swar";
+    case KT_IMPL_SSSE3: return "ssse3";
+    case KT_IMPL_AVX2: return "avx2";
+    case KT_IMPL_GFNI:
+#ifdef KT_X86
+        kt_best_impl();
+        return cpu_has_avx512bw ? "gfni-avx512" : "gfni-avx2";
+#else
+        return "gfni";
+#endif
+    default: return "unknown";
+    }
+}
+
+void kt_mul_xor_impl(int impl, uint8_t *dst, const uint8_t *a, uint8_t c, const uint8_t *b, size_t n) {
+#ifdef KT_X86
+    switch (impl) {
+    case KT_IMPL_GFNI:
+        if (cpu_has_avx512bw) mul_xor_gfni512(dst, a, c, b, n);
+        else mul_xor_gfni256(dst, a, c, b, n);
+        return;
+    case KT_IMPL_AVX2: mul_xor_avx2(dst, a, c, b, n); return;
+    case KT_IMPL_SSSE3: mul_xor_ssse3(dst, a, c, b, n); return;
+    default: break;
+    }
+#endif
+    (void)impl;
+    mul_xor_portable(dst, a, c, b, n);
+}
+
+void kt_mul_xor(uint8_t *dst, const uint8_t *a, uint8_t c, const uint8_t *b, size_t n) {
+    kt_mul_xor_impl(kt_current_impl(), dst, a, c, b, n);
+}
+
+// MARK: hex
+
+void kt_hex_encode(char *dst, const uint8_t *src, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        int hi = src[i] >> 4, lo = src[i] & 0x0f;
+        // 0..9 -> '0'..'9'; 10..15 -> 'a'..'f': add 0x27 when (9 - v) is negative.
+        dst[2 * i] = (char)(hi + 0x30 + (((9 - hi) >> 8) & 0x27));
+        dst[2 * i + 1] = (char)(lo + 0x30 + (((9 - lo) >> 8) & 0x27));
+    }
+}
+
+// Value of one hex digit, or sets *bad; no branch on the character.
+static inline int hex_value(int c, int *bad) {
+    int isdig = (((0x2f - c) & (c - 0x3a)) >> 8) & 1;  // '0'..'9'
+    int l = c | 0x20;
+    int isalpha = (((0x60 - l) & (l - 0x67)) >> 8) & 1; // 'a'..'f' (or 'A'..'F')
+    *bad |= (isdig | isalpha) ^ 1;
+    return ((c - 0x30) & -isdig) | ((l - 0x57) & -isalpha);
+}
+
+int kt_hex_decode(uint8_t *dst, const char *src, size_t n) {
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_value((unsigned char)src[2 * i], &bad);
+        int lo = hex_value((unsigned char)src[2 * i + 1], &bad);
+        dst[i] = (uint8_t)((hi << 4) | lo);
+    }
+    return -bad;
+}
+
+void kt_secure_zero(void *p, size_t n) {
+    if (n == 0) return;
+    memset(p, 0, n);
+    // The empty asm reads p and clobbers memory, so the memset above cannot be elided.
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
+long kt_getrandom(void *p, size_t n) { return (long)getrandom(p, n, 0); }
