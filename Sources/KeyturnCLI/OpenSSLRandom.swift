@@ -7,4 +7,7 @@ final class OpenSSLRandom: RandomSource, Sendable {
     func fill(_ buffer: UnsafeMutableRawBufferPointer) throws {
         try SecureRandom.fill(buffer)
     }
+
+    /// OpenSSL 3 keeps a DRBG per thread.
+    var allowsConcurrentUse: Bool { true }
 }

@@ -12,6 +12,14 @@ import Glibc
 public protocol RandomSource: AnyObject {
     /// Fills `buffer` entirely with random bytes, or throws.
     func fill(_ buffer: UnsafeMutableRawBufferPointer) throws
+
+    /// Whether `fill` may run on several threads at once; large splits then use every core.
+    var allowsConcurrentUse: Bool { get }
+}
+
+extension RandomSource {
+    /// A source is assumed to be single-threaded unless it says otherwise.
+    public var allowsConcurrentUse: Bool { false }
 }
 
 /// The kernel's CSPRNG through `getrandom(2)`: always available, about 350 MiB/s here.
@@ -24,6 +32,9 @@ public final class SystemRandom: RandomSource, Sendable {
 
     /// Makes the source; it holds no state.
     public init() {}
+
+    /// The kernel serves every thread.
+    public var allowsConcurrentUse: Bool { true }
 
     public func fill(_ buffer: UnsafeMutableRawBufferPointer) throws {
         guard var p = buffer.baseAddress else { return }

@@ -1,4 +1,9 @@
+import Dispatch
 import ShamirKernels
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Shamir secret sharing in Vault's format: each share is the y-bytes followed by one
 /// x-coordinate byte, so a share is one byte longer than the secret.
@@ -94,17 +99,18 @@ public final class ShamirSplitter {
     public let xCoordinates: [UInt8]
 
     private let random: any RandomSource
-    private var coefficients: SecretBuffer
+    /// One buffer of random coefficients per worker thread.
+    private var coefficients: [SecretBuffer] = []
 
-    /// Bytes of every share computed per pass, sized so one pass's buffers stay in L1/L2.
-    static let blockSize = 4096
+    /// Bytes of secret per pass: its coefficients, secret bytes and share bytes stay in cache
+    /// (about 8 x 16 KiB for 3-of-5), and each random draw is still a bulk request.
+    public static let blockSize = 16384
 
     /// Draws the x-coordinates for `shares` shares with threshold `threshold`.
     public init(shares: Int, threshold: Int, random: any RandomSource) throws(ShamirError) {
         try Shamir.validate(shares: shares, threshold: threshold)
         self.threshold = threshold
         self.random = random
-        self.coefficients = SecretBuffer(count: 0)
         self.xCoordinates = threshold == 1 ? [] : try Self.drawCoordinates(shares, random)
     }
 
@@ -124,33 +130,32 @@ public final class ShamirSplitter {
             return
         }
         let degree = threshold - 1
-        if coefficients.count < degree * n { coefficients = SecretBuffer(count: degree * n) }
-        let coeffBytes = UnsafeMutableRawBufferPointer(rebasing: coefficients.bytes[0..<(degree * n)])
-        do { try random.fill(coeffBytes) } catch {
+        let block = Self.blockSize
+        let blocks = (n + block - 1) / block
+        // Large pieces are shared among the cores when the random source allows it; the
+        // random draws then dominate, and OpenSSL's DRBG keeps one state per thread.
+        let workers = random.allowsConcurrentUse ? max(1, min(Self.cores, blocks / 4)) : 1
+        while coefficients.count < workers { coefficients.append(SecretBuffer(count: degree * block)) }
+        let failed = UnsafeMutableBufferPointer<Bool>.allocate(capacity: workers)
+        failed.initialize(repeating: false)
+        defer { failed.deallocate() }
+        let job = SplitJob(
+            secret: secret, out: out, n: n, xs: xCoordinates, degree: degree, random: random,
+            coefficients: coefficients.map { $0.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) },
+            failed: failed, blocksPerWorker: (blocks + workers - 1) / workers)
+        if workers == 1 {
+            job.run(worker: 0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers) { job.run(worker: $0) }
+        }
+        for buffer in coefficients { buffer.wipe() }
+        if failed.contains(true) {
             throw ShamirError(.randomFailure, "the random number generator failed")
         }
-        let coeff = coefficients.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        // Coefficient m (1...degree) of byte i lives at coeff[(m - 1) * n + i]; c_0 is the secret.
-        func term(_ m: Int, _ offset: Int) -> UnsafePointer<UInt8> {
-            m == 0 ? secret + offset : UnsafePointer(coeff + (m - 1) * n + offset)
-        }
-        var start = 0
-        while start < n {
-            let len = min(Self.blockSize, n - start)
-            for (j, x) in xCoordinates.enumerated() {
-                let y = out + j * n + start
-                // Horner: y = c_deg; y = y * x + c_m for m = deg-1 ... 0.
-                kt_mul_xor(y, term(degree, start), x, term(degree - 1, start), len)
-                var m = degree - 2
-                while m >= 0 {
-                    kt_mul_xor(y, y, x, term(m, start), len)
-                    m -= 1
-                }
-            }
-            start += len
-        }
-        coefficients.wipe(degree * n)
     }
+
+    /// Online processors, for sharing large pieces among threads.
+    private static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     /// Distinct non-zero x-coordinates: the first `count` of a random permutation of 1...255
     /// (as Vault does), by Fisher-Yates with rejection sampling on bytes drawn 256 at a time.
@@ -180,12 +185,59 @@ public final class ShamirSplitter {
     }
 }
 
+/// One piece's split, divided by blocks among worker threads; each worker has its own
+/// coefficient buffer, and a worker whose random draw fails marks itself and stops.
+private struct SplitJob: @unchecked Sendable {
+    let secret: UnsafePointer<UInt8>
+    let out: UnsafeMutablePointer<UInt8>
+    let n: Int
+    let xs: [UInt8]
+    let degree: Int
+    let random: any RandomSource
+    let coefficients: [UnsafeMutablePointer<UInt8>]
+    let failed: UnsafeMutableBufferPointer<Bool>
+    let blocksPerWorker: Int
+
+    func run(worker: Int) {
+        let block = ShamirSplitter.blockSize
+        let coeff = coefficients[worker]
+        var start = worker * blocksPerWorker * block
+        let end = min(n, start + blocksPerWorker * block)
+        while start < end {
+            let len = min(block, end - start)
+            // Fresh coefficients per block, drawn in one call and used while still in cache:
+            // coefficient m (1...degree) of byte start + i lives at coeff[(m - 1) * len + i].
+            do { try random.fill(UnsafeMutableRawBufferPointer(start: coeff, count: degree * len)) } catch {
+                failed[worker] = true
+                return
+            }
+            func term(_ m: Int) -> UnsafePointer<UInt8> {
+                m == 0 ? secret + start : UnsafePointer(coeff + (m - 1) * len)
+            }
+            for (j, x) in xs.enumerated() {
+                let y = out + j * n + start
+                // Horner: y = c_deg; y = y * x + c_m for m = deg-1 ... 0.
+                kt_mul_xor(y, term(degree), x, term(degree - 1), len)
+                var m = degree - 2
+                while m >= 0 {
+                    kt_mul_xor(y, y, x, term(m), len)
+                    m -= 1
+                }
+            }
+            start += len
+        }
+    }
+}
+
 /// Recombines a secret piece by piece from shares with known x-coordinates.
 public struct ShamirCombiner: Sendable {
     /// The x-coordinates of the shares, in the order their pieces are given.
     public let xCoordinates: [UInt8]
     /// The Lagrange basis polynomials evaluated at 0: the secret is the sum of y_j * weight_j.
     private let weights: [UInt8]
+
+    /// Bytes per pass: the running sum stays in L1 while every share's block is added.
+    static let blockSize = 4096
 
     /// Prepares to combine shares with these x-coordinates (public values).
     public init(xCoordinates: [UInt8]) throws(ShamirError) {
@@ -222,7 +274,7 @@ public struct ShamirCombiner: Sendable {
         // Block by block, so the running sum stays in cache across the shares.
         var start = 0
         while start < n {
-            let len = min(ShamirSplitter.blockSize, n - start)
+            let len = min(Self.blockSize, n - start)
             for (j, src) in sources.enumerated() {
                 kt_mul_xor(out + start, src + start, weights[j], j == 0 ? nil : UnsafePointer(out + start), len)
             }
