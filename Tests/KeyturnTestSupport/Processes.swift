@@ -1,0 +1,76 @@
+import Foundation
+
+/// What a finished process left: exit status and its two streams.
+public struct ProcessResult: Sendable {
+    /// The exit status (or 128 + signal).
+    public let status: Int32
+    /// Standard output, as bytes.
+    public let stdout: [UInt8]
+    /// Standard error, as text.
+    public let stderr: String
+
+    /// Standard output as text.
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    /// Standard error's lines.
+    public var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
+}
+
+/// Runs programs for tests, with stdin from bytes and outputs captured through files (pipes
+/// could fill up and deadlock).
+public enum Processes {
+    /// Runs `executable` with `arguments` to completion.
+    public static func run(
+        _ executable: String, _ arguments: [String], stdin: [UInt8]? = nil,
+        environment: [String: String]? = nil, directory: String? = nil
+    ) throws -> ProcessResult {
+        let scratch = try TemporaryDirectory("keyturn-proc")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let inPath = try scratch.write("stdin", stdin ?? [])
+        let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.standardInput = FileHandle(forReadingAtPath: inPath)
+        process.standardOutput = FileHandle(forWritingAtPath: outPath)
+        process.standardError = FileHandle(forWritingAtPath: errPath)
+        try process.run()
+        process.waitUntilExit()
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return ProcessResult(
+            status: status, stdout: readBytes(outPath) ?? [],
+            stderr: String(decoding: readBytes(errPath) ?? [], as: UTF8.self))
+    }
+
+    /// The first executable named `name` on PATH.
+    public static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
+
+/// The keyturn binary under test.
+public enum Keyturn {
+    /// `KEYTURN_BIN`, or the `keyturn` built beside the test bundle.
+    public static let path: String = {
+        if let env = ProcessInfo.processInfo.environment["KEYTURN_BIN"], !env.isEmpty { return env }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("keyturn").path
+    }()
+
+    /// Runs keyturn with the arguments, stdin bytes and an environment (defaults: empty stdin
+    /// and the test's environment without VAULT_/BAO_ variables).
+    public static func run(
+        _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:], directory: String? = nil
+    ) throws -> ProcessResult {
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
+        env.merge(environment) { _, new in new }
+        return try Processes.run(path, arguments, stdin: stdin, environment: env, directory: directory)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// A directory under the system's temp dir that is removed, with everything in it, when the
+/// value is released.
+public final class TemporaryDirectory: @unchecked Sendable {
+    /// Absolute path of the directory.
+    public let path: String
+
+    /// Creates a fresh directory (mode 0700).
+    public init(_ label: String = "keyturn-test") throws {
+        var template = Array("\(NSTemporaryDirectory())/\(label).XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        path = String(cString: made)
+    }
+
+    /// The path of `name` inside the directory.
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    /// Writes `bytes` to `name` with the given mode; returns its path.
+    @discardableResult
+    public func write(_ name: String, _ bytes: [UInt8], mode: Int = 0o600) throws -> String {
+        let p = file(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: p))
+        chmod(p, mode_t(mode))
+        return p
+    }
+
+    /// Writes text to `name` with the given mode; returns its path.
+    @discardableResult
+    public func write(_ name: String, text: String, mode: Int = 0o600) throws -> String {
+        try write(name, Array(text.utf8), mode: mode)
+    }
+
+    /// The names in the directory (recursively, relative), including hidden ones, sorted.
+    public func listing() -> [String] {
+        let e = FileManager.default.enumerator(atPath: path)
+        var names: [String] = []
+        while let n = e?.nextObject() as? String { names.append(n) }
+        return names.sorted()
+    }
+
+    deinit {
+        // Restore permissions a test may have removed, then delete.
+        _ = try? FileManager.default.subpathsOfDirectory(atPath: path).forEach { chmod(path + "/" + $0, 0o700) }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// The bytes of a file, or nil if it cannot be read.
+public func readBytes(_ path: String) -> [UInt8]? {
+    FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+}
+
+/// The permission bits of a file.
+public func fileMode(_ path: String) -> Int? {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? nil
+}
