@@ -19,10 +19,14 @@ let package = Package(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
         .target(name: "TLSMaterial", dependencies: ["COpenSSL"]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "VaultClient", dependencies: ["CCurl"]),
         .target(
             name: "KeyturnCLI",
             dependencies: [
-                "Shamir", "TLSMaterial",
+                "Shamir", "TLSMaterial", "VaultClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "keyturn", dependencies: ["KeyturnCLI"]),
@@ -38,7 +42,8 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KeyturnCLITests",
-            dependencies: ["keyturn", "KeyturnCLI", "Shamir", "KeyturnTestSupport"]),
+            dependencies: ["keyturn", "KeyturnCLI", "Shamir", "VaultClient", "KeyturnTestSupport"],
+            resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

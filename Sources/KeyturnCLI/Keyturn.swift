@@ -11,12 +11,12 @@ public enum KeyturnVersion {
 }
 
 /// The root command: lists the subcommands.
-struct Keyturn: ParsableCommand {
+struct Keyturn: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keyturn",
         abstract: "Key ceremonies for HashiCorp Vault and OpenBao.",
         version: KeyturnVersion.current,
-        subcommands: [Split.self, Combine.self])
+        subcommands: [Status.self, Split.self, Combine.self])
 }
 
 /// Runs keyturn with the process's arguments and exits with SPEC §2's codes.

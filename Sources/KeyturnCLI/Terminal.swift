@@ -48,6 +48,13 @@ enum Terminal {
         stderrLine("keyturn: warning: \(message)")
     }
 
+    /// Rewrites one progress line on stderr (a terminal); nil clears it.
+    static func stderrProgress(_ text: String?) {
+        var line = "\r\u{1B}[K"
+        if let text { line += text }
+        line.withUTF8 { _ = write(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
+    }
+
     /// Whether a descriptor is a terminal.
     static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 }

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import VaultClient
+
+/// `keyturn status`: every node's seal state at a glance, and an exit code scripts can use.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show every node's seal status; exit 0 only when all are unsealed.",
+        discussion: """
+            Asks each node for sys/seal-status, sys/health and sys/leader, all nodes at once. \
+            Exit 0 when every node is initialised and unsealed, 2 when one is sealed or \
+            uninitialised, 1 when one is unreachable or answers badly. With --wait, polls \
+            until every node is unsealed or the time runs out.
+            """)
+
+    @OptionGroup(title: "Connection options") var connection: ConnectionOptions
+
+    @Option(help: ArgumentHelp("Poll until every node is unsealed, for at most this many seconds.", valueName: "seconds"))
+    var wait: Double?
+
+    func validate() throws {
+        if let wait, !(wait >= 0 && wait.isFinite) { throw ValidationError("--wait must be a number of seconds, 0 or more") }
+    }
+
+    func run() async throws {
+        let conn = try connection.resolve()
+        var nodes = await NodeStatus.fetchAll(conn.clients)
+        if let wait {
+            let deadline = Date().addingTimeInterval(wait)
+            let showProgress = Terminal.isTerminal(STDERR_FILENO)
+            while !nodes.allSatisfy(\.isUnsealed) && Date() < deadline {
+                if showProgress {
+                    let left = max(0, Int(deadline.timeIntervalSinceNow.rounded(.up)))
+                    Terminal.stderrProgress("keyturn: waiting: \(nodes.filter(\.isUnsealed).count) of \(nodes.count) nodes unsealed, \(left) s left")
+                }
+                try await Task.sleep(nanoseconds: UInt64(min(0.5, max(0.05, deadline.timeIntervalSinceNow)) * 1e9))
+                nodes = await NodeStatus.fetchAll(conn.clients)
+            }
+            if showProgress { Terminal.stderrProgress(nil) }
+        }
+        StatusReport(nodes: nodes).print(conn.format)
+        throw ExitCode(StatusReport(nodes: nodes).exitStatus.rawValue)
+    }
+}
+
+/// Formats node statuses as a table or JSON, and decides the exit code.
+struct StatusReport {
+    let nodes: [NodeStatus]
+
+    /// 1 if any node failed to answer properly, else 2 if any is sealed or uninitialised, else 0.
+    var exitStatus: ExitStatus {
+        if nodes.contains(where: { $0.error != nil }) { return .localFailure }
+        if nodes.contains(where: { !$0.isUnsealed }) { return .serverFailure }
+        return .success
+    }
+
+    func print(_ format: OutputFormat) {
+        switch format {
+        case .json: Terminal.stdoutLine(json())
+        case .text:
+            Terminal.stdoutLine(table())
+            for node in nodes {
+                if let error = node.error { Terminal.report(CLIError(error.reason, hint: error.hint)) }
+            }
+        }
+    }
+
+    /// `{"nodes": [...]}`: Vault's own fields, plus address, reachable, ha_mode and error.
+    func json() -> String {
+        let objects: [JSONValue] = nodes.map { node in
+            var o = node.fields
+            o["address"] = .string(node.address)
+            o["reachable"] = .bool(node.reachable)
+            o["ha_mode"] = node.haMode.map(JSONValue.string) ?? .null
+            o["error"] = node.error.map { .string($0.reason) } ?? .null
+            return .object(o)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(JSONValue.object(["nodes": .array(objects)]))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// One row per node.
+    func table() -> String {
+        let header = ["ADDRESS", "INITIALIZED", "SEALED", "PROGRESS", "THRESHOLD", "HA MODE", "VERSION", "ERROR"]
+        let rows: [[String]] = nodes.map { node in
+            guard let seal = node.seal else {
+                return [node.address, "-", "-", "-", "-", "-", "-", node.error.map { shortReason($0, node.address) } ?? "no answer"]
+            }
+            let threshold = seal.initialized ? "\(seal.t) of \(seal.n)" : "-"
+            let progress = seal.initialized && seal.sealed ? "\(seal.progress)/\(seal.t)" : "-"
+            return [node.address, String(seal.initialized), String(seal.sealed), progress, threshold,
+                    node.haMode ?? "-", seal.version ?? "-", node.error.map { shortReason($0, node.address) } ?? ""]
+        }
+        let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// The error without the node's address, which the row already shows.
+    private func shortReason(_ error: VaultError, _ address: String) -> String {
+        error.reason.hasPrefix(address + " ") ? String(error.reason.dropFirst(address.count + 1)) : error.reason
+    }
+}

@@ -1,0 +1,162 @@
+/// Any JSON value, to carry Vault's replies through unchanged (for `--format json`).
+public enum JSONValue: Codable, Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n):
+            if n.rounded() == n, abs(n) < 1e15 { try c.encode(Int64(n)) } else { try c.encode(n) }
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
+
+/// `GET sys/seal-status`: whether the node is initialised and sealed, and unseal progress.
+public struct SealStatus: Codable, Sendable, Hashable {
+    /// The seal type (`shamir`, or an auto-unseal type).
+    public var type: String?
+    /// Whether `sys/init` has run.
+    public var initialized: Bool
+    /// Whether the node is sealed.
+    public var sealed: Bool
+    /// The threshold: shares needed to unseal.
+    public var t: Int
+    /// The number of shares.
+    public var n: Int
+    /// Shares submitted so far in the current unseal attempt.
+    public var progress: Int
+    /// Identifies the current unseal attempt (changes on reset).
+    public var nonce: String
+    /// The server's version.
+    public var version: String?
+    /// The cluster's name, once unsealed.
+    public var clusterName: String?
+    /// The cluster's id, once unsealed.
+    public var clusterID: String?
+    /// Whether a seal migration is in progress.
+    public var migration: Bool?
+    /// Whether the node uses recovery keys (auto-unseal).
+    public var recoverySeal: Bool?
+    /// The storage backend.
+    public var storageType: String?
+
+    enum CodingKeys: String, CodingKey {
+        case type, initialized, sealed, t, n, progress, nonce, version, migration
+        case clusterName = "cluster_name", clusterID = "cluster_id", recoverySeal = "recovery_seal", storageType = "storage_type"
+    }
+}
+
+/// `GET sys/health`: the node's health as load balancers see it.
+public struct HealthStatus: Codable, Sendable, Hashable {
+    public var initialized: Bool
+    public var sealed: Bool
+    public var standby: Bool
+    public var performanceStandby: Bool?
+    public var version: String?
+    public var clusterName: String?
+    public var clusterID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case initialized, sealed, standby, version
+        case performanceStandby = "performance_standby", clusterName = "cluster_name", clusterID = "cluster_id"
+    }
+}
+
+/// `GET sys/leader`: high availability, and who leads.
+public struct LeaderStatus: Codable, Sendable, Hashable {
+    /// Whether the storage supports HA (raft does).
+    public var haEnabled: Bool
+    /// Whether this node is the active one.
+    public var isSelf: Bool
+    /// The active node's API address.
+    public var leaderAddress: String
+
+    enum CodingKeys: String, CodingKey {
+        case haEnabled = "ha_enabled", isSelf = "is_self", leaderAddress = "leader_address"
+    }
+}
+
+/// `GET sys/init`.
+public struct InitStatus: Codable, Sendable, Hashable {
+    public var initialized: Bool
+}
+
+/// `PUT sys/init`: how to split the root key, and to whom to encrypt the shares.
+public struct InitRequest: Encodable, Sendable, Hashable {
+    public var secretShares: Int
+    public var secretThreshold: Int
+    /// Base64 of each binary PGP public key, one per share, in order.
+    public var pgpKeys: [String]?
+    /// Base64 of the binary PGP key to encrypt the root token to.
+    public var rootTokenPGPKey: String?
+    public var recoveryShares: Int?
+    public var recoveryThreshold: Int?
+    public var recoveryPGPKeys: [String]?
+
+    /// A request for `shares` shares, `threshold` of which unseal.
+    public init(secretShares: Int, secretThreshold: Int, pgpKeys: [String]? = nil, rootTokenPGPKey: String? = nil,
+                recoveryShares: Int? = nil, recoveryThreshold: Int? = nil, recoveryPGPKeys: [String]? = nil) {
+        self.secretShares = secretShares
+        self.secretThreshold = secretThreshold
+        self.pgpKeys = pgpKeys
+        self.rootTokenPGPKey = rootTokenPGPKey
+        self.recoveryShares = recoveryShares
+        self.recoveryThreshold = recoveryThreshold
+        self.recoveryPGPKeys = recoveryPGPKeys
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case secretShares = "secret_shares", secretThreshold = "secret_threshold", pgpKeys = "pgp_keys"
+        case rootTokenPGPKey = "root_token_pgp_key", recoveryShares = "recovery_shares"
+        case recoveryThreshold = "recovery_threshold", recoveryPGPKeys = "recovery_pgp_keys"
+    }
+}
+
+/// `PUT sys/init`'s answer: the shares (hex and base64; PGP messages when keys were given)
+/// and the root token. It cannot be asked for twice.
+public struct InitResponse: Codable, Sendable {
+    public var keys: [String]
+    public var keysBase64: [String]
+    public var recoveryKeys: [String]?
+    public var recoveryKeysBase64: [String]?
+    public var rootToken: String
+
+    enum CodingKeys: String, CodingKey {
+        case keys, keysBase64 = "keys_base64", recoveryKeys = "recovery_keys"
+        case recoveryKeysBase64 = "recovery_keys_base64", rootToken = "root_token"
+    }
+}
+
+/// `PUT sys/unseal`: one share, or a reset of the attempt.
+public struct UnsealRequest: Encodable, Sendable {
+    public var key: String?
+    public var reset: Bool?
+    public var migrate: Bool?
+
+    /// Submits `key` (hex or base64), or resets with `reset`.
+    public init(key: String? = nil, reset: Bool? = nil, migrate: Bool? = nil) {
+        self.key = key
+        self.reset = reset
+        self.migrate = migrate
+    }
+}

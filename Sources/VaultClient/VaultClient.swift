@@ -1,0 +1,230 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The connection settings shared by every node of one command: one URLSession whose
+/// requests go through libcurl with these TLS options and this timeout.
+public final class VaultTransport: Sendable {
+    /// The TLS settings in force.
+    public let tls: TLSOptions
+    /// Seconds before a request to a node is given up.
+    public let timeout: TimeInterval
+    let session: URLSession
+    private let registration: String
+
+    /// Makes a transport; `timeout` bounds each request (connect and reply).
+    public init(tls: TLSOptions = TLSOptions(), timeout: TimeInterval = 10) {
+        self.tls = tls
+        self.timeout = timeout
+        registration = TransportRegistry.shared.register(tls)
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.protocolClasses = [CurlURLProtocol.self]
+        // libcurl enforces the timeout; URLSession's own is a backstop that should never fire.
+        configuration.timeoutIntervalForRequest = timeout + 5
+        configuration.timeoutIntervalForResource = timeout + 5
+        configuration.httpMaximumConnectionsPerHost = 64
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.urlCache = nil
+        session = URLSession(configuration: configuration)
+    }
+
+    deinit {
+        session.finishTasksAndInvalidate()
+        TransportRegistry.shared.remove(registration)
+    }
+
+    /// Sends one request; returns status, headers and body, or a typed error naming `node`.
+    func send(_ request: URLRequest, node: String) async throws(VaultError) -> (Int, [AnyHashable: Any], Data) {
+        var request = request
+        request.setValue(registration, forHTTPHeaderField: TransportRegistry.header)
+        request.timeoutInterval = timeout
+        do {
+            let (data, response) = try await session.data(for: request)
+            guard let http = response as? HTTPURLResponse else {
+                throw VaultError(.malformedReply, "\(node) sent a reply that is not HTTP")
+            }
+            return (http.statusCode, http.allHeaderFields, data)
+        } catch let error as VaultError {
+            throw error
+        } catch let error as URLError {
+            throw Self.classify(error, node: node, tls: tls, timeout: timeout)
+        } catch {
+            throw VaultError(.unreachable, "\(node) is unreachable: \(error.localizedDescription)")
+        }
+    }
+
+    /// Turns a transport failure into keyturn's error codes, with hints for the TLS cases.
+    static func classify(_ error: URLError, node: String, tls: TLSOptions, timeout: TimeInterval) -> VaultError {
+        let detail = (error.userInfo[NSLocalizedDescriptionKey] as? String) ?? error.localizedDescription
+        let lower = detail.lowercased()
+        let curl = error.userInfo[CurlURLProtocol.curlCodeKey] as? Int
+        switch error.code {
+        case .cannotConnectToHost:
+            return VaultError(.unreachable, "\(node) is unreachable: connection refused")
+        case .cannotFindHost:
+            return VaultError(.unreachable, "\(node) is unreachable: unknown host")
+        case .timedOut:
+            return VaultError(.timedOut, "\(node) did not answer within \(formatSeconds(timeout))",
+                              hint: "raise --timeout if the node is only slow")
+        case .serverCertificateUntrusted:
+            if lower.contains("subject name") || lower.contains("does not match") || lower.contains("alternative certificate") {
+                return VaultError(.tlsNameMismatch, "\(node) presented a certificate that is not for this name",
+                                  hint: "connect by a name the certificate lists, or pass --tls-server-name NAME")
+            }
+            if lower.contains("expired") {
+                return VaultError(.tlsExpired, "\(node) presented an expired certificate")
+            }
+            if curl == 77 {
+                return VaultError(.tlsUntrusted, "cannot use the CA certificate file\(tls.caCertFile.map { " \($0)" } ?? ""): \(detail.lowercased())")
+            }
+            return VaultError(.tlsUntrusted, "\(node) presented a certificate that is not signed by a trusted CA",
+                              hint: tls.caCertFile == nil && tls.caPath == nil ? "pass the CA that signed it with --ca-cert FILE (or VAULT_CACERT)" : "check that --ca-cert / --ca-path hold the CA that signed the server's certificate")
+        case .clientCertificateRejected:
+            return VaultError(.clientCertificateUnusable, "the client certificate or key cannot be used: \(lower)",
+                              hint: "check that --client-cert and --client-key are a matching PEM certificate and key")
+        case .networkConnectionLost:
+            if node.hasPrefix("https"), lower.contains("alert") || lower.contains("certificate") || curl == 56 && tls.clientCertFile == nil {
+                if tls.clientCertFile == nil {
+                    return VaultError(.clientCertificateRequired, "\(node) requires a client certificate",
+                                      hint: "pass --client-cert and --client-key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)")
+                }
+                return VaultError(.clientCertificateRequired, "\(node) rejected the client certificate",
+                                  hint: "use a client certificate signed by a CA the server trusts")
+            }
+            return VaultError(.connectionLost, "\(node) closed the connection before its reply was complete")
+        case .secureConnectionFailed:
+            if lower.contains("alert") && (lower.contains("certificate") || lower.contains("handshake")) && tls.clientCertFile == nil {
+                return VaultError(.clientCertificateRequired, "\(node) requires a client certificate",
+                                  hint: "pass --client-cert and --client-key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)")
+            }
+            if lower.contains("wrong version number") {
+                return VaultError(.tlsFailure, "\(node) does not speak TLS", hint: "use http:// for a listener with tls_disable")
+            }
+            return VaultError(.tlsFailure, "TLS with \(node) failed: \(lower)")
+        case .badServerResponse:
+            if node.hasPrefix("http:") {
+                return VaultError(.malformedReply, "\(node) did not answer in HTTP", hint: "if the listener uses TLS, use https://")
+            }
+            return VaultError(.malformedReply, "\(node) did not answer in HTTP")
+        case .dataLengthExceedsMaximum:
+            return VaultError(.malformedReply, "\(node) sent a reply larger than keyturn accepts")
+        case .cancelled:
+            return VaultError(.cancelled, "the request to \(node) was cancelled")
+        default:
+            return VaultError(.unreachable, "\(node) is unreachable: \(lower)")
+        }
+    }
+}
+
+/// "10 s", "0.5 s".
+func formatSeconds(_ t: TimeInterval) -> String {
+    t.rounded() == t ? "\(Int(t)) s" : "\(t) s"
+}
+
+/// A client of one Vault or OpenBao node's HTTP API. Never prints, reads the environment or
+/// exits: every outcome is a value or a `VaultError` that names the node.
+public struct VaultClient: Sendable {
+    /// The node's address as given (`https://host:8200`).
+    public let address: String
+    private let base: URL
+    private let transport: VaultTransport
+
+    /// A client for the node at `address` (http or https URL with a host, no query).
+    public init(address: String, transport: VaultTransport) throws(VaultError) {
+        let trimmed = address.hasSuffix("/") ? String(address.dropLast()) : address
+        guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty,
+              url.query == nil, url.fragment == nil
+        else {
+            throw VaultError(.invalidAddress, "\(address) is not a node address", hint: "use a URL such as https://127.0.0.1:8200")
+        }
+        self.address = trimmed
+        self.base = url
+        self.transport = transport
+    }
+
+    /// `GET sys/seal-status`, with every field Vault sent.
+    public func sealStatus() async throws(VaultError) -> (SealStatus, [String: JSONValue]) {
+        try await call("GET", "sys/seal-status", accept: [200])
+    }
+
+    /// `GET sys/health`; every status Vault uses for health (standby 429, sealed 503, ...) is an answer.
+    public func health() async throws(VaultError) -> (HealthStatus, [String: JSONValue]) {
+        try await call("GET", "sys/health", accept: [200, 429, 472, 473, 501, 503])
+    }
+
+    /// `GET sys/leader`; nil while the node is sealed (it answers 503 then).
+    public func leader() async throws(VaultError) -> (LeaderStatus, [String: JSONValue])? {
+        do {
+            return try await call("GET", "sys/leader", accept: [200])
+        } catch where error.code == .server && error.httpStatus == 503 {
+            return nil
+        }
+    }
+
+    /// `GET sys/init`.
+    public func initStatus() async throws(VaultError) -> InitStatus {
+        try await call("GET", "sys/init", accept: [200]).0
+    }
+
+    /// `PUT sys/init`: the one-shot call that returns the shares and the root token.
+    public func initialize(_ request: InitRequest) async throws(VaultError) -> InitResponse {
+        try await call("PUT", "sys/init", body: try encode(request), accept: [200]).0
+    }
+
+    /// `PUT sys/unseal` with one share, a reset, or a migration flag.
+    public func unseal(_ request: UnsealRequest) async throws(VaultError) -> SealStatus {
+        try await call("PUT", "sys/unseal", body: try encode(request), accept: [200]).0
+    }
+
+    private func encode<T: Encodable>(_ value: T) throws(VaultError) -> Data {
+        do { return try JSONEncoder().encode(value) } catch {
+            throw VaultError(.malformedReply, "cannot encode the request to \(address)")
+        }
+    }
+
+    /// Sends a request and decodes the reply both as `T` and as raw JSON.
+    func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, accept: Set<Int>) async throws(VaultError) -> (T, [String: JSONValue]) {
+        var request = URLRequest(url: base.appendingPathComponent("v1/" + path))
+        request.httpMethod = method
+        request.httpBody = body
+        request.setValue("true", forHTTPHeaderField: "X-Vault-Request")
+        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        let (status, headers, data) = try await transport.send(request, node: address)
+        let endpoint = "\(method) \(path)"
+        if (300..<400).contains(status) {
+            let location = headers.first { ($0.key as? String)?.lowercased() == "location" }?.value as? String
+            throw VaultError(.redirect, "\(address) redirected \(endpoint)\(location.map { " to \($0)" } ?? ""); keyturn does not follow redirects",
+                             hint: "give the address of the node itself (its api_addr)", httpStatus: status)
+        }
+        guard accept.contains(status) else {
+            let errors = (try? JSONDecoder().decode(ServerErrors.self, from: data))?.errors ?? []
+            let said = errors.isEmpty ? "HTTP \(status)" : errors.joined(separator: "; ")
+            throw VaultError(.server, "\(address) refused \(endpoint): \(oneLine(said))", httpStatus: status, serverErrors: errors)
+        }
+        do {
+            let raw = try JSONDecoder().decode([String: JSONValue].self, from: data)
+            return (try JSONDecoder().decode(T.self, from: data), raw)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw VaultError(.malformedReply, "\(address) sent a reply to \(endpoint) without '\(key.stringValue)'", httpStatus: status)
+        } catch let DecodingError.typeMismatch(_, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw VaultError(.malformedReply, "\(address) sent a reply to \(endpoint) where '\(field)' has the wrong type", httpStatus: status)
+        } catch {
+            throw VaultError(.malformedReply, "\(address) sent a reply to \(endpoint) that is not JSON", hint: "is this the address of a Vault or OpenBao node?", httpStatus: status)
+        }
+    }
+}
+
+/// Vault's error body.
+private struct ServerErrors: Decodable {
+    var errors: [String]
+}
+
+/// Server text folded onto one line and bounded, for error messages.
+func oneLine(_ text: String) -> String {
+    let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    return flat.count > 300 ? String(flat.prefix(300)) + "..." : flat
+}
