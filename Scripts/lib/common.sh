@@ -77,20 +77,27 @@ swift_build() {
     rm -f "$log"
     die "swift build $* failed"
   fi
-  grep -E 'warning:' "$log" >&2 || true
+  # (Swift's static Foundation archive warns about its own use of mktemp when linked.)
+  grep -E 'warning:' "$log" | grep -v "the use of \`mktemp' is dangerous" >&2 || true
   rm -f "$log"
+}
+
+# A release build of PRODUCT with the Swift runtime linked statically: a keyturn command then
+# starts in about 10 ms instead of 21 (no dynamic loading of Foundation and ICU).
+release_build() {
+  swift_build -c release --static-swift-stdlib --product "$1"
 }
 
 # Builds keyturn in release mode; prints the binary's path.
 build_release() {
-  swift_build -c release --product keyturn
+  release_build keyturn
   printf '%s\n' "$KEYTURN_ROOT/.build/release/keyturn"
 }
 
 # Runs the constant-time check under valgrind memcheck. valgrind 3.19 cannot read the DWARF 5
 # that Swift's clang writes, so the check runs on a copy without debug information.
 run_ctgrind() {
-  swift_build -c release --product KeyturnCTCheck
+  release_build KeyturnCTCheck
   local tmp
   tmp=$(mktemp -d)
   cp "$KEYTURN_ROOT/.build/release/KeyturnCTCheck" "$tmp/ctcheck"
@@ -102,4 +109,52 @@ run_ctgrind() {
   fi
   rm -rf "$tmp"
   return "$rc"
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_openbao_node DIR NODE_ID: starts one OpenBao node with raft storage in DIR on free
+# loopback ports (plain HTTP). Sets OPENBAO_ADDR and OPENBAO_PID; the caller stops it.
+start_openbao_node() {
+  local dir=$1 id=$2 port cport
+  port=$(free_port)
+  cport=$(free_port)
+  mkdir -p "$dir/raft"
+  cat > "$dir/config.hcl" <<HCL
+storage "raft" {
+  path = "$dir/raft"
+  node_id = "$id"
+}
+listener "tcp" {
+  address = "127.0.0.1:$port"
+  cluster_address = "127.0.0.1:$cport"
+  tls_disable = true
+}
+api_addr = "http://127.0.0.1:$port"
+cluster_addr = "https://127.0.0.1:$cport"
+disable_mlock = true
+HCL
+  "$KEYTURN_BAO" server -config="$dir/config.hcl" > "$dir/server.log" 2>&1 &
+  OPENBAO_PID=$!
+  OPENBAO_ADDR="http://127.0.0.1:$port"
+  for _ in $(seq 150); do
+    curl -sf "$OPENBAO_ADDR/v1/sys/seal-status" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  die "OpenBao did not start: $(tail -5 "$dir/server.log")"
+}
+
+# init_and_unseal_1of1 ADDR: initialises a node with one share and unseals it (benchmarks).
+init_and_unseal_1of1() {
+  local addr=$1 key
+  key=$(curl -sf -X PUT -d '{"secret_shares":1,"secret_threshold":1}' "$addr/v1/sys/init" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"][0])')
+  curl -sf -X PUT --data-binary @- "$addr/v1/sys/unseal" >/dev/null <<<"{\"key\":\"$key\"}"
+  for _ in $(seq 100); do
+    curl -sf "$addr/v1/sys/leader" | grep -q '"is_self":true' && return 0
+    sleep 0.1
+  done
 }

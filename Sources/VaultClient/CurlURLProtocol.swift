@@ -57,8 +57,13 @@ final class CurlURLProtocol: URLProtocol {
             body: request.httpBody, tls: tls, timeout: request.timeoutInterval)
         let transfer = self.transfer
         let box = ProtocolBox(self)
+        // Report back only once startLoading has returned to Foundation, which may still be
+        // setting the task up when a loopback reply is already complete.
+        let started = DispatchSemaphore(value: 0)
+        defer { started.signal() }
         Thread.detachNewThread {
             let result = Result { () throws(CurlTransfer.Failure) in try transfer.perform(job) }
+            started.wait()
             guard !transfer.isCancelled else { return }  // after stopLoading, stay silent
             box.finish(result, url: job.url)
         }

@@ -4,14 +4,14 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// The connection settings shared by every node of one command: one URLSession whose
-/// requests go through libcurl with these TLS options and this timeout.
+/// The connection settings shared by every node of one command: requests go through
+/// URLSession with libcurl doing the transfer, with these TLS options and this timeout.
 public final class VaultTransport: Sendable {
     /// The TLS settings in force.
     public let tls: TLSOptions
     /// Seconds before a request to a node is given up.
     public let timeout: TimeInterval
-    let session: URLSession
+    private let configuration: URLSessionConfiguration.Snapshot
     private let registration: String
 
     /// Makes a transport; `timeout` bounds each request (connect and reply).
@@ -19,20 +19,26 @@ public final class VaultTransport: Sendable {
         self.tls = tls
         self.timeout = timeout
         registration = TransportRegistry.shared.register(tls)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.protocolClasses = [CurlURLProtocol.self]
-        // libcurl enforces the timeout; URLSession's own is a backstop that should never fire.
-        configuration.timeoutIntervalForRequest = timeout + 5
-        configuration.timeoutIntervalForResource = timeout + 5
-        configuration.httpMaximumConnectionsPerHost = 64
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        session = URLSession(configuration: configuration)
+        configuration = .init(timeout: timeout)
     }
 
     deinit {
-        session.finishTasksAndInvalidate()
         TransportRegistry.shared.remove(registration)
+    }
+
+    /// A session for one request. FoundationNetworking reads a session's task registry without
+    /// a lock when a custom URLProtocol reports back, so concurrent requests on one session
+    /// race (seen here as a crash in about 1 in 100 five-node runs); a session per request has
+    /// one task and nothing to race with.
+    private func makeSession() -> URLSession {
+        let c = URLSessionConfiguration.ephemeral
+        c.protocolClasses = [CurlURLProtocol.self]
+        // libcurl enforces the timeout; URLSession's own is a backstop that should never fire.
+        c.timeoutIntervalForRequest = configuration.timeout + 5
+        c.timeoutIntervalForResource = configuration.timeout + 5
+        c.requestCachePolicy = .reloadIgnoringLocalCacheData
+        c.urlCache = nil
+        return URLSession(configuration: c)
     }
 
     /// Sends one request; returns status, headers and body, or a typed error naming `node`.
@@ -40,6 +46,8 @@ public final class VaultTransport: Sendable {
         var request = request
         request.setValue(registration, forHTTPHeaderField: TransportRegistry.header)
         request.timeoutInterval = timeout
+        let session = makeSession()
+        defer { session.finishTasksAndInvalidate() }
         do {
             let (data, response) = try await session.data(for: request)
             guard let http = response as? HTTPURLResponse else {
@@ -115,6 +123,14 @@ public final class VaultTransport: Sendable {
         default:
             return VaultError(.unreachable, "\(node) is unreachable: \(lower)")
         }
+    }
+}
+
+extension URLSessionConfiguration {
+    /// The settings a transport keeps to make its sessions (URLSessionConfiguration itself is
+    /// not Sendable).
+    struct Snapshot: Sendable {
+        var timeout: TimeInterval
     }
 }
 
