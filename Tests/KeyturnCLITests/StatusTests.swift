@@ -109,6 +109,22 @@ struct StatusSingleNodeTests {
     }
 }
 
+@Suite("keyturn status under concurrency")
+struct StatusConcurrencyTests {
+    @Test("thirty concurrent requests per run, forty runs: no crash, every run answers (a shared URLSession crashed about 1 run in 100)")
+    func manyConcurrentRequests() async throws {
+        let server = try await OpenBaoServer.start()
+        defer { server.stop() }
+        let args = ["status", "--format", "json"] + Array(repeating: ["-a", server.address], count: 10).flatMap { $0 }
+        for run in 0..<40 {
+            let r = try Keyturn.run(args)
+            #expect(r.status == 2, "run \(run): exit \(r.status), \(r.stderr.suffix(300))")
+            if r.status != 2 { return }
+            #expect(try statusNodes(r).count == 10)
+        }
+    }
+}
+
 @Suite("keyturn status against a three-node raft cluster")
 struct StatusClusterTests {
     @Test("leader active, followers standby; a stopped follower shows unreachable, the others still show, exit 1")
