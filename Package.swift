@@ -38,7 +38,7 @@ let package = Package(
 
         .target(name: "KeyturnTestSupport", path: "Tests/KeyturnTestSupport"),
         .testTarget(
-            name: "ShamirTests", dependencies: ["Shamir", "ShamirKernels"],
+            name: "ShamirTests", dependencies: ["Shamir", "ShamirKernels", "KeyturnTestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KeyturnCLITests",

@@ -18,13 +18,6 @@ func randomBytes(_ count: Int) -> [UInt8] {
     return (0..<count).map { _ in UInt8.random(in: 0...255, using: &g) }
 }
 
-/// All k-element subsets of 0..<n.
-func subsets(of n: Int, size k: Int) -> [[Int]] {
-    if k == 0 { return [[]] }
-    if n < k { return [] }
-    return subsets(of: n - 1, size: k - 1).map { $0 + [n - 1] } + subsets(of: n - 1, size: k)
-}
-
 @Suite("keyturn split and combine (no PGP)")
 struct SplitCombineCLITests {
     @Test("split writes n 0600 files of one hex line each; every 3 of 5 combine to the secret")

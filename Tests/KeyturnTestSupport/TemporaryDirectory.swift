@@ -55,3 +55,10 @@ public func readBytes(_ path: String) -> [UInt8]? {
 public func fileMode(_ path: String) -> Int? {
     (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? nil
 }
+
+/// All k-element subsets of 0..<n: the ways to pick k shares of n.
+public func subsets(of n: Int, size k: Int) -> [[Int]] {
+    if k == 0 { return [[]] }
+    if n < k { return [] }
+    return subsets(of: n - 1, size: k - 1).map { $0 + [n - 1] } + subsets(of: n - 1, size: k)
+}

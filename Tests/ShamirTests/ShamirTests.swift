@@ -1,14 +1,8 @@
 import Foundation
+import KeyturnTestSupport
 import Testing
 
 @testable import Shamir
-
-/// All k-element subsets of 0..<n, in lexicographic order.
-func subsets(of n: Int, size k: Int) -> [[Int]] {
-    if k == 0 { return [[]] }
-    if n < k { return [] }
-    return subsets(of: n - 1, size: k - 1).map { $0 + [n - 1] } + subsets(of: n - 1, size: k)
-}
 
 @Suite("split and combine")
 struct ShamirTests {
