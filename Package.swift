@@ -22,7 +22,7 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
-        .target(name: "VaultClient", dependencies: ["CCurl"]),
+        .target(name: "VaultClient", dependencies: ["CCurl", "Shamir"]),
         .target(
             name: "KeyturnCLI",
             dependencies: [

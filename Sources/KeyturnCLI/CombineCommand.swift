@@ -46,7 +46,7 @@ private struct ShareFile {
     let x: UInt8
 
     /// Characters allowed after the hex: a line ending, as editors and `echo` leave.
-    static func isTrailingSpace(_ c: UInt8) -> Bool { c == 0x0a || c == 0x0d || c == 0x20 || c == 0x09 }
+    static func isTrailingSpace(_ c: UInt8) -> Bool { ShareFileText.isSpace(c) }
 
     static func open(_ path: String) throws -> ShareFile {
         let fd = try SecretFiles.openInput(path)

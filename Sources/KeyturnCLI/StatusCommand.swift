@@ -28,7 +28,9 @@ struct Status: AsyncParsableCommand {
         if let wait {
             let deadline = Date().addingTimeInterval(wait)
             let showProgress = Terminal.isTerminal(STDERR_FILENO)
-            while !nodes.allSatisfy(\.isUnsealed) && Date() < deadline {
+            // Until every node is unsealed and answers cleanly: a node restarting or electing
+            // a leader may fail a request for a moment.
+            while StatusReport(nodes: nodes).exitStatus != .success && Date() < deadline {
                 if showProgress {
                     let left = max(0, Int(deadline.timeIntervalSinceNow.rounded(.up)))
                     Terminal.stderrProgress("keyturn: waiting: \(nodes.filter(\.isUnsealed).count) of \(nodes.count) nodes unsealed, \(left) s left")

@@ -5,13 +5,16 @@ import ShamirKernels
 /// Swift arrays may be copied or moved behind our back; secret material handled in bulk
 /// lives here instead, so there is exactly one copy to wipe.
 public final class SecretBuffer {
-    /// The bytes; valid until the buffer is released.
+    /// The bytes (exactly `count` of them); valid until the buffer is released.
     public let bytes: UnsafeMutableRawBufferPointer
+    /// The allocation, at least one byte even for an empty buffer.
+    private let storage: UnsafeMutableRawBufferPointer
 
     /// Allocates `count` zeroed bytes.
     public init(count: Int) {
-        bytes = .allocate(byteCount: max(count, 1), alignment: 64)
-        bytes.initializeMemory(as: UInt8.self, repeating: 0)
+        storage = .allocate(byteCount: max(count, 1), alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0)
+        bytes = UnsafeMutableRawBufferPointer(rebasing: storage[0..<max(count, 0)])
     }
 
     /// The number of bytes.
@@ -23,8 +26,8 @@ public final class SecretBuffer {
     }
 
     deinit {
-        wipe()
-        bytes.deallocate()
+        kt_secure_zero(storage.baseAddress, storage.count)
+        storage.deallocate()
     }
 }
 

@@ -38,3 +38,34 @@ public enum ShareHex {
         return ok ? out : nil
     }
 }
+
+/// The text forms a single Vault share takes: hex (as `keys`) or base64 (as `keys_base64`),
+/// decoded without branching on the secret. One place for the share format's rules.
+public enum ShareText {
+    /// Vault accepts parts of 16 to 33 bytes; a Shamir share of its 32-byte key is 33 bytes and
+    /// a 1-of-1 "share" is the 32-byte key itself.
+    public static let acceptedLengths = 16...33
+
+    /// Decodes trimmed share text (hex first, then base64) into `out`; returns the byte count,
+    /// or nil if it is neither.
+    public static func decode(_ text: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
+        guard text.count > 0, let src = text.baseAddress?.assumingMemoryBound(to: CChar.self),
+              let dst = out.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        if text.count % 2 == 0, out.count >= text.count / 2, kt_hex_decode(dst, src, text.count / 2) == 0 {
+            return text.count / 2
+        }
+        guard out.count >= text.count * 3 / 4 + 1 else { return nil }
+        let n = kt_base64_decode(dst, src, text.count)
+        return n < 0 ? nil : n
+    }
+
+    /// Whether `text` looks like a share itself (hex or base64 of an accepted length), so
+    /// that a share typed on the command line can be refused.
+    public static func looksLikeShare(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        var scratch = [UInt8](repeating: 0, count: bytes.count + 3)
+        defer { secureZero(&scratch) }
+        let n = bytes.withUnsafeBytes { t in scratch.withUnsafeMutableBytes { decode(t, into: $0) } }
+        return n.map { acceptedLengths.contains($0) } ?? false
+    }
+}

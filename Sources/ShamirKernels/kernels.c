@@ -273,6 +273,41 @@ int kt_hex_decode(uint8_t *dst, const char *src, size_t n) {
     return -bad;
 }
 
+// Value of one base64 character, or sets *bad; arithmetic ranges instead of a table.
+static inline int b64_value(int c, int *bad) {
+    int upper = (((0x40 - c) & (c - 0x5b)) >> 8) & 1;  // 'A'..'Z' -> 0..25
+    int lower = (((0x60 - c) & (c - 0x7b)) >> 8) & 1;  // 'a'..'z' -> 26..51
+    int digit = (((0x2f - c) & (c - 0x3a)) >> 8) & 1;  // '0'..'9' -> 52..61
+    int plus = (((c ^ 0x2b) - 1) >> 8) & 1;            // '+' -> 62
+    int slash = (((c ^ 0x2f) - 1) >> 8) & 1;           // '/' -> 63
+    *bad |= (upper | lower | digit | plus | slash) ^ 1;
+    return ((c - 0x41) & -upper) | ((c - 0x47) & -lower) | ((c + 4) & -digit) | (62 & -plus) | (63 & -slash);
+}
+
+long kt_base64_decode(uint8_t *dst, const char *src, size_t len) {
+    // Padding is public (it only says how long the secret is).
+    while (len > 0 && src[len - 1] == '=') len--;
+    if (len % 4 == 1) return -1;
+    int bad = 0;
+    size_t out = 0, i = 0;
+    for (; i + 4 <= len; i += 4) {
+        int a = b64_value((unsigned char)src[i], &bad), b = b64_value((unsigned char)src[i + 1], &bad);
+        int c = b64_value((unsigned char)src[i + 2], &bad), d = b64_value((unsigned char)src[i + 3], &bad);
+        dst[out++] = (uint8_t)((a << 2) | (b >> 4));
+        dst[out++] = (uint8_t)((b << 4) | (c >> 2));
+        dst[out++] = (uint8_t)((c << 6) | d);
+    }
+    if (len - i >= 2) {
+        int a = b64_value((unsigned char)src[i], &bad), b = b64_value((unsigned char)src[i + 1], &bad);
+        dst[out++] = (uint8_t)((a << 2) | (b >> 4));
+        if (len - i == 3) {
+            int c = b64_value((unsigned char)src[i + 2], &bad);
+            dst[out++] = (uint8_t)((b << 4) | (c >> 2));
+        }
+    }
+    return bad ? -1 : (long)out;
+}
+
 void kt_secure_zero(void *p, size_t n) {
     if (n == 0) return;
     memset(p, 0, n);

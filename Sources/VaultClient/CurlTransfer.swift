@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Shamir
 import Synchronization
 
 /// One HTTP exchange performed with libcurl's easy API: what FoundationNetworking cannot do on
@@ -86,11 +87,17 @@ final class CurlTransfer: Sendable {
         case "HEAD": _ = kt_curl_set_long(handle, CURLOPT_NOBODY, 1)
         default: _ = kt_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
         }
-        // The body must outlive the transfer: COPYPOSTFIELDS makes libcurl keep its own copy.
-        let body = request.body ?? (request.method == "GET" ? nil : Data())
-        if let body {
+        // The body (it may hold an unseal share) lives in a buffer of ours that libcurl reads
+        // without copying and that is zeroed when the transfer is over.
+        let bodyBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, request.body?.count ?? 0), alignment: 16)
+        defer {
+            secureZero(bodyBuffer)
+            bodyBuffer.deallocate()
+        }
+        if let body = request.body ?? (request.method == "GET" ? nil : Data()) {
+            _ = body.copyBytes(to: bodyBuffer.bindMemory(to: UInt8.self))
             _ = kt_curl_set_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-            _ = body.withUnsafeBytes { kt_curl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)) }
+            _ = kt_curl_set_pointer(handle, CURLOPT_POSTFIELDS, bodyBuffer.baseAddress)
         }
 
         let tls = request.tls

@@ -88,11 +88,18 @@ public struct LeaderStatus: Codable, Sendable, Hashable {
     public var haEnabled: Bool
     /// Whether this node is the active one.
     public var isSelf: Bool
-    /// The active node's API address.
-    public var leaderAddress: String
+    /// The active node's API address; absent while no leader is elected (after a restart).
+    public var leaderAddress: String?
 
     enum CodingKeys: String, CodingKey {
         case haEnabled = "ha_enabled", isSelf = "is_self", leaderAddress = "leader_address"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        haEnabled = try c.decode(Bool.self, forKey: .haEnabled)
+        isSelf = try c.decodeIfPresent(Bool.self, forKey: .isSelf) ?? false
+        leaderAddress = try c.decodeIfPresent(String.self, forKey: .leaderAddress)
     }
 }
 

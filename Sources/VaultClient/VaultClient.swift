@@ -1,4 +1,5 @@
 import Foundation
+import Shamir
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -193,6 +194,23 @@ public struct VaultClient: Sendable {
     /// `PUT sys/unseal` with one share, a reset, or a migration flag.
     public func unseal(_ request: UnsealRequest) async throws(VaultError) -> SealStatus {
         try await call("PUT", "sys/unseal", body: try encode(request), accept: [200]).0
+    }
+
+    /// `PUT sys/unseal` with one share given as bytes: the request body is built in memory
+    /// that is zeroed when released, so the share's hex never sits in an ordinary String.
+    public func unseal(share: UnsafeRawBufferPointer, migrate: Bool = false) async throws(VaultError) -> SealStatus {
+        let prefix = Array(#"{"key":""#.utf8)
+        let suffix = Array((migrate ? #"","migrate":true}"# : #""}"#).utf8)
+        let count = prefix.count + 2 * share.count + suffix.count
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+        raw.copyBytes(from: prefix)
+        ShareHex.encode(share, into: UnsafeMutableRawBufferPointer(rebasing: raw[prefix.count..<(prefix.count + 2 * share.count)]))
+        UnsafeMutableRawBufferPointer(rebasing: raw[(prefix.count + 2 * share.count)...]).copyBytes(from: suffix)
+        let body = Data(bytesNoCopy: raw.baseAddress!, count: count, deallocator: .custom { pointer, size in
+            secureZero(UnsafeMutableRawBufferPointer(start: pointer, count: size))
+            pointer.deallocate()
+        })
+        return try await call("PUT", "sys/unseal", body: body, accept: [200]).0
     }
 
     private func encode<T: Encodable>(_ value: T) throws(VaultError) -> Data {

@@ -24,13 +24,13 @@ struct OpenBaoShamirInteropTests {
         // Through the CLI: OpenBao's hex keys, written as share files, combine the same way.
         let dir = try TemporaryDirectory()
         let files = try keys.enumerated().map { try dir.write("bao-\($0.offset).share", text: $0.element + "\n") }
-        let c = try Keyturn.run(["combine", files[4], files[0], files[2]])
+        let c = try await Keyturn.launch(["combine", files[4], files[0], files[2]])
         #expect(c.status == 0, "\(c.stderr)")
         #expect(c.stdout == rootKey)
 
         // keyturn splits the key anew; three of its shares unseal the sealed node.
         let key = try dir.write("root-key.bin", rootKey)
-        let s = try Keyturn.run(["split", "--threshold", "3", "--shares", "5", "--no-pgp", "--out-dir", dir.file("kt"), key])
+        let s = try await Keyturn.launch(["split", "--threshold", "3", "--shares", "5", "--no-pgp", "--out-dir", dir.file("kt"), key])
         #expect(s.status == 0, "\(s.stderr)")
         #expect(try await server.sealStatus()["sealed"] as? Bool == true)
         var last: [String: Any] = [:]

@@ -47,14 +47,14 @@ struct StatusSingleNodeTests {
         let server = try await OpenBaoServer.start()
         defer { server.stop() }
 
-        var r = try Keyturn.run(["status", "-a", server.address])
+        var r = try await Keyturn.launch(["status", "-a", server.address])
         #expect(r.status == 2, "\(r.stderr)")
         let rows = r.stdoutText.split(separator: "\n")
         #expect(rows.count == 2)
         #expect(rows[0].hasPrefix("ADDRESS") && rows[0].contains("INITIALIZED") && rows[0].contains("HA MODE"))
         #expect(rows[1].contains(server.address) && rows[1].contains("false") && rows[1].contains("2.7.2"))
 
-        r = try Keyturn.run(["status", "-a", server.address, "--format", "json"])
+        r = try await Keyturn.launch(["status", "-a", server.address, "--format", "json"])
         var node = try statusNodes(r)[0]
         #expect(node["initialized"] as? Bool == false)
         #expect(node["sealed"] as? Bool == true)
@@ -65,18 +65,18 @@ struct StatusSingleNodeTests {
 
         let (keys, _) = try await server.initialize(shares: 5, threshold: 3)
         try await server.unseal(with: [keys[0]])
-        r = try Keyturn.run(["status", "--format", "json"], environment: ["VAULT_ADDR": server.address])
+        r = try await Keyturn.launch(["status", "--format", "json"], environment: ["VAULT_ADDR": server.address])
         #expect(r.status == 2)
         node = try statusNodes(r)[0]
         #expect(node["initialized"] as? Bool == true)
         #expect(node["progress"] as? Int == 1)
         #expect(node["t"] as? Int == 3 && node["n"] as? Int == 5)
         #expect((node["nonce"] as? String)?.isEmpty == false)
-        r = try Keyturn.run(["status", "-a", server.address])
+        r = try await Keyturn.launch(["status", "-a", server.address])
         #expect(r.stdoutText.contains("1/3") && r.stdoutText.contains("3 of 5"), "\(r.stdoutText)")
 
         try await server.unseal(with: [keys[1], keys[2]])
-        r = try Keyturn.run(["status", "-a", server.address, "--format", "json"])
+        r = try await Keyturn.launch(["status", "-a", server.address, "--format", "json"])
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
         node = try statusNodes(r)[0]
         #expect(node["sealed"] as? Bool == false)
@@ -93,13 +93,13 @@ struct StatusSingleNodeTests {
         let (keys, _) = try await server.initialize(shares: 1, threshold: 1)
 
         let t0 = Date()
-        let timedOut = try Keyturn.run(["status", "-a", server.address, "--wait", "1"])
+        let timedOut = try await Keyturn.launch(["status", "-a", server.address, "--wait", "1"])
         #expect(timedOut.status == 2)
         #expect(Date().timeIntervalSince(t0) >= 1)
 
         // Unseal while `status --wait 60` polls.
         let keyturn = Keyturn.path, address = server.address
-        async let waiting = Task.detached { try Processes.run(keyturn, ["status", "-a", address, "--wait", "60"]) }.value
+        async let waiting = Processes.launch(keyturn, ["status", "-a", address, "--wait", "60"])
         try await Task.sleep(nanoseconds: 1_500_000_000)
         let start = Date()
         try await server.unseal(with: keys)
@@ -117,7 +117,7 @@ struct StatusConcurrencyTests {
         defer { server.stop() }
         let args = ["status", "--format", "json"] + Array(repeating: ["-a", server.address], count: 10).flatMap { $0 }
         for run in 0..<40 {
-            let r = try Keyturn.run(args)
+            let r = try await Keyturn.launch(args)
             #expect(r.status == 2, "run \(run): exit \(r.status), \(r.stderr.suffix(300))")
             if r.status != 2 { return }
             #expect(try statusNodes(r).count == 10)
@@ -134,14 +134,14 @@ struct StatusClusterTests {
         _ = try await cluster.initializeAndUnseal()
         let args = ["status", "--format", "json"] + cluster.addresses.flatMap { ["-a", $0] }
 
-        var r = try Keyturn.run(args)
+        var r = try await Keyturn.launch(args)
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
         var nodes = try statusNodes(r)
         #expect(nodes.map { $0["address"] as? String } == cluster.addresses)
         #expect(nodes.map { $0["ha_mode"] as? String } == ["active", "standby", "standby"])
 
         cluster.nodes[2].stop()
-        r = try Keyturn.run(args)
+        r = try await Keyturn.launch(args)
         #expect(r.status == 1)
         nodes = try statusNodes(r)
         #expect(nodes.count == 3)
@@ -149,7 +149,7 @@ struct StatusClusterTests {
         #expect((nodes[2]["error"] as? String)?.contains("unreachable") == true)
         #expect(nodes[0]["ha_mode"] as? String == "active" && nodes[1]["ha_mode"] as? String == "standby")
 
-        let text = try Keyturn.run(["status"], environment: ["VAULT_ADDR": cluster.addresses.joined(separator: ",")])
+        let text = try await Keyturn.launch(["status"], environment: ["VAULT_ADDR": cluster.addresses.joined(separator: ",")])
         #expect(text.status == 1)
         #expect(text.stdoutText.split(separator: "\n").count == 4)
         #expect(text.stdoutText.contains("active") && text.stdoutText.contains("standby") && text.stdoutText.contains("unreachable"))
@@ -168,19 +168,19 @@ struct StatusTLSTests {
         let byIP = server.address, byName = "https://localhost:\(server.port)"
 
         for r in [
-            try Keyturn.run(["status", "-a", byIP, "--ca-cert", pki.caCert]),
-            try Keyturn.run(["status", "-a", byName, "--ca-path", pki.caDirectory]),
-            try Keyturn.run(["status", "-a", byIP], environment: ["VAULT_CACERT": pki.caCert]),
-            try Keyturn.run(["status", "-a", byIP], environment: ["BAO_CACERT": pki.caCert]),
+            try await Keyturn.launch(["status", "-a", byIP, "--ca-cert", pki.caCert]),
+            try await Keyturn.launch(["status", "-a", byName, "--ca-path", pki.caDirectory]),
+            try await Keyturn.launch(["status", "-a", byIP], environment: ["VAULT_CACERT": pki.caCert]),
+            try await Keyturn.launch(["status", "-a", byIP], environment: ["BAO_CACERT": pki.caCert]),
         ] {
             #expect(r.status == 2, "uninitialised node expected: \(r.stdoutText) \(r.stderr)")
             #expect(r.stdoutText.contains("2.7.2"))
         }
-        let untrusted = try Keyturn.run(["status", "-a", byIP])
+        let untrusted = try await Keyturn.launch(["status", "-a", byIP])
         #expect(untrusted.status == 1)
         #expect(untrusted.stderrLines.first?.contains("not signed by a trusted CA") == true, "\(untrusted.stderr)")
         #expect(untrusted.stderrLines.last?.contains("--ca-cert") == true)
-        let skip = try Keyturn.run(["status", "-a", byIP, "--tls-skip-verify"])
+        let skip = try await Keyturn.launch(["status", "-a", byIP, "--tls-skip-verify"])
         #expect(skip.status == 2)
         #expect(skip.stderr.contains("keyturn: warning: TLS verification is disabled"))
     }
@@ -190,13 +190,13 @@ struct StatusTLSTests {
         let pki = try TestPKI(sans: ["DNS:vault.test"])
         let server = try await OpenBaoServer.start(.init(tlsCertFile: pki.serverCert, tlsKeyFile: pki.serverKey))
         defer { server.stop() }
-        let mismatch = try Keyturn.run(["status", "-a", server.address, "--ca-cert", pki.caCert])
+        let mismatch = try await Keyturn.launch(["status", "-a", server.address, "--ca-cert", pki.caCert])
         #expect(mismatch.status == 1)
         #expect(mismatch.stderrLines.first?.contains("not for this name") == true, "\(mismatch.stderr)")
         #expect(mismatch.stderr.contains("--tls-server-name"))
-        let ok = try Keyturn.run(["status", "-a", server.address, "--ca-cert", pki.caCert, "--tls-server-name", "vault.test"])
+        let ok = try await Keyturn.launch(["status", "-a", server.address, "--ca-cert", pki.caCert, "--tls-server-name", "vault.test"])
         #expect(ok.status == 2, "\(ok.stdoutText) \(ok.stderr)")
-        let env = try Keyturn.run(["status", "-a", server.address, "--ca-cert", pki.caCert], environment: ["VAULT_TLS_SERVER_NAME": "vault.test"])
+        let env = try await Keyturn.launch(["status", "-a", server.address, "--ca-cert", pki.caCert], environment: ["VAULT_TLS_SERVER_NAME": "vault.test"])
         #expect(env.status == 2, "\(env.stderr)")
     }
 
@@ -205,13 +205,13 @@ struct StatusTLSTests {
         let pki = try TestPKI()
         let server = try await OpenBaoServer.start(.init(tlsCertFile: pki.serverCert, tlsKeyFile: pki.serverKey, clientCAFile: pki.caCert))
         defer { server.stop() }
-        let ok = try Keyturn.run(["status", "-a", server.address, "--ca-cert", pki.caCert, "--client-cert", pki.clientCert, "--client-key", pki.clientKey])
+        let ok = try await Keyturn.launch(["status", "-a", server.address, "--ca-cert", pki.caCert, "--client-cert", pki.clientCert, "--client-key", pki.clientKey])
         #expect(ok.status == 2, "\(ok.stdoutText) \(ok.stderr)")
         #expect(ok.stdoutText.contains("2.7.2"))
-        let env = try Keyturn.run(["status", "-a", server.address], environment: [
+        let env = try await Keyturn.launch(["status", "-a", server.address], environment: [
             "VAULT_CACERT": pki.caCert, "VAULT_CLIENT_CERT": pki.clientCert, "VAULT_CLIENT_KEY": pki.clientKey])
         #expect(env.status == 2, "\(env.stderr)")
-        let without = try Keyturn.run(["status", "-a", server.address, "--ca-cert", pki.caCert])
+        let without = try await Keyturn.launch(["status", "-a", server.address, "--ca-cert", pki.caCert])
         #expect(without.status == 1)
         #expect(without.stderrLines.first?.contains("requires a client certificate") == true, "\(without.stderr)")
         #expect(without.stderr.contains("--client-cert"))
@@ -265,7 +265,7 @@ struct StatusFaultTests {
         let server = try await OpenBaoServer.start()
         defer { server.stop() }
         let t0 = Date()
-        let r = try Keyturn.run(["status", "-a", stub.address, "-a", server.address, "--timeout", "2", "--format", "json"])
+        let r = try await Keyturn.launch(["status", "-a", stub.address, "-a", server.address, "--timeout", "2", "--format", "json"])
         #expect(Date().timeIntervalSince(t0) < 6)
         #expect(r.status == 1)
         let nodes = try statusNodes(r)

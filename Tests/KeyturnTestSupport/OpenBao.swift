@@ -187,7 +187,7 @@ public final class OpenBaoServer: @unchecked Sendable {
         if address.hasPrefix("https") {
             var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "\(address)/v1/\(path)"] + curlTLSArguments
             if let body { args += ["--data-binary", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)] }
-            let r = try Processes.run(Processes.which("curl") ?? "/usr/bin/curl", args)
+            let r = try await Processes.launch(Processes.which("curl") ?? "/usr/bin/curl", args)
             guard r.status == 0 else { throw HarnessError("curl \(path) failed: \(r.status) \(r.stderr)") }
             let text = r.stdoutText
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -197,7 +197,8 @@ public final class OpenBaoServer: @unchecked Sendable {
         }
         var request = URLRequest(url: URL(string: "\(address)/v1/\(path)")!)
         request.httpMethod = method
-        request.timeoutInterval = 10
+        // Generous: a raft follower can take seconds to answer the share that makes it join.
+        request.timeoutInterval = 60
         if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
         if let token { request.setValue(token, forHTTPHeaderField: "X-Vault-Token") }
         let (data, response) = try await URLSession.shared.data(for: request)

@@ -44,6 +44,35 @@ public enum Processes {
             stderr: String(decoding: readBytes(errPath) ?? [], as: UTF8.self))
     }
 
+    /// Runs a program to completion without blocking a thread of Swift's cooperative pool
+    /// (async tests that block it can starve one another: a test awaiting a server reply
+    /// while others sit in waitUntilExit).
+    public static func launch(
+        _ executable: String, _ arguments: [String], stdin: [UInt8]? = nil,
+        environment: [String: String]? = nil
+    ) async throws -> ProcessResult {
+        let scratch = try TemporaryDirectory("keyturn-proc")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let inPath = try scratch.write("stdin", stdin ?? [])
+        let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.standardInput = FileHandle(forReadingAtPath: inPath)
+        process.standardOutput = FileHandle(forWritingAtPath: outPath)
+        process.standardError = FileHandle(forWritingAtPath: errPath)
+        let done = AsyncStream<Void>.makeStream()
+        process.terminationHandler = { _ in done.continuation.yield(); done.continuation.finish() }
+        try process.run()
+        for await _ in done.stream { break }
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return ProcessResult(
+            status: status, stdout: readBytes(outPath) ?? [],
+            stderr: String(decoding: readBytes(errPath) ?? [], as: UTF8.self))
+    }
+
     /// The first executable named `name` on PATH.
     public static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
@@ -72,5 +101,12 @@ public enum Keyturn {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
         env.merge(environment) { _, new in new }
         return try Processes.run(path, arguments, stdin: stdin, environment: env, directory: directory)
+    }
+
+    /// The same for async tests, without blocking a cooperative thread.
+    public static func launch(_ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:]) async throws -> ProcessResult {
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
+        env.merge(environment) { _, new in new }
+        return try await Processes.launch(path, arguments, stdin: stdin, environment: env)
     }
 }

@@ -52,6 +52,11 @@ void kt_hex_encode(char *dst, const uint8_t *src, size_t n);
 /// Returns 0, or -1 if any character was not a hex digit (dst then holds garbage).
 int kt_hex_decode(uint8_t *dst, const char *src, size_t n);
 
+/// Decodes standard base64 (with or without '=' padding, no whitespace) of `len` characters
+/// into dst (capacity >= len * 3 / 4) without tables or branches on the data. Returns the
+/// number of bytes, or -1 if the text is not base64.
+long kt_base64_decode(uint8_t *dst, const char *src, size_t len);
+
 /// Overwrites n bytes with zeros in a way the compiler cannot elide.
 void kt_secure_zero(void *p, size_t n);
 

@@ -1,0 +1,138 @@
+import Foundation
+import Shamir
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads one unseal share from a file, standard input or the terminal, and decodes it,
+/// checking everything that can be checked before anything is sent.
+enum ShareInput {
+    /// More than any share file needs; a larger input is not a share.
+    static let maximumSize = 64 << 10
+
+    /// The share's bytes (16 to 33), in a buffer that is zeroed when released.
+    struct Share {
+        let buffer: SecretBuffer
+        let count: Int
+        /// Where it came from, for messages ("alice.key", "standard input", "the terminal").
+        let source: String
+        var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<count]) }
+    }
+
+    /// Reads the share named by the command's argument: a path, `-` for stdin, or nothing for
+    /// a prompt on the terminal.
+    static func read(_ argument: String?) throws -> Share {
+        switch argument {
+        case nil:
+            return try fromTerminal()
+        case "-":
+            // On a terminal, '-' means the operator types it: ask without echo.
+            if Terminal.isTerminal(STDIN_FILENO) { return try fromTerminal() }
+            return try decode(readAll(STDIN_FILENO, name: "standard input"), source: "standard input")
+        case let path?:
+            var st = stat()
+            guard stat(path, &st) == 0 else {
+                if ShareText.looksLikeShare(path) {
+                    throw CLIError("refusing a share given on the command line: it would be visible in the process list and shell history",
+                                   hint: "put the share in a file only you can read (chmod 600), or pipe it in with '-'")
+                }
+                throw CLIError("\(path) does not exist")
+            }
+            let fd = try SecretFiles.openInput(path)
+            defer { close(fd) }
+            let text = try readAll(fd, name: path)
+            if isPGP(text) {
+                throw CLIError("\(path) holds a PGP-encrypted share; decrypting shares with GPGME is not built yet",
+                               hint: "decrypt it with 'gpg -d \(path) | keyturn unseal ... -' meanwhile")
+            }
+            if (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o077 != 0 {
+                throw CLIError("\(path) holds a plaintext share but is readable by group or others", hint: "chmod 600 \(path)")
+            }
+            return try decode(text, source: path)
+        }
+    }
+
+    /// Whether text is a PGP message, armoured or as Vault's base64 of a binary message.
+    static func isPGP(_ text: SecretBuffer) -> Bool {
+        let head = Array(text.bytes.prefix(40))
+        if head.starts(with: Array("-----BEGIN PGP".utf8)) { return true }
+        // Vault's base64 of binary OpenPGP: a packet tag byte has its top bit set, and a
+        // share's text is at most 66 characters, a PGP message's is hundreds.
+        let trimmed = head.prefix { !ShareFileText.isSpace($0) }
+        guard trimmed.count >= 4, countNonSpace(text) > 100 else { return false }
+        var out = [UInt8](repeating: 0, count: 3)
+        let first4 = Array(trimmed.prefix(4))
+        let n = first4.withUnsafeBytes { t in out.withUnsafeMutableBytes { ShareText.decode(t, into: $0) } }
+        return n != nil && out[0] & 0x80 != 0
+    }
+
+    private static func countNonSpace(_ text: SecretBuffer) -> Int {
+        text.bytes.reduce(0) { $0 + (ShareFileText.isSpace($1) ? 0 : 1) }
+    }
+
+    /// Reads a whole small input into a zeroing buffer (the bytes read are counted in `count`).
+    private static func readAll(_ fd: Int32, name: String) throws -> SecretBuffer {
+        let buffer = SecretBuffer(count: maximumSize + 1)
+        let n = try SecretFiles.readFully(fd, into: buffer.bytes, name: name)
+        guard n <= maximumSize else { throw CLIError("\(name) is too large to be a share") }
+        let exact = SecretBuffer(count: n)
+        if n > 0 { exact.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<n])) }
+        return exact
+    }
+
+    /// Trims the text and decodes hex or base64, checking the length Vault accepts.
+    static func decode(_ text: SecretBuffer, source: String) throws -> Share {
+        let bytes = UnsafeRawBufferPointer(text.bytes)
+        let start = bytes.firstIndex { !ShareFileText.isSpace($0) } ?? bytes.count
+        let end = (bytes.lastIndex { !ShareFileText.isSpace($0) } ?? -1) + 1
+        guard start < end else { throw CLIError("\(source) holds no share (it is empty)") }
+        let trimmed = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        let out = SecretBuffer(count: trimmed.count)
+        guard let n = ShareText.decode(trimmed, into: out.bytes) else {
+            throw CLIError("\(source) does not hold a share: expected one line of hex or base64")
+        }
+        guard ShareText.acceptedLengths.contains(n) else {
+            throw CLIError("the share in \(source) is \(n) bytes long; a Vault share is 33 bytes (32 for a single-share key)")
+        }
+        return Share(buffer: out, count: n, source: source)
+    }
+
+    /// Prompts on the controlling terminal and reads a line with echo off.
+    private static func fromTerminal() throws -> Share {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else {
+            throw CLIError("no share given and no terminal to ask for one on",
+                           hint: "pass a key file, or '-' and pipe the share in")
+        }
+        defer { close(fd) }
+        var saved = termios()
+        guard tcgetattr(fd, &saved) == 0 else { throw CLIError("cannot read from the terminal") }
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        quiet.c_lflag |= tcflag_t(ECHONL)
+        let prompt = "Unseal key share (will be hidden): "
+        _ = prompt.withCString { Glibc.write(fd, $0, strlen($0)) }
+        _ = tcsetattr(fd, TCSAFLUSH, &quiet)
+        defer { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
+        let line = SecretBuffer(count: 4096)
+        var count = 0
+        while count < line.count {
+            var byte: UInt8 = 0
+            let n = Glibc.read(fd, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 || byte == 0x0a || byte == 0x0d { break }
+            line.bytes[count] = byte
+            count += 1
+            byte = 0
+        }
+        let text = SecretBuffer(count: count)
+        if count > 0 { text.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: line.bytes[0..<count])) }
+        return try decode(text, source: "the terminal")
+    }
+}
+
+/// Whitespace allowed around a share's text.
+enum ShareFileText {
+    static func isSpace(_ c: UInt8) -> Bool { c == 0x0a || c == 0x0d || c == 0x20 || c == 0x09 }
+}
