@@ -23,10 +23,14 @@ let package = Package(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "VaultClient", dependencies: ["CCurl", "Shamir"]),
+        .systemLibrary(
+            name: "CGPGME", pkgConfig: "gpgme",
+            providers: [.apt(["libgpgme-dev"])]),
+        .target(name: "PGPShares", dependencies: ["CGPGME", "Shamir"]),
         .target(
             name: "KeyturnCLI",
             dependencies: [
-                "Shamir", "TLSMaterial", "VaultClient",
+                "Shamir", "TLSMaterial", "VaultClient", "PGPShares",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "keyturn", dependencies: ["KeyturnCLI"]),

@@ -1,4 +1,6 @@
+import ArgumentParser
 import Foundation
+import PGPShares
 import Shamir
 
 #if canImport(Glibc)
@@ -22,14 +24,16 @@ enum ShareInput {
 
     /// Reads the share named by the command's argument: a path, `-` for stdin, or nothing for
     /// a prompt on the terminal.
-    static func read(_ argument: String?) throws -> Share {
+    static func read(_ argument: String?, passphrase: PassphraseOptions = PassphraseOptions()) throws -> Share {
         switch argument {
         case nil:
             return try fromTerminal()
         case "-":
             // On a terminal, '-' means the operator types it: ask without echo.
             if Terminal.isTerminal(STDIN_FILENO) { return try fromTerminal() }
-            return try decode(readAll(STDIN_FILENO, name: "standard input"), source: "standard input")
+            let text = try readAll(STDIN_FILENO, name: "standard input")
+            if isPGP(text) { return try decrypt(text, source: "standard input", passphrase: passphrase) }
+            return try decode(text, source: "standard input")
         case let path?:
             var st = stat()
             guard stat(path, &st) == 0 else {
@@ -42,15 +46,36 @@ enum ShareInput {
             let fd = try SecretFiles.openInput(path)
             defer { close(fd) }
             let text = try readAll(fd, name: path)
-            if isPGP(text) {
-                throw CLIError("\(path) holds a PGP-encrypted share; decrypting shares with GPGME is not built yet",
-                               hint: "decrypt it with 'gpg -d \(path) | keyturn unseal ... -' meanwhile")
-            }
+            if isPGP(text) { return try decrypt(text, source: path, passphrase: passphrase) }
             if (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o077 != 0 {
                 throw CLIError("\(path) holds a plaintext share but is readable by group or others", hint: "chmod 600 \(path)")
             }
             return try decode(text, source: path)
         }
+    }
+
+    /// Decrypts a PGP-encrypted share (armoured, or Vault's base64 of a binary message) with
+    /// the operator's key, then decodes the hex share inside.
+    static func decrypt(_ text: SecretBuffer, source: String, passphrase: PassphraseOptions) throws -> Share {
+        let secret = try passphrase.read()
+        var message = text
+        if !Array(text.bytes.prefix(5)).elementsEqual("-----".utf8) {
+            // Vault's form: base64 of the binary message, on one line.
+            let bytes = UnsafeRawBufferPointer(text.bytes)
+            let start = bytes.firstIndex { !ShareFileText.isSpace($0) } ?? 0
+            let end = (bytes.lastIndex { !ShareFileText.isSpace($0) } ?? -1) + 1
+            let binary = SecretBuffer(count: max(0, end - start))
+            guard start < end, let n = ShareText.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), into: binary.bytes) else {
+                throw CLIError("\(source) is not a readable PGP message")
+            }
+            message = SecretBuffer(count: n)
+            message.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: binary.bytes[0..<n]))
+        }
+        let plain: SecretBuffer
+        do { plain = try PGPShares.decrypt(UnsafeRawBufferPointer(message.bytes), passphrase: secret) } catch {
+            throw CLIError("cannot decrypt \(source): \(error.reason)", hint: error.hint)
+        }
+        return try decode(plain, source: "\(source) (decrypted)")
     }
 
     /// Whether text is a PGP message, armoured or as Vault's base64 of a binary message.
@@ -61,7 +86,7 @@ enum ShareInput {
         // share's text is at most 66 characters, a PGP message's is hundreds.
         let trimmed = head.prefix { !ShareFileText.isSpace($0) }
         guard trimmed.count >= 4, countNonSpace(text) > 100 else { return false }
-        var out = [UInt8](repeating: 0, count: 3)
+        var out = [UInt8](repeating: 0, count: 4)
         let first4 = Array(trimmed.prefix(4))
         let n = first4.withUnsafeBytes { t in out.withUnsafeMutableBytes { ShareText.decode(t, into: $0) } }
         return n != nil && out[0] & 0x80 != 0
@@ -135,4 +160,43 @@ enum ShareInput {
 /// Whitespace allowed around a share's text.
 enum ShareFileText {
     static func isSpace(_ c: UInt8) -> Bool { c == 0x0a || c == 0x0d || c == 0x20 || c == 0x09 }
+}
+
+/// How the operator's PGP passphrase is given when pinentry cannot ask (automation, tests).
+struct PassphraseOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Read your PGP key's passphrase from this file (first line) instead of pinentry.", valueName: "file"))
+    var passphraseFile: String?
+
+    @Option(help: ArgumentHelp("Read your PGP key's passphrase from this open file descriptor.", valueName: "n"))
+    var passphraseFd: Int32?
+
+    init() {}
+
+    func validate() throws {
+        if passphraseFile != nil && passphraseFd != nil {
+            throw ValidationError("give --passphrase-file or --passphrase-fd, not both")
+        }
+    }
+
+    /// The passphrase (first line, without its line ending), or nil to let gpg-agent ask.
+    func read() throws -> SecretBuffer? {
+        let fd: Int32
+        let name: String
+        if let file = passphraseFile {
+            fd = try SecretFiles.openInput(file)
+            name = file
+        } else if let n = passphraseFd {
+            fd = n
+            name = "file descriptor \(n)"
+        } else {
+            return nil
+        }
+        defer { if passphraseFile != nil { close(fd) } }
+        let buffer = SecretBuffer(count: 4096)
+        let n = try SecretFiles.readFully(fd, into: buffer.bytes, name: name)
+        let end = buffer.bytes[0..<n].firstIndex { $0 == 0x0a || $0 == 0x0d } ?? n
+        let secret = SecretBuffer(count: end)
+        if end > 0 { secret.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<end])) }
+        return secret
+    }
 }

@@ -8,8 +8,9 @@ struct Unseal: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Submit your unseal key share to every node at once.",
         discussion: """
-            KEYFILE holds the share as one line of hex or base64 and must not be readable by \
-            group or others; '-' reads it from standard input; with no argument keyturn asks \
+            KEYFILE holds the share encrypted to your PGP key (armoured, or Vault's base64 of a \
+            binary message: gpg-agent's pinentry asks for your passphrase), or as one line of \
+            hex or base64 in a file not readable by group or others; '-' reads it from standard input; with no argument keyturn asks \
             on the terminal without echo. A share is never taken from the command line. Its \
             length is checked before anything is sent; nodes already unsealed are skipped. \
             Exit 0 when every sealed node accepted the share, 2 when one refused it or could \
@@ -20,6 +21,8 @@ struct Unseal: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp("The file holding your share, or '-' for standard input.", valueName: "keyfile"))
     var keyFile: String?
+
+    @OptionGroup(title: "Passphrase options") var passphrase: PassphraseOptions
 
     @Flag(help: "Discard the progress of an unfinished unseal on every node (no share is read).")
     var reset = false
@@ -35,7 +38,7 @@ struct Unseal: AsyncParsableCommand {
     func run() async throws {
         SecretHygiene.disableCoreDumps()
         let conn = try connection.resolve()
-        let share = reset ? nil : try ShareInput.read(keyFile)
+        let share = reset ? nil : try ShareInput.read(keyFile, passphrase: passphrase)
         let outcomes = await UnsealRun(clients: conn.clients, share: share, migrate: migrate).run()
         let report = UnsealReport(outcomes: outcomes)
         report.print(conn.format)

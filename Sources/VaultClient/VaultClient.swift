@@ -94,13 +94,17 @@ public final class VaultTransport: Sendable {
             return VaultError(.clientCertificateUnusable, "the client certificate or key cannot be used: \(lower)",
                               hint: "check that --client-cert and --client-key are a matching PEM certificate and key")
         case .networkConnectionLost:
-            if node.hasPrefix("https"), lower.contains("alert") || lower.contains("certificate") || curl == 56 && tls.clientCertFile == nil {
-                if tls.clientCertFile == nil {
-                    return VaultError(.clientCertificateRequired, "\(node) requires a client certificate",
-                                      hint: "pass --client-cert and --client-key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)")
+            // With TLS 1.3 the server checks the client certificate after the client has
+            // finished its handshake, so a missing one shows up as an alert, or as the
+            // connection dropping (curl 55 or 56) on the first read or write.
+            let alert = lower.contains("alert") || lower.contains("certificate")
+            if node.hasPrefix("https"), alert || curl == 55 || curl == 56 {
+                if tls.clientCertFile != nil {
+                    return VaultError(.clientCertificateRequired, "\(node) rejected the client certificate",
+                                      hint: "use a client certificate signed by a CA the server trusts")
                 }
-                return VaultError(.clientCertificateRequired, "\(node) rejected the client certificate",
-                                  hint: "use a client certificate signed by a CA the server trusts")
+                return VaultError(.clientCertificateRequired, alert ? "\(node) requires a client certificate" : "\(node) dropped the TLS connection: it probably requires a client certificate",
+                                  hint: "pass --client-cert and --client-key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)")
             }
             return VaultError(.connectionLost, "\(node) closed the connection before its reply was complete")
         case .secureConnectionFailed:

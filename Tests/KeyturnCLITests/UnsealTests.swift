@@ -95,7 +95,7 @@ struct UnsealSingleNodeTests {
             ([try dir.write("open.key", text: keys[1] + "\n", mode: 0o644)], nil, "readable by group or others", 1),
             ([try dir.write("garbage.key", text: "this is not a share\n")], nil, "does not hold a share", 1),
             ([try dir.write("empty.key", text: "\n")], nil, "holds no share", 1),
-            ([try dir.write("pgp.key", text: "-----BEGIN PGP MESSAGE-----\n\nwcBMA\n-----END PGP MESSAGE-----\n")], nil, "PGP-encrypted", 1),
+            ([try dir.write("pgp.key", text: "-----BEGIN PGP MESSAGE-----\n\nwcBMA\n-----END PGP MESSAGE-----\n")], nil, "cannot decrypt", 1),
             ([dir.file("missing.key")], nil, "does not exist", 1),
             (["-"], [], "holds no share", 1),
             ([], nil, "no share given and no terminal", 1),

@@ -1,0 +1,120 @@
+import CGPGME
+import Shamir
+
+/// Why a PGP operation failed: a code for programs, a reason (and hint) for people.
+public struct PGPError: Error, Sendable, CustomStringConvertible {
+    /// The failures an operator must tell apart.
+    public enum Code: Hashable, Sendable {
+        /// The input is not an OpenPGP message.
+        case notPGP
+        /// The message is encrypted to a key whose secret part is not in this keyring.
+        case notYourKey
+        /// The passphrase was wrong.
+        case wrongPassphrase
+        /// No pinentry could ask for the passphrase (no terminal, no agent).
+        case noPinentry
+        /// The passphrase prompt was cancelled.
+        case cancelled
+        /// GPGME or gpg itself failed.
+        case engine
+    }
+
+    public let code: Code
+    public let reason: String
+    public let hint: String?
+
+    public init(_ code: Code, _ reason: String, hint: String? = nil) {
+        self.code = code
+        self.reason = reason
+        self.hint = hint
+    }
+
+    public var description: String { reason }
+}
+
+/// Decrypts share files with GPGME in the user's own keyring, through gpg-agent (so pinentry
+/// asks for the passphrase), or with a passphrase supplied for automation (loopback).
+public enum PGPShares {
+    private static let initialised: Bool = {
+        _ = kt_gpgme_init()
+        return true
+    }()
+
+    /// Decrypts an OpenPGP message (armoured or binary). `homeDirectory` overrides gpg's
+    /// default keyring; `passphrase` switches to loopback pinentry. The plaintext comes back
+    /// in a buffer that is zeroed when released.
+    public static func decrypt(
+        _ message: UnsafeRawBufferPointer, homeDirectory: String? = nil, passphrase: SecretBuffer? = nil
+    ) throws(PGPError) -> SecretBuffer {
+        _ = initialised
+        var ctx: gpgme_ctx_t?
+        guard gpgme_new(&ctx) == 0, let ctx else { throw PGPError(.engine, "gpgme could not start (is gnupg installed?)") }
+        defer { gpgme_release(ctx) }
+        _ = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
+        if let homeDirectory { _ = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, homeDirectory) }
+        if let passphrase {
+            _ = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK)
+            gpgme_set_passphrase_cb(ctx, { hook, _, _, previousWasBad, fd in
+                // Capture-free: the passphrase buffer arrives through the hook pointer.
+                if previousWasBad != 0 { return gpgme_error_t(GPG_ERR_BAD_PASSPHRASE.rawValue) }
+                let secret = Unmanaged<SecretBuffer>.fromOpaque(hook!).takeUnretainedValue()
+                if secret.count > 0 { _ = gpgme_io_writen(fd, secret.bytes.baseAddress, secret.count) }
+                _ = gpgme_io_writen(fd, "\n", 1)
+                return 0
+            }, Unmanaged.passUnretained(passphrase).toOpaque())
+        }
+        var cipher: gpgme_data_t?
+        guard gpgme_data_new_from_mem(&cipher, message.baseAddress?.assumingMemoryBound(to: CChar.self), message.count, 1) == 0, let cipher else {
+            throw PGPError(.engine, "gpgme could not read the message")
+        }
+        defer { gpgme_data_release(cipher) }
+        var plain: gpgme_data_t?
+        guard gpgme_data_new(&plain) == 0, let plain else { throw PGPError(.engine, "gpgme could not allocate a buffer") }
+        let err = withExtendedLifetime(passphrase) { gpgme_op_decrypt(ctx, cipher, plain) }
+        // Take the plaintext out of GPGME's buffer and wipe that buffer, whatever happened.
+        var size = 0
+        let raw = gpgme_data_release_and_get_mem(plain, &size)
+        let out = SecretBuffer(count: size)
+        if let raw {
+            if size > 0 { out.bytes.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: size)) }
+            secureZero(UnsafeMutableRawBufferPointer(start: raw, count: size))
+            gpgme_free(raw)
+        }
+        guard err != 0 else { return out }
+        throw describe(err, ctx: ctx, loopback: passphrase != nil)
+    }
+
+    private static func describe(_ err: gpgme_error_t, ctx: gpgme_ctx_t, loopback: Bool) -> PGPError {
+        let code = kt_gpgme_err_code(err)
+        let text = String(cString: gpgme_strerror(err)).lowercased()
+        switch code {
+        case GPG_ERR_NO_SECKEY.rawValue, GPG_ERR_UNUSABLE_SECKEY.rawValue:
+            var keys: [String] = []
+            if let result = gpgme_op_decrypt_result(ctx) {
+                var r = result.pointee.recipients
+                while let recipient = r {
+                    if let id = recipient.pointee.keyid { keys.append(String(cString: id)) }
+                    r = recipient.pointee.next
+                }
+            }
+            let to = keys.isEmpty ? "" : " (it is encrypted to key \(keys.joined(separator: ", ")))"
+            return PGPError(.notYourKey, "this share is not for you: no secret key in your keyring can decrypt it\(to)",
+                            hint: "each operator unseals with their own file; check GNUPGHOME if your key lives elsewhere")
+        case GPG_ERR_BAD_PASSPHRASE.rawValue:
+            return PGPError(.wrongPassphrase, "wrong passphrase for your PGP key")
+        case GPG_ERR_CANCELED.rawValue, GPG_ERR_FULLY_CANCELED.rawValue:
+            return PGPError(.cancelled, "the passphrase prompt was cancelled")
+        case GPG_ERR_NO_PIN_ENTRY.rawValue, GPG_ERR_PIN_ENTRY.rawValue, GPG_ERR_NO_AGENT.rawValue, GPG_ERR_ENOTTY.rawValue & 0xffff:
+            return PGPError(.noPinentry, "no pinentry could ask for your PGP passphrase (\(text))",
+                            hint: "run keyturn on a terminal, or pass --passphrase-file FILE or --passphrase-fd N")
+        case GPG_ERR_NO_DATA.rawValue, GPG_ERR_INV_DATA.rawValue, GPG_ERR_BAD_DATA.rawValue:
+            return PGPError(.notPGP, "the file is not a readable PGP message (\(text))")
+        default:
+            if text.contains("ioctl") || text.contains("pinentry") {
+                return PGPError(.noPinentry, "no pinentry could ask for your PGP passphrase (\(text))",
+                                hint: "run keyturn on a terminal, or pass --passphrase-file FILE or --passphrase-fd N")
+            }
+            return PGPError(.engine, "gpg could not decrypt the share: \(text)")
+        }
+    }
+}
