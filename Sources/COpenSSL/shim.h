@@ -5,6 +5,7 @@
 
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/evp.h>
 
 /// OPENSSL_VERSION_NUMBER is a macro: the header version keyturn was built against.
 static inline unsigned long keyturn_openssl_version_number(void) { return OPENSSL_VERSION_NUMBER; }

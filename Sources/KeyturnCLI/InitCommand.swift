@@ -1,0 +1,255 @@
+import ArgumentParser
+import Foundation
+import PGPShares
+import TLSMaterial
+import VaultClient
+
+/// `keyturn init`: the one-shot initialisation, every share encrypted to its operator.
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Initialise a Vault: one PGP-encrypted share file per operator, and a ceremony record.",
+        discussion: """
+            Every key file, path and permission is checked before the single sys/init call. \
+            The server encrypts each share to its operator's key (pgp_keys), so no plaintext \
+            share leaves it. Writes DIR/<key-file-name>.key per operator (an armoured PGP \
+            message whose plaintext is the hex share), DIR/root-token.asc when \
+            --root-token-pgp-key is given, and DIR/ceremony.json (no secret). If the files \
+            cannot be written after the server answered, the whole answer goes to stdout.
+            """)
+
+    @OptionGroup(title: "Connection options") var connection: ConnectionOptions
+
+    @Option(name: .customLong("pgp-keys"), parsing: .singleValue, help: ArgumentHelp("Operators' public key files, comma-separated or repeated; one share each.", valueName: "files"))
+    var pgpKeys: [String] = []
+
+    @Option(help: ArgumentHelp("Shares needed to unseal (default: a majority of the keys).", valueName: "k"))
+    var keyThreshold: Int?
+
+    @Option(help: ArgumentHelp("Number of shares; must equal the number of PGP keys.", valueName: "n"))
+    var keyShares: Int?
+
+    @Option(help: ArgumentHelp("Public key file to encrypt the root token to (root-token.asc).", valueName: "file"))
+    var rootTokenPgpKey: String?
+
+    @Option(help: ArgumentHelp("Recovery shares, for auto-unseal seals.", valueName: "n"))
+    var recoveryShares: Int?
+
+    @Option(help: ArgumentHelp("Recovery threshold, for auto-unseal seals.", valueName: "k"))
+    var recoveryThreshold: Int?
+
+    @Option(name: .customLong("recovery-pgp-keys"), parsing: .singleValue, help: ArgumentHelp("Public key files for the recovery shares.", valueName: "files"))
+    var recoveryPgpKeys: [String] = []
+
+    @Option(help: ArgumentHelp("Directory for the share files and ceremony.json (created 0700).", valueName: "dir"))
+    var outDir: String = "."
+
+    @Flag(help: "No PGP (dev servers, CI): shares and root token go to stdout only, never to a file.")
+    var noPgp = false
+
+    var keyFiles: [String] { pgpKeys.flatMap { $0.split(separator: ",").map(String.init) } }
+    var recoveryKeyFiles: [String] { recoveryPgpKeys.flatMap { $0.split(separator: ",").map(String.init) } }
+
+    func validate() throws {
+        if noPgp && !keyFiles.isEmpty { throw ValidationError("--no-pgp and --pgp-keys cannot be combined") }
+        if !noPgp && keyFiles.isEmpty {
+            throw ValidationError("init needs --pgp-keys (one public key file per operator), or --no-pgp for a dev server")
+        }
+        if !noPgp, let n = keyShares, n != keyFiles.count {
+            throw ValidationError("--key-shares is \(n) but \(keyFiles.count) PGP keys were given; each share needs one key")
+        }
+        if noPgp && keyShares == nil { throw ValidationError("--no-pgp needs --key-shares") }
+        if !recoveryKeyFiles.isEmpty, let n = recoveryShares, n != recoveryKeyFiles.count {
+            throw ValidationError("--recovery-shares is \(n) but \(recoveryKeyFiles.count) recovery PGP keys were given")
+        }
+    }
+
+    var shares: Int { noPgp ? (keyShares ?? 1) : keyFiles.count }
+    var threshold: Int { keyThreshold ?? (shares / 2 + 1) }
+
+    func run() async throws {
+        SecretHygiene.disableCoreDumps()
+        let conn = try connection.resolve()
+        guard conn.clients.count == 1, let client = conn.clients.first else {
+            throw CLIError("init talks to one node, not \(conn.clients.count)", hint: "give the address of one node; the others join it")
+        }
+        if shares > 1 && threshold < 2 || threshold > shares || shares > 255 || threshold < 1 {
+            throw CLIError("a threshold of \(threshold) does not fit \(shares) share\(shares == 1 ? "" : "s")", hint: "2 <= threshold <= shares <= 255, or 1 and 1")
+        }
+        // Everything local first: keys, paths, permissions.
+        let operators = try inspectKeys(keyFiles)
+        let recovery = try inspectKeys(recoveryKeyFiles)
+        let rootKey = try rootTokenPgpKey.map { try inspectKeys([$0])[0] }
+        let plan = try noPgp ? nil : InitFiles(directory: outDir, keyFiles: keyFiles, rootToken: rootKey != nil)
+
+        let request = InitRequest(
+            secretShares: shares, secretThreshold: threshold,
+            pgpKeys: noPgp ? nil : operators.map { Data($0.info.binary).base64EncodedString() },
+            rootTokenPGPKey: rootKey.map { Data($0.info.binary).base64EncodedString() },
+            recoveryShares: recoveryShares, recoveryThreshold: recoveryThreshold,
+            recoveryPGPKeys: recovery.isEmpty ? nil : recovery.map { Data($0.info.binary).base64EncodedString() })
+        if let already = try? await client.initStatus(), already.initialized {
+            throw CLIError("\(client.address) is already initialised", hint: "its keys were handed out when it was initialised; keyturn status shows its state", status: .serverFailure)
+        }
+        let answer: InitResponse
+        do { answer = try await client.initialize(request) } catch {
+            if error.serverErrors.contains(where: { $0.lowercased().contains("already initialized") }) {
+                throw CLIError("\(client.address) is already initialised", hint: "keyturn status shows its state", status: .serverFailure)
+            }
+            if error.isUnreachable && error.code != .unreachable {
+                throw CLIError("\(error.reason); the request was sent, so the node may now be initialised",
+                               hint: "check with keyturn status -a \(client.address) before trying again: Vault hands out the keys only once", status: .serverFailure)
+            }
+            throw CLIError(error.reason, hint: error.hint, status: .serverFailure)
+        }
+        guard let plan else {
+            Terminal.stdoutLine(InitOutput.plaintext(answer, format: conn.format))
+            return
+        }
+        do {
+            try plan.write(answer, operators: operators, rootKey: rootKey, address: client.address, shares: shares, threshold: threshold)
+        } catch {
+            // The server will not give these keys again: nothing may be lost.
+            Terminal.stdoutLine(InitOutput.json(answer))
+            let message = (error as? CLIError)?.message ?? "\(error)"
+            throw CLIError("the node is initialised but the share files could not be written (\(message)); its whole answer is on standard output above",
+                           hint: "save that output now: it holds every encrypted share and the root token", status: .localFailure)
+        }
+        for f in plan.shareFiles { Terminal.stdoutLine(f) }
+        if plan.rootTokenFile != nil, let f = plan.rootTokenFile { Terminal.stdoutLine(f) }
+        Terminal.stdoutLine(plan.manifest)
+        Terminal.stderrLine("keyturn: \(client.address) is initialised: \(shares) shares, any \(threshold) unseal it; hand each operator their .key file")
+    }
+
+    /// Checks each key file (one usable public key each, no key twice).
+    private func inspectKeys(_ files: [String]) throws -> [OperatorKey] {
+        guard !files.isEmpty else { return [] }
+        let scratch = try ScratchGnuPGHome()
+        var seen: [String: String] = [:]
+        return try files.map { file in
+            let fd = try SecretFiles.openInput(file)
+            let buffer = [UInt8](unsafeUninitializedCapacity: 1 << 20) { b, n in
+                n = (try? SecretFiles.readFully(fd, into: UnsafeMutableRawBufferPointer(b), name: file)) ?? 0
+            }
+            close(fd)
+            let info: PublicKeyInfo
+            do throws(PGPError) { info = try PGPShares.inspectPublicKey(buffer, name: file, scratchHome: scratch.path) } catch {
+                throw CLIError(error.reason, hint: error.hint)
+            }
+            if let other = seen[info.fingerprint] {
+                throw CLIError("\(file) and \(other) hold the same key (\(info.fingerprint))", hint: "each operator needs their own key")
+            }
+            seen[info.fingerprint] = file
+            return OperatorKey(file: file, info: info)
+        }
+    }
+}
+
+/// A key file and what it holds.
+struct OperatorKey {
+    let file: String
+    let info: PublicKeyInfo
+}
+
+/// An empty, private GnuPG home for listing key files without touching the user's keyring.
+final class ScratchGnuPGHome {
+    let path: String
+    init() throws {
+        var template = Array("/tmp/keyturn-gpg.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw CLIError("cannot create a temporary directory") }
+        path = String(cString: made)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The files `init` writes, planned and checked before the server is called.
+struct InitFiles {
+    let directory: OutputDirectory
+    let shareFiles: [String]
+    let rootTokenFile: String?
+    let manifest: String
+
+    init(directory path: String, keyFiles: [String], rootToken: Bool) throws {
+        directory = try OutputDirectory(path)
+        shareFiles = keyFiles.map { SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".key") }
+        rootTokenFile = rootToken ? SecretFiles.join(path, "root-token.asc") : nil
+        manifest = SecretFiles.join(path, "ceremony.json")
+        let all = shareFiles + [rootTokenFile, manifest].compactMap { $0 }
+        if let dup = Dictionary(grouping: all, by: { $0 }).first(where: { $0.value.count > 1 }) {
+            throw CLIError("two key files would both write \(dup.key)", hint: "give the key files distinct names")
+        }
+        for f in all { try SecretFiles.requireAbsent(f) }
+    }
+
+    /// Writes every file, all or none.
+    func write(_ answer: InitResponse, operators: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int) throws {
+        if let action = ProcessInfo.processInfo.environment["KEYTURN_TEST_BEFORE_WRITE"], action == "remove-out-dir" {
+            // Test hook: the directory vanishes between validation and writing.
+            try? FileManager.default.removeItem(atPath: directory.path)
+        }
+        try directory.create()
+        var pending: [PendingFile] = []
+        var records: [[String: JSONValue]] = []
+        // (`record` below is ceremony.json's content; `records` its share entries.)
+        for (i, op) in operators.enumerated() {
+            guard i < answer.keysBase64.count, let binary = Data(base64Encoded: answer.keysBase64[i]) else {
+                throw CLIError("the server's answer holds fewer shares than keys")
+            }
+            let armoured = Array(Armor.encode([UInt8](binary)).utf8)
+            let file = try PendingFile(path: shareFiles[i])
+            try armoured.withUnsafeBytes { try file.write($0) }
+            pending.append(file)
+            records.append([
+                "file": .string(URL(fileURLWithPath: shareFiles[i]).lastPathComponent),
+                "key_file": .string(op.file),
+                "fingerprint": .string(op.info.fingerprint),
+                "user_id": .string(op.info.userID),
+                "sha256": .string(Digest.sha256Hex(armoured)),
+            ])
+        }
+        var record: [String: JSONValue] = [
+            "address": .string(address),
+            "time": .string(ISO8601DateFormatter().string(from: Date())),
+            "shares": .number(Double(shares)),
+            "threshold": .number(Double(threshold)),
+            "encryption": .string("server"),
+            "share_files": .array(records.map(JSONValue.object)),
+        ]
+        if let rootKey, let path = rootTokenFile, let binary = Data(base64Encoded: answer.rootToken) {
+            let armoured = Array(Armor.encode([UInt8](binary)).utf8)
+            let file = try PendingFile(path: path)
+            try armoured.withUnsafeBytes { try file.write($0) }
+            pending.append(file)
+            record["root_token"] = .object([
+                "file": .string("root-token.asc"), "fingerprint": .string(rootKey.info.fingerprint),
+                "user_id": .string(rootKey.info.userID), "sha256": .string(Digest.sha256Hex(armoured)),
+            ])
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let json = Array((try encoder.encode(JSONValue.object(record))) + Data("\n".utf8))
+        let manifestFile = try PendingFile(path: manifest)
+        try json.withUnsafeBytes { try manifestFile.write($0) }
+        pending.append(manifestFile)
+        try FileBatch.publish(pending, directory: directory.path)
+        directory.keep()
+    }
+}
+
+/// How init's answer is printed when it goes to stdout.
+enum InitOutput {
+    /// The whole answer as Vault sent it (so nothing is lost).
+    static func json(_ answer: InitResponse) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(answer)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// --no-pgp: the plaintext shares and root token, as text or JSON.
+    static func plaintext(_ answer: InitResponse, format: OutputFormat) -> String {
+        if format == .json { return json(answer) }
+        var lines = answer.keys.enumerated().map { "Unseal Key \($0.offset + 1): \($0.element)" }
+        lines.append("")
+        lines.append("Initial Root Token: \(answer.rootToken)")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,136 @@
+import CGPGME
+import Foundation
+
+/// An operator's public key, checked: exactly one key, able to encrypt, neither expired nor
+/// revoked, no secret part.
+public struct PublicKeyInfo: Sendable, Hashable {
+    /// The key's fingerprint (hex, upper case).
+    public let fingerprint: String
+    /// Its first user id ("Alice <alice@example.org>").
+    public let userID: String
+    /// The binary (unarmoured) key, as Vault's `pgp_keys` wants it in base64.
+    public let binary: [UInt8]
+}
+
+extension PGPShares {
+    /// Reads a public key file's bytes (ASCII-armoured, binary, or base64 of binary as Vault
+    /// takes it) and checks it, without importing anything into a keyring. `scratchHome` is an
+    /// empty directory gpg may use (it writes nothing there for a listing).
+    public static func inspectPublicKey(_ data: [UInt8], name: String, scratchHome: String) throws(PGPError) -> PublicKeyInfo {
+        _ = initialisedForKeys
+        guard let binary = binaryKey(data) else {
+            throw PGPError(.notPGP, "\(name) is not a PGP public key (expected an armoured, binary or base64 key)")
+        }
+        var ctx: gpgme_ctx_t?
+        guard gpgme_new(&ctx) == 0, let ctx else { throw PGPError(.engine, "gpgme could not start (is gnupg installed?)") }
+        defer { gpgme_release(ctx) }
+        _ = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
+        _ = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, scratchHome)
+        var keyData: gpgme_data_t?
+        let created = binary.withUnsafeBytes { gpgme_data_new_from_mem(&keyData, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, 1) }
+        guard created == 0, let keyData else { throw PGPError(.engine, "gpgme could not read \(name)") }
+        defer { gpgme_data_release(keyData) }
+        guard gpgme_op_keylist_from_data_start(ctx, keyData, 0) == 0 else {
+            throw PGPError(.notPGP, "\(name) is not a PGP public key")
+        }
+        var keys: [gpgme_key_t] = []
+        defer { keys.forEach { gpgme_key_unref($0) } }
+        while true {
+            var key: gpgme_key_t?
+            if gpgme_op_keylist_next(ctx, &key) != 0 { break }
+            if let key { keys.append(key) }
+        }
+        _ = gpgme_op_keylist_end(ctx)
+        guard !keys.isEmpty else { throw PGPError(.notPGP, "\(name) holds no PGP key") }
+        guard keys.count == 1 else {
+            throw PGPError(.notPGP, "\(name) holds \(keys.count) keys; give each operator's key in its own file", hint: "export one key: gpg --armor --export FINGERPRINT > name.asc")
+        }
+        let key = keys[0].pointee
+        let fingerprint = key.fpr.map { String(cString: $0) } ?? key.subkeys.pointee.fpr.map { String(cString: $0) } ?? "?"
+        let uid = key.uids.flatMap { $0.pointee.uid }.map { String(cString: $0) } ?? fingerprint
+        if key.secret != 0 || binary.first.map(isSecretPacket) == true {
+            throw PGPError(.notPGP, "\(name) holds a private key; give the public key only, and keep the private one safe",
+                           hint: "export the public key: gpg --armor --export \(fingerprint) > name.asc")
+        }
+        if key.revoked != 0 { throw PGPError(.notPGP, "the key in \(name) (\(uid)) is revoked") }
+        if key.expired != 0 { throw PGPError(.notPGP, "the key in \(name) (\(uid)) has expired") }
+        if key.disabled != 0 || key.invalid != 0 { throw PGPError(.notPGP, "the key in \(name) (\(uid)) is not usable") }
+        // The primary key's flag says whether any valid subkey can encrypt.
+        var canEncrypt = false
+        var sub = key.subkeys
+        while let s = sub {
+            if s.pointee.can_encrypt != 0 && s.pointee.expired == 0 && s.pointee.revoked == 0 && s.pointee.invalid == 0 { canEncrypt = true }
+            sub = s.pointee.next
+        }
+        guard canEncrypt else {
+            throw PGPError(.notPGP, "the key in \(name) (\(uid)) has no subkey that can encrypt (or it has expired)")
+        }
+        return PublicKeyInfo(fingerprint: fingerprint, userID: uid, binary: binary)
+    }
+
+    private static let initialisedForKeys: Bool = {
+        _ = kt_gpgme_init()
+        return true
+    }()
+
+    /// Tag of a secret-key packet (old or new format), checked on the first packet.
+    private static func isSecretPacket(_ tagByte: UInt8) -> Bool {
+        let tag = tagByte & 0x40 != 0 ? tagByte & 0x3f : (tagByte >> 2) & 0x0f
+        return tag == 5 || tag == 7
+    }
+
+    /// The binary key inside armour or base64, or the bytes as they are if already binary.
+    static func binaryKey(_ data: [UInt8]) -> [UInt8]? {
+        guard let first = data.first else { return nil }
+        if first & 0x80 != 0 { return data }  // a binary OpenPGP packet
+        let text = String(decoding: data, as: UTF8.self)
+        if text.contains("-----BEGIN PGP") {
+            return Armor.decode(text)
+        }
+        let compact = text.filter { !$0.isWhitespace }
+        guard let decoded = Data(base64Encoded: compact), let b = decoded.first, b & 0x80 != 0 else { return nil }
+        return [UInt8](decoded)
+    }
+}
+
+/// OpenPGP ASCII armour (RFC 4880 §6): base64 in 64-column lines with a CRC-24 checksum.
+public enum Armor {
+    /// Armours `binary` as a PGP MESSAGE (or another block type).
+    public static func encode(_ binary: [UInt8], type: String = "PGP MESSAGE") -> String {
+        let body = Data(binary).base64EncodedString()
+        var lines: [String] = []
+        var index = body.startIndex
+        while index < body.endIndex {
+            let end = body.index(index, offsetBy: 64, limitedBy: body.endIndex) ?? body.endIndex
+            lines.append(String(body[index..<end]))
+            index = end
+        }
+        let crc = crc24(binary)
+        let checksum = Data([UInt8(crc >> 16 & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc & 0xff)]).base64EncodedString()
+        return "-----BEGIN \(type)-----\n\n" + lines.joined(separator: "\n") + "\n=\(checksum)\n-----END \(type)-----\n"
+    }
+
+    /// The binary inside the first armoured block of `text`, or nil.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let begin = lines.firstIndex(where: { $0.hasPrefix("-----BEGIN PGP") }),
+              let end = lines[begin...].firstIndex(where: { $0.hasPrefix("-----END PGP") }) else { return nil }
+        var body = lines[(begin + 1)..<end]
+        // Header lines ("Comment: ...") end at the first blank line.
+        if let blank = body.firstIndex(of: "") { body = body[(blank + 1)...] }
+        let payload = body.filter { !$0.hasPrefix("=") && !$0.isEmpty }.joined()
+        return Data(base64Encoded: payload).map { [UInt8]($0) }
+    }
+
+    static func crc24(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xB704CE
+        for b in bytes {
+            crc ^= UInt32(b) << 16
+            for _ in 0..<8 {
+                crc <<= 1
+                if crc & 0x1000000 != 0 { crc ^= 0x1864CFB }
+            }
+        }
+        return crc & 0xFFFFFF
+    }
+}
