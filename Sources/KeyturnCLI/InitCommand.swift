@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PGPShares
+import Shamir
 import TLSMaterial
 import VaultClient
 
@@ -46,6 +47,9 @@ struct Init: AsyncParsableCommand {
     @Flag(help: "No PGP (dev servers, CI): shares and root token go to stdout only, never to a file.")
     var noPgp = false
 
+    @Flag(help: "Receive the shares over TLS and encrypt them here, recording a salted commitment of each in ceremony.json (enables keyturn verify).")
+    var clientSideEncryption = false
+
     var keyFiles: [String] { pgpKeys.flatMap { $0.split(separator: ",").map(String.init) } }
     var recoveryKeyFiles: [String] { recoveryPgpKeys.flatMap { $0.split(separator: ",").map(String.init) } }
 
@@ -58,6 +62,7 @@ struct Init: AsyncParsableCommand {
             throw ValidationError("--key-shares is \(n) but \(keyFiles.count) PGP keys were given; each share needs one key")
         }
         if noPgp && keyShares == nil { throw ValidationError("--no-pgp needs --key-shares") }
+        if noPgp && clientSideEncryption { throw ValidationError("--client-side-encryption needs --pgp-keys") }
         if !recoveryKeyFiles.isEmpty, let n = recoveryShares, n != recoveryKeyFiles.count {
             throw ValidationError("--recovery-shares is \(n) but \(recoveryKeyFiles.count) recovery PGP keys were given")
         }
@@ -83,7 +88,7 @@ struct Init: AsyncParsableCommand {
 
         let request = InitRequest(
             secretShares: shares, secretThreshold: threshold,
-            pgpKeys: noPgp ? nil : operators.map { Data($0.info.binary).base64EncodedString() },
+            pgpKeys: noPgp || clientSideEncryption ? nil : operators.map { Data($0.info.binary).base64EncodedString() },
             rootTokenPGPKey: rootKey.map { Data($0.info.binary).base64EncodedString() },
             recoveryShares: recoveryShares, recoveryThreshold: recoveryThreshold,
             recoveryPGPKeys: recovery.isEmpty ? nil : recovery.map { Data($0.info.binary).base64EncodedString() })
@@ -106,17 +111,24 @@ struct Init: AsyncParsableCommand {
             return
         }
         do {
-            try plan.write(answer, operators: operators, rootKey: rootKey, address: client.address, shares: shares, threshold: threshold)
+            try plan.write(answer, operators: operators, rootKey: rootKey, address: client.address, shares: shares, threshold: threshold, clientSide: clientSideEncryption)
         } catch {
             // The server will not give these keys again: nothing may be lost.
+            // (With client-side encryption these are plaintext shares: there is no other copy.)
             Terminal.stdoutLine(InitOutput.json(answer))
             let message = (error as? CLIError)?.message ?? "\(error)"
             throw CLIError("the node is initialised but the share files could not be written (\(message)); its whole answer is on standard output above",
                            hint: "save that output now: it holds every encrypted share and the root token", status: .localFailure)
         }
         for f in plan.shareFiles { Terminal.stdoutLine(f) }
-        if plan.rootTokenFile != nil, let f = plan.rootTokenFile { Terminal.stdoutLine(f) }
+        if let f = plan.rootTokenFile { Terminal.stdoutLine(f) }
         Terminal.stdoutLine(plan.manifest)
+        if rootKey == nil {
+            // Not encrypted to anyone: this is its only copy, so it goes to the operator's screen
+            // (as Vault's CLI does), never to a file.
+            Terminal.stdoutLine("Initial Root Token: \(answer.rootToken)")
+            Terminal.stderrLine("keyturn: the root token above is in plaintext; use it, then revoke it (or pass --root-token-pgp-key next time)")
+        }
         Terminal.stderrLine("keyturn: \(client.address) is initialised: \(shares) shares, any \(threshold) unseal it; hand each operator their .key file")
     }
 
@@ -180,55 +192,57 @@ struct InitFiles {
         for f in all { try SecretFiles.requireAbsent(f) }
     }
 
-    /// Writes every file, all or none.
-    func write(_ answer: InitResponse, operators: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int) throws {
+    /// Writes every file, all or none. With `clientSide`, the answer holds plaintext shares:
+    /// each is encrypted here to its operator and committed to in ceremony.json.
+    func write(_ answer: InitResponse, operators: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int, clientSide: Bool) throws {
         if let action = ProcessInfo.processInfo.environment["KEYTURN_TEST_BEFORE_WRITE"], action == "remove-out-dir" {
             // Test hook: the directory vanishes between validation and writing.
             try? FileManager.default.removeItem(atPath: directory.path)
         }
         try directory.create()
+        let scratch = clientSide ? try ScratchGnuPGHome() : nil
+        var salt = [UInt8](repeating: 0, count: 16)
+        if clientSide { try salt.withUnsafeMutableBytes { try SecureRandom.fill($0) } }
         var pending: [PendingFile] = []
-        var records: [[String: JSONValue]] = []
-        // (`record` below is ceremony.json's content; `records` its share entries.)
+        var record = CeremonyRecord(
+            address: address, time: ISO8601DateFormatter().string(from: Date()), shares: shares, threshold: threshold,
+            encryption: clientSide ? "client" : "server", commitmentSalt: clientSide ? ShareHex.encode(salt) : nil,
+            shareFiles: [], rootToken: nil)
         for (i, op) in operators.enumerated() {
-            guard i < answer.keysBase64.count, let binary = Data(base64Encoded: answer.keysBase64[i]) else {
-                throw CLIError("the server's answer holds fewer shares than keys")
+            let armoured: [UInt8]
+            var commitment: String?
+            if let scratch {
+                guard i < answer.keys.count else { throw CLIError("the server's answer holds fewer shares than keys") }
+                var hex = Array(answer.keys[i].utf8)
+                defer { secureZero(&hex) }
+                guard var bytes = ShareHex.decode(answer.keys[i]) else { throw CLIError("the server sent a share that is not hex") }
+                defer { secureZero(&bytes) }
+                commitment = bytes.withUnsafeBytes { CeremonyRecord.commitment(salt: salt, share: $0) }
+                do { armoured = try hex.withUnsafeBytes { try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path) } } catch {
+                    throw CLIError("cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
+                }
+            } else {
+                guard i < answer.keysBase64.count, let binary = Data(base64Encoded: answer.keysBase64[i]) else {
+                    throw CLIError("the server's answer holds fewer shares than keys")
+                }
+                armoured = Array(Armor.encode([UInt8](binary)).utf8)
             }
-            let armoured = Array(Armor.encode([UInt8](binary)).utf8)
             let file = try PendingFile(path: shareFiles[i])
             try armoured.withUnsafeBytes { try file.write($0) }
             pending.append(file)
-            records.append([
-                "file": .string(URL(fileURLWithPath: shareFiles[i]).lastPathComponent),
-                "key_file": .string(op.file),
-                "fingerprint": .string(op.info.fingerprint),
-                "user_id": .string(op.info.userID),
-                "sha256": .string(Digest.sha256Hex(armoured)),
-            ])
+            record.shareFiles.append(.init(
+                file: URL(fileURLWithPath: shareFiles[i]).lastPathComponent, keyFile: op.file, fingerprint: op.info.fingerprint,
+                userID: op.info.userID, sha256: Digest.sha256Hex(armoured), commitment: commitment))
         }
-        var record: [String: JSONValue] = [
-            "address": .string(address),
-            "time": .string(ISO8601DateFormatter().string(from: Date())),
-            "shares": .number(Double(shares)),
-            "threshold": .number(Double(threshold)),
-            "encryption": .string("server"),
-            "share_files": .array(records.map(JSONValue.object)),
-        ]
         if let rootKey, let path = rootTokenFile, let binary = Data(base64Encoded: answer.rootToken) {
             let armoured = Array(Armor.encode([UInt8](binary)).utf8)
             let file = try PendingFile(path: path)
             try armoured.withUnsafeBytes { try file.write($0) }
             pending.append(file)
-            record["root_token"] = .object([
-                "file": .string("root-token.asc"), "fingerprint": .string(rootKey.info.fingerprint),
-                "user_id": .string(rootKey.info.userID), "sha256": .string(Digest.sha256Hex(armoured)),
-            ])
+            record.rootToken = .init(file: "root-token.asc", fingerprint: rootKey.info.fingerprint, userID: rootKey.info.userID, sha256: Digest.sha256Hex(armoured))
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let json = Array((try encoder.encode(JSONValue.object(record))) + Data("\n".utf8))
         let manifestFile = try PendingFile(path: manifest)
-        try json.withUnsafeBytes { try manifestFile.write($0) }
+        try record.encoded().withUnsafeBytes { try manifestFile.write($0) }
         pending.append(manifestFile)
         try FileBatch.publish(pending, directory: directory.path)
         directory.keep()

@@ -136,10 +136,12 @@ enum ShareInput {
         var quiet = saved
         quiet.c_lflag &= ~tcflag_t(ECHO)
         quiet.c_lflag |= tcflag_t(ECHONL)
+        // Echo goes off before the prompt appears, so nothing typed after it can echo (and
+        // nothing typed ahead of the prompt is kept: TCSAFLUSH drops it).
+        _ = tcsetattr(fd, TCSAFLUSH, &quiet)
+        defer { _ = tcsetattr(fd, TCSANOW, &saved) }
         let prompt = "Unseal key share (will be hidden): "
         _ = prompt.withCString { Glibc.write(fd, $0, strlen($0)) }
-        _ = tcsetattr(fd, TCSAFLUSH, &quiet)
-        defer { _ = tcsetattr(fd, TCSAFLUSH, &saved) }
         let line = SecretBuffer(count: 4096)
         var count = 0
         while count < line.count {

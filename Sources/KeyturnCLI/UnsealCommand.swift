@@ -24,6 +24,9 @@ struct Unseal: AsyncParsableCommand {
 
     @OptionGroup(title: "Passphrase options") var passphrase: PassphraseOptions
 
+    @Option(help: ArgumentHelp("A ceremony.json with share commitments to check the share against before sending (default: the one beside KEYFILE).", valueName: "file"))
+    var manifest: String?
+
     @Flag(help: "Discard the progress of an unfinished unseal on every node (no share is read).")
     var reset = false
 
@@ -39,6 +42,12 @@ struct Unseal: AsyncParsableCommand {
         SecretHygiene.disableCoreDumps()
         let conn = try connection.resolve()
         let share = reset ? nil : try ShareInput.read(keyFile, passphrase: passphrase)
+        if let share, let (record, path) = try CeremonyRecord.find(explicit: manifest, beside: keyFile),
+           record.matches(share.bytes, file: keyFile) == false {
+            // Caught here, not at the threshold, when the server would reset everyone's progress.
+            throw CLIError("the share from \(share.source) does not match its commitment in \(path); nothing was sent",
+                           hint: "it is wrong or corrupt; check it with keyturn verify and ask for your file again")
+        }
         let outcomes = await UnsealRun(clients: conn.clients, share: share, migrate: migrate).run()
         let report = UnsealReport(outcomes: outcomes)
         report.print(conn.format)

@@ -134,3 +134,41 @@ public enum Armor {
         return crc & 0xFFFFFF
     }
 }
+
+extension PGPShares {
+    /// Encrypts `plaintext` to one operator's key, armoured. The key is imported into
+    /// `scratchHome` (an empty directory of the caller's), never into the user's keyring; it is
+    /// trusted because the operator named the key file.
+    public static func encrypt(_ plaintext: UnsafeRawBufferPointer, to key: PublicKeyInfo, scratchHome: String) throws(PGPError) -> [UInt8] {
+        _ = initialisedForKeys
+        var ctx: gpgme_ctx_t?
+        guard gpgme_new(&ctx) == 0, let ctx else { throw PGPError(.engine, "gpgme could not start (is gnupg installed?)") }
+        defer { gpgme_release(ctx) }
+        _ = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
+        _ = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, scratchHome)
+        gpgme_set_armor(ctx, 1)
+        var keyData: gpgme_data_t?
+        let made = key.binary.withUnsafeBytes { gpgme_data_new_from_mem(&keyData, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, 1) }
+        guard made == 0, let keyData else { throw PGPError(.engine, "gpgme could not read the key") }
+        defer { gpgme_data_release(keyData) }
+        guard gpgme_op_import(ctx, keyData) == 0 else { throw PGPError(.engine, "gpg could not import \(key.userID)'s key") }
+        var handle: gpgme_key_t?
+        guard gpgme_get_key(ctx, key.fingerprint, &handle, 0) == 0, let handle else {
+            throw PGPError(.engine, "gpg could not find \(key.userID)'s key after importing it")
+        }
+        defer { gpgme_key_unref(handle) }
+        var plain: gpgme_data_t?, cipher: gpgme_data_t?
+        guard gpgme_data_new_from_mem(&plain, plaintext.baseAddress?.assumingMemoryBound(to: CChar.self), plaintext.count, 0) == 0, let plain,
+              gpgme_data_new(&cipher) == 0, let cipher else { throw PGPError(.engine, "gpgme could not allocate buffers") }
+        defer { gpgme_data_release(plain) }
+        var recipients: [gpgme_key_t?] = [handle, nil]
+        let err = gpgme_op_encrypt(ctx, &recipients, gpgme_encrypt_flags_t(rawValue: GPGME_ENCRYPT_ALWAYS_TRUST.rawValue), plain, cipher)
+        var size = 0
+        let raw = gpgme_data_release_and_get_mem(cipher, &size)
+        defer { if let raw { gpgme_free(raw) } }
+        guard err == 0, let raw else {
+            throw PGPError(.engine, "gpg could not encrypt to \(key.userID): \(String(cString: gpgme_strerror(err)).lowercased())")
+        }
+        return [UInt8](UnsafeRawBufferPointer(start: raw, count: size))
+    }
+}

@@ -116,7 +116,8 @@ struct UnsealSingleNodeTests {
         defer { server.stop() }
         // python's pty gives keyturn a controlling terminal; the script types the share at the prompt.
         let script = """
-            import os, pty, sys, time
+            import os, pty, signal, sys, time
+            signal.alarm(30)  # never hang the suite
             pid, fd = pty.fork()
             if pid == 0:
                 os.execv(sys.argv[1], [sys.argv[1], "unseal", "-a", sys.argv[2]])
