@@ -27,10 +27,12 @@ let package = Package(
             name: "CGPGME", pkgConfig: "gpgme",
             providers: [.apt(["libgpgme-dev"])]),
         .target(name: "PGPShares", dependencies: ["CGPGME", "Shamir"]),
+        // prctl(PR_SET_DUMPABLE) is variadic: a one-function C target.
+        .target(name: "CSystem"),
         .target(
             name: "KeyturnCLI",
             dependencies: [
-                "Shamir", "TLSMaterial", "VaultClient", "PGPShares",
+                "CSystem", "Shamir", "TLSMaterial", "VaultClient", "PGPShares",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "keyturn", dependencies: ["KeyturnCLI"]),

@@ -1,13 +1,15 @@
+import CSystem
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Process-wide precautions taken before any secret is held.
 enum SecretHygiene {
-    /// Forbids core files, so a crash while a share is in memory writes none to disk.
+    /// Forbids core files and makes the process non-dumpable (no ptrace or /proc memory
+    /// reads by other processes of the same user) before a secret is held.
     static func disableCoreDumps() {
-        var limit = rlimit(rlim_cur: 0, rlim_max: 0)
-        _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
+        _ = kt_disable_dumping()
     }
 
     /// A write to a closed pipe should be an error we report, not a silent death by SIGPIPE.

@@ -185,3 +185,36 @@ struct UnsealClusterTests {
         #expect((nodes[2]["error"] as? String)?.contains("unreachable") == true)
     }
 }
+
+@Suite("secrets stay off argv and out of dumps")
+struct SecretHygieneTests {
+    @Test("while unseal waits on a silent node, no process's cmdline holds the share, and keyturn is not dumpable")
+    func noShareInProcessList() async throws {
+        let stub = try StubServer("silent")
+        let dir = try TemporaryDirectory()
+        let share = String(repeating: "5a", count: 33)
+        let file = try dir.write("k.key", text: share + "\n")
+        async let running = Keyturn.launch(["unseal", "-a", stub.address, "--timeout", "4", file])
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        var seen = 0
+        var keyturnPIDs: [String] = []
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
+            guard let cmdline = readBytes("/proc/\(pid)/cmdline") else { continue }
+            seen += 1
+            let text = String(decoding: cmdline.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            #expect(!text.contains(share), "process \(pid) has the share on its command line")
+            if text.contains("keyturn unseal") || (text.contains("/keyturn ") && text.contains("unseal")) { keyturnPIDs.append(pid) }
+        }
+        #expect(seen > 5)
+        #expect(!keyturnPIDs.isEmpty, "keyturn unseal was not running")
+        for pid in keyturnPIDs {
+            // Its core-file limit is 0 (set with PR_SET_DUMPABLE = 0 before the share is read).
+            let limits = String(decoding: readBytes("/proc/\(pid)/limits") ?? [], as: UTF8.self)
+            let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") } ?? ""
+            #expect(core.split(separator: " ").contains("0"), "\(core)")
+        }
+        let r = try await running
+        #expect(r.status == 2)
+        withExtendedLifetime(stub) {}
+    }
+}
