@@ -14,6 +14,8 @@ struct CeremonyRecord: Codable {
     /// Hex of the random salt of the commitments.
     var commitmentSalt: String?
     var shareFiles: [ShareRecord]
+    /// Recovery keys (auto-unseal seals), each encrypted to a recovery operator.
+    var recoveryFiles: [ShareRecord]?
     var rootToken: FileRecord?
 
     struct ShareRecord: Codable {
@@ -46,6 +48,7 @@ struct CeremonyRecord: Codable {
     enum CodingKeys: String, CodingKey {
         case address, time, shares, threshold, encryption
         case commitmentSalt = "commitment_salt", shareFiles = "share_files", rootToken = "root_token"
+        case recoveryFiles = "recovery_files"
     }
 
     /// The salted commitment to a share.

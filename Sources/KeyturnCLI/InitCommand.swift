@@ -84,7 +84,7 @@ struct Init: AsyncParsableCommand {
         let operators = try inspectKeys(keyFiles)
         let recovery = try inspectKeys(recoveryKeyFiles)
         let rootKey = try rootTokenPgpKey.map { try inspectKeys([$0])[0] }
-        let plan = try noPgp ? nil : InitFiles(directory: outDir, keyFiles: keyFiles, rootToken: rootKey != nil)
+        let plan = try noPgp ? nil : InitFiles(directory: outDir, keyFiles: keyFiles, recoveryKeyFiles: recoveryKeyFiles, rootToken: rootKey != nil)
 
         let request = InitRequest(
             secretShares: shares, secretThreshold: threshold,
@@ -111,7 +111,7 @@ struct Init: AsyncParsableCommand {
             return
         }
         do {
-            try plan.write(answer, operators: operators, rootKey: rootKey, address: client.address, shares: shares, threshold: threshold, clientSide: clientSideEncryption)
+            try plan.write(answer, operators: operators, recovery: recovery, rootKey: rootKey, address: client.address, shares: shares, threshold: threshold, clientSide: clientSideEncryption)
         } catch {
             // The server will not give these keys again: nothing may be lost.
             // (With client-side encryption these are plaintext shares: there is no other copy.)
@@ -120,8 +120,12 @@ struct Init: AsyncParsableCommand {
             throw CLIError("the node is initialised but the share files could not be written (\(message)); its whole answer is on standard output above",
                            hint: "save that output now: it holds every encrypted share and the root token", status: .localFailure)
         }
-        for f in plan.shareFiles { Terminal.stdoutLine(f) }
+        for f in plan.shareFiles + plan.recoveryFiles { Terminal.stdoutLine(f) }
         if let f = plan.rootTokenFile { Terminal.stdoutLine(f) }
+        if recovery.isEmpty, let keys = answer.recoveryKeys, !keys.isEmpty {
+            // Recovery keys not encrypted to anyone: their only copy goes to the screen.
+            for (i, key) in keys.enumerated() { Terminal.stdoutLine("Recovery Key \(i + 1): \(key)") }
+        }
         Terminal.stdoutLine(plan.manifest)
         if rootKey == nil {
             // Not encrypted to anyone: this is its only copy, so it goes to the operator's screen
@@ -177,15 +181,17 @@ final class ScratchGnuPGHome {
 struct InitFiles {
     let directory: OutputDirectory
     let shareFiles: [String]
+    let recoveryFiles: [String]
     let rootTokenFile: String?
     let manifest: String
 
-    init(directory path: String, keyFiles: [String], rootToken: Bool) throws {
+    init(directory path: String, keyFiles: [String], recoveryKeyFiles: [String], rootToken: Bool) throws {
         directory = try OutputDirectory(path)
         shareFiles = keyFiles.map { SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".key") }
+        recoveryFiles = recoveryKeyFiles.map { SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".recovery.key") }
         rootTokenFile = rootToken ? SecretFiles.join(path, "root-token.asc") : nil
         manifest = SecretFiles.join(path, "ceremony.json")
-        let all = shareFiles + [rootTokenFile, manifest].compactMap { $0 }
+        let all = shareFiles + recoveryFiles + [rootTokenFile, manifest].compactMap { $0 }
         if let dup = Dictionary(grouping: all, by: { $0 }).first(where: { $0.value.count > 1 }) {
             throw CLIError("two key files would both write \(dup.key)", hint: "give the key files distinct names")
         }
@@ -194,7 +200,7 @@ struct InitFiles {
 
     /// Writes every file, all or none. With `clientSide`, the answer holds plaintext shares:
     /// each is encrypted here to its operator and committed to in ceremony.json.
-    func write(_ answer: InitResponse, operators: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int, clientSide: Bool) throws {
+    func write(_ answer: InitResponse, operators: [OperatorKey], recovery: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int, clientSide: Bool) throws {
         if let action = ProcessInfo.processInfo.environment["KEYTURN_TEST_BEFORE_WRITE"], action == "remove-out-dir" {
             // Test hook: the directory vanishes between validation and writing.
             try? FileManager.default.removeItem(atPath: directory.path)
@@ -207,7 +213,7 @@ struct InitFiles {
         var record = CeremonyRecord(
             address: address, time: ISO8601DateFormatter().string(from: Date()), shares: shares, threshold: threshold,
             encryption: clientSide ? "client" : "server", commitmentSalt: clientSide ? ShareHex.encode(salt) : nil,
-            shareFiles: [], rootToken: nil)
+            shareFiles: [], recoveryFiles: nil, rootToken: nil)
         for (i, op) in operators.enumerated() {
             let armoured: [UInt8]
             var commitment: String?
@@ -233,6 +239,19 @@ struct InitFiles {
             record.shareFiles.append(.init(
                 file: URL(fileURLWithPath: shareFiles[i]).lastPathComponent, keyFile: op.file, fingerprint: op.info.fingerprint,
                 userID: op.info.userID, sha256: Digest.sha256Hex(armoured), commitment: commitment))
+        }
+        // Recovery keys encrypted by the server to the recovery operators' keys.
+        for (i, op) in recovery.enumerated() {
+            guard let encoded = answer.recoveryKeysBase64, i < encoded.count, let binary = Data(base64Encoded: encoded[i]) else {
+                throw CLIError("the server's answer holds fewer recovery keys than recovery PGP keys")
+            }
+            let armoured = Array(Armor.encode([UInt8](binary)).utf8)
+            let file = try PendingFile(path: recoveryFiles[i])
+            try armoured.withUnsafeBytes { try file.write($0) }
+            pending.append(file)
+            record.recoveryFiles = (record.recoveryFiles ?? []) + [.init(
+                file: URL(fileURLWithPath: recoveryFiles[i]).lastPathComponent, keyFile: op.file, fingerprint: op.info.fingerprint,
+                userID: op.info.userID, sha256: Digest.sha256Hex(armoured), commitment: nil)]
         }
         if let rootKey, let path = rootTokenFile, let binary = Data(base64Encoded: answer.rootToken) {
             let armoured = Array(Armor.encode([UInt8](binary)).utf8)

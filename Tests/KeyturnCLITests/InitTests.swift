@@ -216,3 +216,29 @@ struct ClientSideAndVerifyTests {
         expectOneLineError(try await Keyturn.launch(["verify", dir.file("alice.asc.key")], environment: other.environment), mentioning: "not for you")
     }
 }
+
+@Suite("keyturn init request body")
+struct InitRequestTests {
+    @Test("recovery options and keys reach sys/init as Vault names them (no auto-unseal seal at hand: checked on the request)")
+    func recoveryOptions() async throws {
+        let gpg = try TestGPG()
+        let alice = try gpg.makeKey("alice"), bob = try gpg.makeKey("bob"), carol = try gpg.makeKey("carol")
+        let dir = try TemporaryDirectory()
+        let stub = try StubServer("init", [dir.file("body.json")])
+        let r = try await Keyturn.launch(["init", "-a", stub.address, "--pgp-keys", alice.armouredFile, "--key-threshold", "1",
+                                          "--recovery-shares", "2", "--recovery-threshold", "2", "--recovery-pgp-keys", "\(bob.armouredFile),\(carol.armouredFile)",
+                                          "--out-dir", dir.file("out")], environment: gpg.environment)
+        // The recovery keys, encrypted by the server, are written for their holders.
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdoutText.contains("bob.asc.recovery.key") && r.stdoutText.contains("carol.asc.recovery.key"), "\(r.stdoutText)")
+        #expect(fileMode(dir.file("out/bob.asc.recovery.key")) == 0o600)
+        let manifest = String(decoding: readBytes(dir.file("out/ceremony.json")) ?? [], as: UTF8.self)
+        #expect(manifest.contains("recovery_files") && manifest.contains(carol.fingerprint))
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(readBytes(dir.file("body.json")) ?? [])) as? [String: Any])
+        #expect(body["secret_shares"] as? Int == 1 && body["secret_threshold"] as? Int == 1)
+        #expect(body["recovery_shares"] as? Int == 2 && body["recovery_threshold"] as? Int == 2)
+        #expect((body["pgp_keys"] as? [String]) == [alice.vaultBase64])
+        #expect((body["recovery_pgp_keys"] as? [String]) == [bob.vaultBase64, carol.vaultBase64])
+        withExtendedLifetime(stub) {}
+    }
+}

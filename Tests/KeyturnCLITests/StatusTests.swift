@@ -8,11 +8,11 @@ final class StubServer: @unchecked Sendable {
     private let process: Process
     private let portFile: TemporaryDirectory
 
-    init(_ mode: String) throws {
+    init(_ mode: String, _ extra: [String] = []) throws {
         let script = try #require(Bundle.module.url(forResource: "stub_server", withExtension: "py", subdirectory: "Fixtures"))
         process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(Processes.which("python3")))
-        process.arguments = [script.path, mode]
+        process.arguments = [script.path, mode] + extra
         // The port is read from a file: FileHandle.availableData can block on a pipe on Linux.
         portFile = try TemporaryDirectory("keyturn-stub")
         _ = FileManager.default.createFile(atPath: portFile.file("port"), contents: nil)

@@ -9,7 +9,11 @@ every connection according to MODE until killed:
   truncate  sends headers promising 1000 bytes, 10 bytes of body, then closes
   redirect  a 307 to another host
   error     a 500 with Vault's {"errors": [...]} body
+  init      an uninitialised Vault's sys/init: GET says not initialised; PUT writes the
+            request body to the file named by argv[2] and answers with a fake init reply
 """
+import json
+import os
 import signal
 import socket
 import sys
@@ -29,6 +33,25 @@ def reply(conn):
         data += chunk
     if MODE == "silent":
         time.sleep(60)
+        return
+    if MODE == "init":
+        head_text, _, rest = data.partition(b"\r\n\r\n")
+        request_line = head_text.split(b"\r\n")[0].decode()
+        length = 0
+        for line in head_text.split(b"\r\n")[1:]:
+            name, _, value = line.decode().partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value.strip())
+        while len(rest) < length:
+            rest += conn.recv(4096)
+        if request_line.startswith("PUT"):
+            with open(sys.argv[2], "wb") as f:
+                f.write(rest)
+            body = json.dumps({"keys": ["00" * 32], "keys_base64": ["AA" * 22], "root_token": "s.stub",
+                               "recovery_keys": ["11" * 33, "22" * 33], "recovery_keys_base64": ["ESE=", "IiI="]}).encode()
+        else:
+            body = b'{"initialized": false}'
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
         return
     if MODE == "garbage":
         body = b"<html>this is not json</html>"
