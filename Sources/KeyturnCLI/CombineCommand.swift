@@ -11,8 +11,10 @@ struct Combine: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Recombine a secret from share files, to standard output or --output.",
         discussion: """
-            Each share file holds one line of hex (as 'split --no-pgp' writes it, or one of \
-            the 'keys' Vault's sys/init returns) and must not be readable by group or others. \
+            Each share file is a PGP message encrypted to its holder (as 'split --pgp-keys' \
+            writes it; decrypted with GPGME through the holder's gpg-agent), or one line of hex \
+            (as 'split --no-pgp' writes it, or one of the 'keys' Vault's sys/init returns) in a \
+            file not readable by group or others. \
             Shares do not record their threshold: fewer shares than it give a wrong secret, \
             not an error.
             """)
@@ -22,6 +24,8 @@ struct Combine: ParsableCommand {
 
     @Argument(help: "The share files, at least two.")
     var shareFiles: [String] = []
+
+    @OptionGroup(title: "Passphrase options") var passphrase: PassphraseOptions
 
     func validate() throws {
         guard shareFiles.count >= 2 else {
@@ -33,14 +37,17 @@ struct Combine: ParsableCommand {
 
     func run() throws {
         SecretHygiene.disableCoreDumps()
-        try CombineRun(files: shareFiles, output: output).execute()
+        try CombineRun(files: shareFiles, output: output, passphrase: passphrase).execute()
     }
 }
 
 /// A plaintext share file: its hex text, the x-coordinate read from its end, and its length.
 private struct ShareFile {
     let path: String
+    /// The open file, or -1 when the share was decrypted into `memory`.
     let fd: Int32
+    /// The decrypted text of a PGP-encrypted share file.
+    var memory: SecretBuffer? = nil
     /// Number of hex characters of y-bytes (the x-coordinate's two follow them).
     let yHexLength: Int
     let x: UInt8
@@ -48,26 +55,43 @@ private struct ShareFile {
     /// Characters allowed after the hex: a line ending, as editors and `echo` leave.
     static func isTrailingSpace(_ c: UInt8) -> Bool { ShareFileText.isSpace(c) }
 
-    static func open(_ path: String) throws -> ShareFile {
+    static func open(_ path: String, passphrase: PassphraseOptions) throws -> ShareFile {
         let fd = try SecretFiles.openInput(path)
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
             throw CLIError("\(path) is not a regular file")
         }
+        let head = (try? readAt(fd, 0, min(Int(st.st_size), 16), path)) ?? []
+        if head.starts(with: Array("-----BEGIN PGP".utf8)) {
+            // Encrypted to its holder: may be readable by others; decrypted into memory.
+            defer { close(fd) }
+            let text = SecretBuffer(count: Int(st.st_size))
+            try SecretFiles.readExactly(fd, at: 0, into: text.bytes, name: path)
+            let plain = try ShareInput.decryptMessage(text, source: path, passphrase: passphrase)
+            return try parse(path: path, fd: -1, size: plain.count, memory: plain) { offset, count in
+                Array(plain.bytes[offset..<(offset + count)])
+            }
+        }
         if st.st_mode & 0o077 != 0 {
             close(fd)
             throw CLIError("\(path) holds a plaintext share but is readable by group or others",
                            hint: "chmod 600 \(path)")
         }
-        let size = Int(st.st_size)
         do {
-            let head = try readAt(fd, 0, min(size, 16), path)
-            if head.starts(with: Array("-----BEGIN PGP".utf8)) {
-                throw CLIError("\(path) is a PGP-encrypted share; decrypting shares is not built yet",
-                               hint: "decrypt it with 'gpg -d' into a 0600 file, or wait for PGP support in combine")
+            return try parse(path: path, fd: fd, size: Int(st.st_size), memory: nil) { offset, count in
+                try readAt(fd, offset, count, path)
             }
-            let tail = try readAt(fd, max(0, size - 64), min(size, 64), path)
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// Reads the x-coordinate from the end of a share's hex text and checks its shape.
+    private static func parse(path: String, fd: Int32, size: Int, memory: SecretBuffer?, _ readAt: (Int, Int) throws -> [UInt8]) throws -> ShareFile {
+        do {
+            let tail = try readAt(max(0, size - 64), min(size, 64))
             let trailing = tail.reversed().prefix(while: isTrailingSpace).count
             let hexLength = size - trailing
             guard hexLength >= 4, hexLength % 2 == 0 else {
@@ -77,10 +101,16 @@ private struct ShareFile {
             guard let xByte = ShareHex.decode(String(decoding: xText, as: UTF8.self)) else {
                 throw CLIError("\(path) is not a share: it holds characters that are not hex")
             }
-            return ShareFile(path: path, fd: fd, yHexLength: hexLength - 2, x: xByte[0])
-        } catch {
-            close(fd)
-            throw error
+            return ShareFile(path: path, fd: fd, memory: memory, yHexLength: hexLength - 2, x: xByte[0])
+        }
+    }
+
+    /// Reads `buffer.count` characters of hex text at `offset`.
+    func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+        if let memory {
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: memory.bytes[offset..<(offset + buffer.count)]))
+        } else {
+            try SecretFiles.readExactly(fd, at: offset, into: buffer, name: path)
         }
     }
 
@@ -95,6 +125,7 @@ private struct ShareFile {
 private struct CombineRun {
     let files: [String]
     let output: String?
+    let passphrase: PassphraseOptions
 
     /// Secret bytes per pass.
     static let chunkSize = 1 << 20
@@ -102,8 +133,8 @@ private struct CombineRun {
     func execute() throws {
         if let output { try SecretFiles.requireAbsent(output) }
         var shares: [ShareFile] = []
-        defer { for s in shares { close(s.fd) } }
-        for path in files { shares.append(try ShareFile.open(path)) }
+        defer { for s in shares where s.fd >= 0 { close(s.fd) } }
+        for path in files { shares.append(try ShareFile.open(path, passphrase: passphrase)) }
 
         for (i, a) in shares.enumerated() {
             if let b = shares[(i + 1)...].first(where: { $0.yHexLength != a.yHexLength }) {
@@ -149,7 +180,7 @@ private struct CombineRun {
             let n = min(Self.chunkSize, length - offset)
             for (j, share) in shares.enumerated() {
                 let hexText = UnsafeMutableRawBufferPointer(rebasing: text.bytes[0..<(2 * n)])
-                try SecretFiles.readExactly(share.fd, at: 2 * offset, into: hexText, name: share.path)
+                try share.read(at: 2 * offset, into: hexText)
                 guard ShareHex.decode(UnsafeRawBufferPointer(hexText), into: ys[j].bytes) else {
                     throw CLIError("\(share.path) is not a share: it holds characters that are not hex")
                 }

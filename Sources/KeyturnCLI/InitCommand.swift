@@ -81,9 +81,9 @@ struct Init: AsyncParsableCommand {
             throw CLIError("a threshold of \(threshold) does not fit \(shares) share\(shares == 1 ? "" : "s")", hint: "2 <= threshold <= shares <= 255, or 1 and 1")
         }
         // Everything local first: keys, paths, permissions.
-        let operators = try inspectKeys(keyFiles)
-        let recovery = try inspectKeys(recoveryKeyFiles)
-        let rootKey = try rootTokenPgpKey.map { try inspectKeys([$0])[0] }
+        let operators = try OperatorKey.inspect(keyFiles)
+        let recovery = try OperatorKey.inspect(recoveryKeyFiles)
+        let rootKey = try rootTokenPgpKey.map { try OperatorKey.inspect([$0])[0] }
         let plan = try noPgp ? nil : InitFiles(directory: outDir, keyFiles: keyFiles, recoveryKeyFiles: recoveryKeyFiles, rootToken: rootKey != nil)
 
         let request = InitRequest(
@@ -135,9 +135,15 @@ struct Init: AsyncParsableCommand {
         }
         Terminal.stderrLine("keyturn: \(client.address) is initialised: \(shares) shares, any \(threshold) unseal it; hand each operator their .key file")
     }
+}
+
+/// A key file and what it holds.
+struct OperatorKey {
+    let file: String
+    let info: PublicKeyInfo
 
     /// Checks each key file (one usable public key each, no key twice).
-    private func inspectKeys(_ files: [String]) throws -> [OperatorKey] {
+    static func inspect(_ files: [String]) throws -> [OperatorKey] {
         guard !files.isEmpty else { return [] }
         let scratch = try ScratchGnuPGHome()
         var seen: [String: String] = [:]
@@ -158,12 +164,6 @@ struct Init: AsyncParsableCommand {
             return OperatorKey(file: file, info: info)
         }
     }
-}
-
-/// A key file and what it holds.
-struct OperatorKey {
-    let file: String
-    let info: PublicKeyInfo
 }
 
 /// An empty, private GnuPG home for listing key files without touching the user's keyring.

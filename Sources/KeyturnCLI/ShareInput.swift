@@ -57,6 +57,12 @@ enum ShareInput {
     /// Decrypts a PGP-encrypted share (armoured, or Vault's base64 of a binary message) with
     /// the operator's key, then decodes the hex share inside.
     static func decrypt(_ text: SecretBuffer, source: String, passphrase: PassphraseOptions) throws -> Share {
+        let plain = try decryptMessage(text, source: source, passphrase: passphrase)
+        return try decode(plain, source: "\(source) (decrypted)")
+    }
+
+    /// Decrypts a PGP message (armoured, or base64 of a binary one) to its plaintext.
+    static func decryptMessage(_ text: SecretBuffer, source: String, passphrase: PassphraseOptions) throws -> SecretBuffer {
         let secret = try passphrase.read()
         var message = text
         if !Array(text.bytes.prefix(5)).elementsEqual("-----".utf8) {
@@ -71,11 +77,9 @@ enum ShareInput {
             message = SecretBuffer(count: n)
             message.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: binary.bytes[0..<n]))
         }
-        let plain: SecretBuffer
-        do { plain = try PGPShares.decrypt(UnsafeRawBufferPointer(message.bytes), passphrase: secret) } catch {
+        do { return try PGPShares.decrypt(UnsafeRawBufferPointer(message.bytes), passphrase: secret) } catch {
             throw CLIError("cannot decrypt \(source): \(error.reason)", hint: error.hint)
         }
-        return try decode(plain, source: "\(source) (decrypted)")
     }
 
     /// Whether text is a PGP message, armoured or as Vault's base64 of a binary message.

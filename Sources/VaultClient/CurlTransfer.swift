@@ -37,6 +37,11 @@ final class CurlTransfer: Sendable {
     /// Makes libcurl global state ready; once per process, before any thread uses it.
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
+    /// Runs libcurl's (and OpenSSL's) one-time set-up now, on the calling thread. It is not
+    /// thread-safe: done lazily, it raced with transfers already running on other threads
+    /// (a crash inside libcrypto, about once in a few hundred TLS runs).
+    static func prepare() { _ = globalInit }
+
     /// Aborts the transfer as soon as libcurl next calls back.
     func cancel() { cancelled.store(true, ordering: .relaxed) }
 

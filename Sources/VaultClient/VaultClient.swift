@@ -1,5 +1,6 @@
 import Foundation
 import Shamir
+import Synchronization
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -21,7 +22,18 @@ public final class VaultTransport: Sendable {
         self.timeout = timeout
         registration = TransportRegistry.shared.register(tls)
         configuration = .init(timeout: timeout)
+        // Global set-up of libcurl, for our transfers and for FoundationNetworking's own use
+        // of it, before any request runs on another thread.
+        CurlTransfer.prepare()
+        Self.foundationPrepared.withLock { prepared in
+            if !prepared {
+                URLSession(configuration: .ephemeral).invalidateAndCancel()
+                prepared = true
+            }
+        }
     }
+
+    private static let foundationPrepared = Mutex(false)
 
     deinit {
         TransportRegistry.shared.remove(registration)

@@ -15,7 +15,7 @@ struct InitTests {
         let dir = try TemporaryDirectory()
         let out = dir.file("secrets")
 
-        let r = try await Keyturn.launch(["init", "-a", server.address, "--pgp-keys", [alice, bob, carol].map(\.armouredFile).joined(separator: ","), "--out-dir", out], environment: gpg.environment)
+        let r = try await Keyturn.launch(["init", "--timeout", "60", "-a", server.address, "--pgp-keys", [alice, bob, carol].map(\.armouredFile).joined(separator: ","), "--out-dir", out], environment: gpg.environment)
         #expect(r.status == 0, "\(r.stderr)")
         let files = ["alice.asc.key", "bob.asc.key", "carol.asc.key"].map { "\(out)/\($0)" }
         #expect(r.stdoutText.hasPrefix((files + ["\(out)/ceremony.json"]).joined(separator: "\n") + "\n"))
@@ -47,7 +47,7 @@ struct InitTests {
         let s = try await Keyturn.launch(["status", "-a", server.address, "--wait", "30"])
         #expect(s.status == 0, "\(s.stdoutText)")
 
-        let again = try await Keyturn.launch(["init", "-a", server.address, "--pgp-keys", alice.armouredFile, "--out-dir", dir.file("again")], environment: gpg.environment)
+        let again = try await Keyturn.launch(["init", "--timeout", "60", "-a", server.address, "--pgp-keys", alice.armouredFile, "--out-dir", dir.file("again")], environment: gpg.environment)
         expectOneLineError(again, status: 2, mentioning: "already initialised")
         #expect(!FileManager.default.fileExists(atPath: dir.file("again")))
     }
@@ -57,7 +57,7 @@ struct InitTests {
         let server = try await OpenBaoServer.start()
         defer { server.stop() }
         let dir = try TemporaryDirectory()
-        let r = try await Keyturn.launch(["init", "-a", server.address, "--no-pgp", "--key-shares", "3", "--key-threshold", "2", "--format", "json", "--out-dir", dir.path])
+        let r = try await Keyturn.launch(["init", "--timeout", "60", "-a", server.address, "--no-pgp", "--key-shares", "3", "--key-threshold", "2", "--format", "json", "--out-dir", dir.path])
         #expect(r.status == 0, "\(r.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any])
         #expect((json["keys"] as? [String])?.count == 3)
@@ -104,11 +104,11 @@ struct InitTests {
             ([], "needs --pgp-keys"),
         ]
         for (args, fragment) in cases {
-            let r = try await Keyturn.launch(["init", "-a", server.address, "--out-dir", dir.file("out")] + args, environment: gpg.environment)
+            let r = try await Keyturn.launch(["init", "--timeout", "60", "-a", server.address, "--out-dir", dir.file("out")] + args, environment: gpg.environment)
             expectOneLineError(r, mentioning: fragment)
             #expect(!FileManager.default.fileExists(atPath: dir.file("out")), "after \(fragment)")
         }
-        let taken = try await Keyturn.launch(["init", "-a", server.address, "--pgp-keys", alice.armouredFile, "--out-dir", dir.file("taken")], environment: gpg.environment)
+        let taken = try await Keyturn.launch(["init", "--timeout", "60", "-a", server.address, "--pgp-keys", alice.armouredFile, "--out-dir", dir.file("taken")], environment: gpg.environment)
         expectOneLineError(taken, mentioning: "already exists")
         #expect(readBytes(dir.file("taken/alice.asc.key")) == Array("precious".utf8))
         #expect(try await server.sealStatus()["initialized"] as? Bool == false, "nothing may reach the server")
@@ -124,7 +124,7 @@ struct InitTests {
         try FileManager.default.createDirectory(atPath: dir.file("out"), withIntermediateDirectories: false)
         // The test hook removes the (checked, existing) directory between the server's answer
         // and the first write, so every write fails.
-        let r = try await Keyturn.launch(["init", "-a", server.address, "--pgp-keys", alice.armouredFile, "--out-dir", dir.file("out")],
+        let r = try await Keyturn.launch(["init", "--timeout", "60", "-a", server.address, "--pgp-keys", alice.armouredFile, "--out-dir", dir.file("out")],
                                          environment: gpg.environment.merging(["KEYTURN_TEST_BEFORE_WRITE": "remove-out-dir"]) { $1 })
         #expect(r.status == 1)
         #expect(r.stderrLines.first?.contains("the node is initialised but the share files could not be written") == true, "\(r.stderr)")
@@ -152,7 +152,7 @@ struct ClientSideAndVerifyTests {
         let dir = try TemporaryDirectory()
         let out = dir.file("secrets")
         let root = try gpg.makeKey("root")
-        let r = try await Keyturn.launch(["init", "-a", server.address, "--pgp-keys", "\(alice.armouredFile),\(bob.armouredFile)", "--key-threshold", "2",
+        let r = try await Keyturn.launch(["init", "--timeout", "60", "-a", server.address, "--pgp-keys", "\(alice.armouredFile),\(bob.armouredFile)", "--key-threshold", "2",
                                           "--client-side-encryption", "--root-token-pgp-key", root.armouredFile, "--out-dir", out], environment: gpg.environment)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(!r.stdoutText.contains("Initial Root Token"), "the root token was encrypted, so it is not printed")
@@ -205,7 +205,7 @@ struct ClientSideAndVerifyTests {
         let server = try await OpenBaoServer.start()
         defer { server.stop() }
         let dir = try TemporaryDirectory()
-        let r = try await Keyturn.launch(["init", "-a", server.address, "--pgp-keys", alice.armouredFile, "--out-dir", dir.path], environment: gpg.environment)
+        let r = try await Keyturn.launch(["init", "--timeout", "60", "-a", server.address, "--pgp-keys", alice.armouredFile, "--out-dir", dir.path], environment: gpg.environment)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdoutText.contains("Initial Root Token: s."), "an unencrypted root token must not be lost")
         let v = try await Keyturn.launch(["verify", dir.file("alice.asc.key")], environment: gpg.environment)

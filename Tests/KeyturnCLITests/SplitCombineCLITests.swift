@@ -134,11 +134,11 @@ struct SplitCombineBadInputTests {
         #expect(dir.listing().isEmpty)
     }
 
-    @Test("split without --no-pgp says PGP mode is not built yet, and writes nothing")
-    func pgpModeNotYet() throws {
+    @Test("split needs --pgp-keys or --no-pgp, and writes nothing without them")
+    func needsAMode() throws {
         let dir = try TemporaryDirectory()
         let r = try Keyturn.run(["split", "--threshold", "2", "--shares", "3", "--out-dir", dir.file("out"), "-"], stdin: [1])
-        expectOneLineError(r, mentioning: "--no-pgp")
+        expectOneLineError(r, mentioning: "--pgp-keys")
         #expect(dir.listing().isEmpty)
     }
 
@@ -212,7 +212,7 @@ struct SplitCombineBadInputTests {
             ([good[0], good[0]], "same share"),
             ([good[1], copy], "same share"),
             ([good[0], open], "readable by group or others"),
-            ([good[0], pgp], "PGP-encrypted"),
+            ([good[0], pgp], "cannot decrypt"),
             ([good[0], zero], "x-coordinate 0"),
             ([good[0], dir.file("missing")], "does not exist"),
             ([good[0], dir.path], "is a directory"),
