@@ -218,3 +218,30 @@ struct SecretHygieneTests {
         withExtendedLifetime(stub) {}
     }
 }
+
+@Suite("keyturn unseal request body")
+struct UnsealRequestTests {
+    @Test("--migrate reaches sys/unseal with the share; --passphrase-fd reads the passphrase from an open descriptor")
+    func migrateAndPassphraseFD() async throws {
+        let dir = try TemporaryDirectory()
+        let stub = try StubServer("init", [dir.file("body.json")])
+        let share = String(repeating: "3c", count: 33)
+        let file = try dir.write("k.key", text: share + "\n")
+        let r = try await Keyturn.launch(["unseal", "-a", stub.address, "--migrate", file])
+        #expect(r.status == 0, "\(r.stderr)")
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(readBytes(dir.file("body.json")) ?? [])) as? [String: Any])
+        #expect(body["key"] as? String == share)
+        #expect(body["migrate"] as? Bool == true)
+
+        // The same share encrypted to a key with a passphrase, the passphrase on descriptor 3.
+        let gpg = try TestGPG()
+        let alice = try gpg.makeKey("alice", passphrase: "fd secret")
+        let encrypted = try dir.write("k.asc", try gpg.encrypt(share, to: alice))
+        let pass = try dir.write("pass", text: "fd secret\n")
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
+        env.merge(gpg.environment) { $1 }
+        let viaFD = try await Processes.launch("/bin/sh", ["-c", "exec \"$0\" unseal -a \"$1\" --passphrase-fd 3 \"$2\" 3< \"$3\"", Keyturn.path, stub.address, encrypted, pass], environment: env)
+        #expect(viaFD.status == 0, "\(viaFD.stderr)")
+        withExtendedLifetime(stub) {}
+    }
+}

@@ -10,7 +10,8 @@ every connection according to MODE until killed:
   redirect  a 307 to another host
   error     a 500 with Vault's {"errors": [...]} body
   init      an uninitialised Vault's sys/init: GET says not initialised; PUT writes the
-            request body to the file named by argv[2] and answers with a fake init reply
+            request body to the file named by argv[2] and answers with a fake init reply;
+            sys/seal-status says sealed (3 of 5), and PUT sys/unseal records its body likewise
 """
 import json
 import os
@@ -44,7 +45,15 @@ def reply(conn):
                 length = int(value.strip())
         while len(rest) < length:
             rest += conn.recv(4096)
-        if request_line.startswith("PUT"):
+        if "seal-status" in request_line:
+            body = json.dumps({"type": "shamir", "initialized": True, "sealed": True, "t": 3, "n": 5,
+                               "progress": 0, "nonce": "", "version": "stub"}).encode()
+        elif request_line.startswith("PUT") and "sys/unseal" in request_line:
+            with open(sys.argv[2], "wb") as f:
+                f.write(rest)
+            body = json.dumps({"type": "shamir", "initialized": True, "sealed": True, "t": 3, "n": 5,
+                               "progress": 1, "nonce": "n-1", "version": "stub"}).encode()
+        elif request_line.startswith("PUT"):
             with open(sys.argv[2], "wb") as f:
                 f.write(rest)
             body = json.dumps({"keys": ["00" * 32], "keys_base64": ["AA" * 22], "root_token": "s.stub",
