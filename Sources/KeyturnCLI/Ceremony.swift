@@ -60,9 +60,7 @@ struct CeremonyRecord: Codable {
 
     /// Pretty, sorted JSON with a final newline.
     func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self)) + [0x0a]
+        Array(try Output.json(self)) + [0x0a]
     }
 
     /// Reads a ceremony.json, or fails naming the file.

@@ -272,9 +272,7 @@ struct InitFiles {
 enum InitOutput {
     /// The whole answer as Vault sent it (so nothing is lost).
     static func json(_ answer: InitResponse) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(answer)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        (try? Output.json(answer)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     /// --no-pgp: the plaintext shares and root token, as text or JSON.

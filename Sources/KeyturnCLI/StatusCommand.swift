@@ -77,10 +77,7 @@ struct StatusReport {
             o["error"] = node.error.map { .string($0.reason) } ?? .null
             return .object(o)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(JSONValue.object(["nodes": .array(objects)]))) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return Output.nodesDocument(objects)
     }
 
     /// One row per node.
@@ -95,16 +92,10 @@ struct StatusReport {
             return [node.address, String(seal.initialized), String(seal.sealed), progress, threshold,
                     node.haMode ?? "-", seal.version ?? "-", node.error.map { shortReason($0, node.address) } ?? ""]
         }
-        let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+        return Output.table(header, rows)
     }
 
-    /// The error without the node's address, which the row already shows.
     private func shortReason(_ error: VaultError, _ address: String) -> String {
-        error.reason.hasPrefix(address + " ") ? String(error.reason.dropFirst(address.count + 1)) : error.reason
+        Output.shortReason(error.reason, address: address)
     }
 }

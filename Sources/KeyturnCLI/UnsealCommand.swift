@@ -198,18 +198,10 @@ struct UnsealReport {
         let header = ["ADDRESS", "RESULT", "PROGRESS", "NONCE", "ERROR"]
         let rows = outcomes.map { o -> [String] in
             let progress = o.status.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" } ?? "-"
-            var error = ""
-            if let e = o.error {
-                error = e.reason.hasPrefix(o.address + " ") ? String(e.reason.dropFirst(o.address.count + 1)) : e.reason
-            }
+            let error = o.error.map { Output.shortReason($0.reason, address: o.address) } ?? ""
             return [o.address, word(o.result), progress, o.status.map { $0.nonce.isEmpty ? "-" : $0.nonce } ?? "-", error]
         }
-        let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+        return Output.table(header, rows)
     }
 
     func json() -> String {
@@ -225,9 +217,6 @@ struct UnsealReport {
             obj["error"] = o.error.map { .string($0.reason) } ?? .null
             return .object(obj)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(JSONValue.object(["nodes": .array(nodes)]))) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return Output.nodesDocument(nodes)
     }
 }

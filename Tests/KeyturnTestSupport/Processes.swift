@@ -23,12 +23,22 @@ public enum Processes {
         _ executable: String, _ arguments: [String], stdin: [UInt8]? = nil,
         environment: [String: String]? = nil, directory: String? = nil
     ) throws -> ProcessResult {
+        let (process, scratch) = try prepare(executable, arguments, stdin: stdin, environment: environment)
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        try process.run()
+        process.waitUntilExit()
+        return result(process, scratch)
+    }
+
+    /// A process with stdin from bytes and stdout/stderr to files in `scratch`.
+    private static func prepare(
+        _ executable: String, _ arguments: [String], stdin: [UInt8]?, environment: [String: String]?
+    ) throws -> (Process, TemporaryDirectory) {
         let scratch = try TemporaryDirectory("keyturn-proc")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let inPath = try scratch.write("stdin", stdin ?? [])
         let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -36,12 +46,15 @@ public enum Processes {
         process.standardInput = FileHandle(forReadingAtPath: inPath)
         process.standardOutput = FileHandle(forWritingAtPath: outPath)
         process.standardError = FileHandle(forWritingAtPath: errPath)
-        try process.run()
-        process.waitUntilExit()
+        return (process, scratch)
+    }
+
+    /// What a finished process left in its scratch files.
+    private static func result(_ process: Process, _ scratch: TemporaryDirectory) -> ProcessResult {
         let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return ProcessResult(
-            status: status, stdout: readBytes(outPath) ?? [],
-            stderr: String(decoding: readBytes(errPath) ?? [], as: UTF8.self))
+            status: status, stdout: readBytes(scratch.file("stdout")) ?? [],
+            stderr: String(decoding: readBytes(scratch.file("stderr")) ?? [], as: UTF8.self))
     }
 
     /// Runs a program to completion without blocking a thread of Swift's cooperative pool
@@ -51,26 +64,12 @@ public enum Processes {
         _ executable: String, _ arguments: [String], stdin: [UInt8]? = nil,
         environment: [String: String]? = nil
     ) async throws -> ProcessResult {
-        let scratch = try TemporaryDirectory("keyturn-proc")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let inPath = try scratch.write("stdin", stdin ?? [])
-        let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.standardInput = FileHandle(forReadingAtPath: inPath)
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
+        let (process, scratch) = try prepare(executable, arguments, stdin: stdin, environment: environment)
         let done = AsyncStream<Void>.makeStream()
         process.terminationHandler = { _ in done.continuation.yield(); done.continuation.finish() }
         try process.run()
         for await _ in done.stream { break }
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return ProcessResult(
-            status: status, stdout: readBytes(outPath) ?? [],
-            stderr: String(decoding: readBytes(errPath) ?? [], as: UTF8.self))
+        return result(process, scratch)
     }
 
     /// The first executable named `name` on PATH.
