@@ -153,8 +153,9 @@ final class PendingFile {
     private var fd: Int32
     private var published = false
 
-    /// Creates the temporary file (0600, exclusive). Fails if `path` already exists.
-    init(path: String) throws {
+    /// Creates the temporary file (0600 unless `mode` says otherwise, for public material such
+    /// as a certificate; exclusive). Fails if `path` already exists.
+    init(path: String, mode: mode_t = 0o600) throws {
         try SecretFiles.requireAbsent(path)
         var tag = [UInt8](repeating: 0, count: 6)
         try? tag.withUnsafeMutableBytes { try SystemRandom().fill($0) }
@@ -166,7 +167,7 @@ final class PendingFile {
             throw CLIError("cannot create \(path): \(SecretFiles.describe(errno))")
         }
         // The umask cannot widen 0600, but make the mode explicit regardless.
-        _ = fchmod(fd, 0o600)
+        _ = fchmod(fd, mode)
     }
 
     /// Appends bytes.

@@ -17,3 +17,8 @@ enum SecretHygiene {
         _ = signal(SIGPIPE, SIG_IGN)
     }
 }
+
+import Shamir
+
+/// Zeroes an array of secret bytes in place.
+func secureZeroArray(_ bytes: inout [UInt8]) { secureZero(&bytes) }
