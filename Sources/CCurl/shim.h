@@ -26,4 +26,7 @@ static inline CURLcode kt_curl_set_progress_cb(CURL *h, kt_curl_progress_cb cb) 
 /// Reads a long from a finished transfer (the HTTP status).
 static inline CURLcode kt_curl_get_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 
+/// Reads a pointer from a finished transfer (the certificate chain with CURLINFO_CERTINFO).
+static inline CURLcode kt_curl_get_certinfo(CURL *h, struct curl_certinfo **v) { return curl_easy_getinfo(h, CURLINFO_CERTINFO, v); }
+
 #endif

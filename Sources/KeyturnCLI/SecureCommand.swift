@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import TLSMaterial
+import VaultClient
 
 /// `keyturn secure`: the TLS side of the ceremony.
-struct Secure: ParsableCommand {
+struct Secure: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make the TLS material a cluster's listener serves: a private CA, certificates, a gossip key.",
-        subcommands: [SecureCA.self, SecureCert.self, SecureGossip.self])
+        subcommands: [SecureCA.self, SecureCert.self, SecureGossip.self, SecureConfig.self, SecureCheck.self])
 }
 
 /// Reads a PEM file, naming it in errors.
@@ -145,5 +146,148 @@ struct SecureGossip: ParsableCommand {
         defer { secureZeroArray(&key) }
         do { try key.withUnsafeMutableBytes { try SecureRandom.fill($0) } } catch { throw CLIError("the random number generator failed") }
         Terminal.stdoutLine(Data(key).base64EncodedString())
+    }
+}
+
+/// `keyturn secure check`: what each node's listener serves, and whether it will do for long.
+struct SecureCheck: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check the certificate each node serves: chain, name and expiry (exit 2 on a problem, for cron).",
+        discussion: """
+            Connects to every node, verifies the certificate it serves against --ca-cert (or \
+            the system's CAs) and the name, and prints subject, SANs, issuer and expiry. Exit 2 \
+            if verification fails or a certificate expires within --warn-days; 1 if a node \
+            cannot be reached.
+            """)
+
+    @OptionGroup(title: "Connection options") var connection: ConnectionOptions
+
+    @Option(help: ArgumentHelp("Warn (exit 2) when a certificate expires within this many days.", valueName: "days"))
+    var warnDays = 30
+
+    func run() async throws {
+        let conn = try connection.resolve()
+        var rows: [[String]] = [], documents: [JSONValue] = [], status = ExitStatus.success
+        var problems: [CLIError] = []
+        for client in conn.clients {
+            var doc: [String: JSONValue] = ["address": .string(client.address)]
+            do {
+                let served = try await client.servedCertificate()
+                let cert = try Certificate(pem: Array(served.leafPEM.utf8), name: "the certificate of \(client.address)")
+                let daysLeft = Int(cert.notAfter.timeIntervalSinceNow / 86400)
+                var problem: String?
+                if let e = served.verificationError {
+                    problem = Output.shortReason(e.reason, address: client.address)
+                    problems.append(CLIError(e.reason, hint: e.hint))
+                } else if daysLeft < warnDays {
+                    problem = cert.notAfter < Date() ? "expired" : "expires in \(daysLeft) days (within \(warnDays))"
+                    problems.append(CLIError("\(client.address)'s certificate \(problem!)", hint: "renew it: keyturn secure cert ..."))
+                }
+                if problem != nil, status == .success { status = .serverFailure }
+                let expiry = ISO8601DateFormatter().string(from: cert.notAfter)
+                rows.append([client.address, cert.subject, cert.subjectAltNames.joined(separator: " "), cert.issuer, expiry, problem ?? "ok"])
+                doc.merge([
+                    "subject": .string(cert.subject), "sans": .array(cert.subjectAltNames.map(JSONValue.string)),
+                    "issuer": .string(cert.issuer), "serial": .string(cert.serial), "not_before": .string(ISO8601DateFormatter().string(from: cert.notBefore)),
+                    "not_after": .string(expiry), "days_left": .number(Double(daysLeft)), "verified": .bool(served.verificationError == nil),
+                    "error": problem.map(JSONValue.string) ?? .null,
+                ]) { $1 }
+            } catch {
+                let reason = (error as? VaultError)?.reason ?? (error as? TLSMaterialError)?.reason ?? "\(error)"
+                rows.append([client.address, "-", "-", "-", "-", Output.shortReason(reason, address: client.address)])
+                doc["error"] = .string(reason)
+                problems.append(CLIError(reason, hint: (error as? VaultError)?.hint))
+                status = .localFailure
+            }
+            documents.append(.object(doc))
+        }
+        if conn.format == .json {
+            Terminal.stdoutLine(Output.nodesDocument(documents))
+        } else {
+            Terminal.stdoutLine(Output.table(["ADDRESS", "SUBJECT", "SANS", "ISSUER", "NOT AFTER", "STATUS"], rows))
+            problems.forEach(Terminal.report)
+        }
+        throw ExitCode(status.rawValue)
+    }
+}
+
+/// `keyturn secure config`: the listener settings that use a checked certificate and key.
+struct SecureConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Check that a key, certificate and CA belong together, then write Vault's listener stanza and Consul's TLS settings.")
+
+    @Option(help: ArgumentHelp("The server certificate (PEM).", valueName: "file"))
+    var tlsCert: String
+
+    @Option(help: ArgumentHelp("Its private key (PEM).", valueName: "file"))
+    var tlsKey: String
+
+    @Option(help: ArgumentHelp("The CA that signed it (PEM).", valueName: "file"))
+    var caCert: String
+
+    @Option(help: ArgumentHelp("A file holding Consul's gossip key (from keyturn secure gossip).", valueName: "file"))
+    var gossipKey: String?
+
+    @Option(help: ArgumentHelp("Directory for vault-listener.hcl and consul-tls.json.", valueName: "dir"))
+    var outDir: String
+
+    func run() throws {
+        let certPEM = try readPEMFile(tlsCert), keyPEM = try readPEMFile(tlsKey), caPEM = try readPEMFile(caCert)
+        let cert: Certificate, key: PrivateKey, ca: Certificate
+        do throws(TLSMaterialError) {
+            cert = try Certificate(pem: certPEM, name: tlsCert)
+            key = try PrivateKey(pem: keyPEM, name: tlsKey)
+            ca = try Certificate(pem: caPEM, name: caCert)
+        } catch { throw CLIError(error.reason) }
+        guard cert.matches(key) else { throw CLIError("\(tlsKey) is not the private key of \(tlsCert)", hint: "pass the key that was made with this certificate") }
+        do throws(TLSMaterialError) { try cert.verify(against: ca) } catch {
+            throw CLIError("\(tlsCert) does not chain to \(caCert): \(error.reason)")
+        }
+        var gossip: String?
+        if let gossipKey {
+            let text = String(decoding: try readPEMFile(gossipKey), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let raw = Data(base64Encoded: text), raw.count == 32 else {
+                throw CLIError("\(gossipKey) does not hold a 32-byte base64 gossip key", hint: "make one with keyturn secure gossip")
+            }
+            gossip = text
+        }
+        let directory = try OutputDirectory(outDir)
+        let hclPath = SecretFiles.join(outDir, "vault-listener.hcl"), jsonPath = SecretFiles.join(outDir, "consul-tls.json")
+        try SecretFiles.requireAbsent(hclPath)
+        try SecretFiles.requireAbsent(jsonPath)
+        func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
+        let hcl = """
+            listener "tcp" {
+              address = "0.0.0.0:8200"
+              tls_cert_file = "\(absolute(tlsCert))"
+              tls_key_file = "\(absolute(tlsKey))"
+              tls_client_ca_file = "\(absolute(caCert))"
+              tls_min_version = "tls12"
+            }
+
+            """
+        var consul: [String: JSONValue] = [
+            "tls": .object([
+                "defaults": .object([
+                    "ca_file": .string(absolute(caCert)), "cert_file": .string(absolute(tlsCert)), "key_file": .string(absolute(tlsKey)),
+                    "verify_incoming": .bool(true), "verify_outgoing": .bool(true),
+                ]),
+                "internal_rpc": .object(["verify_server_hostname": .bool(true)]),
+            ]),
+        ]
+        if let gossip { consul["encrypt"] = .string(gossip) }
+        let json = Array(try Output.json(JSONValue.object(consul))) + [0x0a]
+        try directory.create()
+        let hclFile = try PendingFile(path: hclPath, mode: 0o644)
+        try Array(hcl.utf8).withUnsafeBytes { try hclFile.write($0) }
+        // The Consul file holds the gossip key: 0600.
+        let jsonFile = try PendingFile(path: jsonPath)
+        try json.withUnsafeBytes { try jsonFile.write($0) }
+        try FileBatch.publish([hclFile, jsonFile], directory: outDir)
+        directory.keep()
+        Terminal.stdoutLine(hclPath)
+        Terminal.stdoutLine(jsonPath)
     }
 }

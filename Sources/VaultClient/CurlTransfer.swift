@@ -14,6 +14,8 @@ final class CurlTransfer: Sendable {
         var body: Data?
         var tls: TLSOptions
         var timeout: TimeInterval
+        /// Ask libcurl for the server's certificate chain.
+        var wantCertificates = false
     }
 
     /// What came back.
@@ -21,6 +23,8 @@ final class CurlTransfer: Sendable {
         var status: Int
         var headers: [String: String]
         var body: Data
+        /// The server's certificate chain as PEM texts, leaf first (when asked for).
+        var certificates: [String] = []
     }
 
     /// A libcurl failure: its code and its own one-line text.
@@ -146,6 +150,7 @@ final class CurlTransfer: Sendable {
         }
         _ = kt_curl_set_pointer(handle, CURLOPT_XFERINFODATA, contextPointer)
 
+        if request.wantCertificates { _ = kt_curl_set_long(handle, CURLOPT_CERTINFO, 1) }
         let result = curl_easy_perform(handle)
         withExtendedLifetime(context) {}
         guard result == CURLE_OK else {
@@ -158,7 +163,27 @@ final class CurlTransfer: Sendable {
         }
         var status = 0
         _ = kt_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return Response(status: status, headers: context.headers, body: context.body)
+        var response = Response(status: status, headers: context.headers, body: context.body)
+        if request.wantCertificates { response.certificates = Self.chain(handle) }
+        return response
+    }
+
+    /// The PEM texts of the chain libcurl recorded (its "Cert:" field per certificate).
+    private static func chain(_ handle: UnsafeMutableRawPointer) -> [String] {
+        var info: UnsafeMutablePointer<curl_certinfo>?
+        guard kt_curl_get_certinfo(handle, &info) == CURLE_OK, let info, let lists = info.pointee.certinfo else { return [] }
+        var out: [String] = []
+        for i in 0..<Int(info.pointee.num_of_certs) {
+            var node = lists[i]
+            while let n = node {
+                if let data = n.pointee.data {
+                    let field = String(cString: data)
+                    if field.hasPrefix("Cert:") { out.append(String(field.dropFirst(5))) }
+                }
+                node = n.pointee.next
+            }
+        }
+        return out
     }
 
     /// What the callbacks fill in; reached through curl's user-data pointer.

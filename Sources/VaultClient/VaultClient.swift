@@ -162,7 +162,7 @@ public struct VaultClient: Sendable {
     /// The node's address as given (`https://host:8200`).
     public let address: String
     private let base: URL
-    private let transport: VaultTransport
+    let transport: VaultTransport
 
     /// A client for the node at `address` (http or https URL with a host, no query).
     public init(address: String, transport: VaultTransport) throws(VaultError) {
@@ -277,4 +277,43 @@ private struct ServerErrors: Decodable {
 func oneLine(_ text: String) -> String {
     let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
     return flat.count > 300 ? String(flat.prefix(300)) + "..." : flat
+}
+
+/// The certificate a TLS listener serves, and whether it verified with the given settings.
+public struct ServedCertificate: Sendable {
+    /// The leaf certificate, PEM (empty if none could be fetched).
+    public let leafPEM: String
+    /// nil when the chain and name verified; otherwise why not.
+    public let verificationError: VaultError?
+}
+
+extension VaultClient {
+    /// Connects to the node and returns the certificate it serves: verified with the transport's
+    /// TLS settings, and, when that fails, fetched again without verification so it can still
+    /// be shown.
+    public func servedCertificate() async throws(VaultError) -> ServedCertificate {
+        let tls = transport.tls, timeout = transport.timeout, node = address
+        guard let url = URL(string: address + "/v1/sys/health") else { throw VaultError(.invalidAddress, "\(address) is not a node address") }
+        func fetch(_ options: TLSOptions) async -> Result<CurlTransfer.Response, CurlTransfer.Failure> {
+            await withCheckedContinuation { continuation in
+                Thread.detachNewThread {
+                    let job = CurlTransfer.Request(method: "GET", url: url, headers: [], body: nil, tls: options, timeout: timeout, wantCertificates: true)
+                    continuation.resume(returning: Result { () throws(CurlTransfer.Failure) in try CurlTransfer().perform(job) })
+                }
+            }
+        }
+        switch await fetch(tls) {
+        case .success(let r):
+            return ServedCertificate(leafPEM: r.certificates.first ?? "", verificationError: nil)
+        case .failure(let f):
+            let error = VaultTransport.classify(CurlURLProtocol.urlError(f, url: url), node: node, tls: tls, timeout: timeout)
+            guard [.tlsUntrusted, .tlsNameMismatch, .tlsExpired].contains(error.code) else { throw error }
+            var insecure = tls
+            insecure.skipVerify = true
+            if case .success(let r) = await fetch(insecure) {
+                return ServedCertificate(leafPEM: r.certificates.first ?? "", verificationError: error)
+            }
+            throw error
+        }
+    }
 }
