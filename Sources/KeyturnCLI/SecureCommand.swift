@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import PGPShares
+import Shamir
 import TLSMaterial
 import VaultClient
 
@@ -44,8 +46,24 @@ struct SecureCA: ParsableCommand {
     @Option(help: ArgumentHelp("Validity in days.", valueName: "n"))
     var days = 3650
 
+    @Option(name: .customLong("split-to"), parsing: .singleValue, help: ArgumentHelp("Escrow: split the CA's private key among these operators' PGP keys (as keyturn split does) instead of writing ca-key.pem.", valueName: "files"))
+    var splitTo: [String] = []
+
+    @Option(help: ArgumentHelp("With --split-to: how many operators recombine the key.", valueName: "k"))
+    var threshold: Int?
+
+    var escrowKeys: [String] { splitTo.flatMap { $0.split(separator: ",").map(String.init) } }
+
     func validate() throws {
         guard days > 0 else { throw ValidationError("--days must be positive") }
+        if !escrowKeys.isEmpty {
+            guard let threshold else { throw ValidationError("--split-to needs --threshold") }
+            do throws(ShamirError) { try Shamir.validate(shares: escrowKeys.count, threshold: threshold) } catch {
+                throw ValidationError(error.reason)
+            }
+        } else if threshold != nil {
+            throw ValidationError("--threshold goes with --split-to")
+        }
     }
 
     func run() throws {
@@ -54,14 +72,53 @@ struct SecureCA: ParsableCommand {
         let keyPath = SecretFiles.join(outDir, "ca-key.pem"), certPath = SecretFiles.join(outDir, "ca.pem")
         try SecretFiles.requireAbsent(keyPath)
         try SecretFiles.requireAbsent(certPath)
+        let operators = try OperatorKey.inspect(escrowKeys)
+        let sharePaths = escrowKeys.map { SecretFiles.join(outDir, URL(fileURLWithPath: $0).lastPathComponent + ".share") }
+        for p in sharePaths { try SecretFiles.requireAbsent(p) }
         let key: PrivateKey, cert: Certificate
         do throws(TLSMaterialError) {
             key = try PrivateKey.generateP256()
             cert = try Certificate.issue(CertificateRequest(commonName: name, days: days, isCA: true), key: key, issuer: nil)
         } catch { throw CLIError(error.reason) }
-        try writeKeyAndCertificate(key: key, cert: cert, keyPath: keyPath, certPath: certPath, directory: directory)
+        guard let threshold, !operators.isEmpty else {
+            try writeKeyAndCertificate(key: key, cert: cert, keyPath: keyPath, certPath: certPath, directory: directory)
+            Terminal.stdoutLine(certPath)
+            Terminal.stdoutLine(keyPath)
+            return
+        }
+        // Escrow: the key never touches the disk; a quorum of operators holds it.
+        var keyPEM: [UInt8], certPEM: [UInt8]
+        do throws(TLSMaterialError) { keyPEM = try key.pem(); certPEM = try cert.pem() } catch { throw CLIError(error.reason) }
+        defer { secureZeroArray(&keyPEM) }
+        var shares: [[UInt8]]
+        do throws(ShamirError) { shares = try Shamir.split(keyPEM, shares: operators.count, threshold: threshold, random: OpenSSLRandom()) } catch {
+            throw CLIError(error.reason)
+        }
+        defer { for i in shares.indices { secureZeroArray(&shares[i]) } }
+        try directory.create()
+        let scratch = try ScratchGnuPGHome()
+        var pending: [PendingFile] = []
+        for (i, op) in operators.enumerated() {
+            var text = ShareFileText.line(shares[i])
+            defer { secureZeroArray(&text) }
+            let armoured: [UInt8]
+            do {
+                armoured = try text.withUnsafeBytes { try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path) }
+            } catch {
+                throw CLIError("cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
+            }
+            let file = try PendingFile(path: sharePaths[i])
+            try armoured.withUnsafeBytes { try file.write($0) }
+            pending.append(file)
+        }
+        let certFile = try PendingFile(path: certPath, mode: 0o644)
+        try certPEM.withUnsafeBytes { try certFile.write($0) }
+        pending.append(certFile)
+        try FileBatch.publish(pending, directory: outDir)
+        directory.keep()
         Terminal.stdoutLine(certPath)
-        Terminal.stdoutLine(keyPath)
+        for p in sharePaths { Terminal.stdoutLine(p) }
+        Terminal.stderrLine("keyturn: the CA key is split among \(operators.count) operators (any \(threshold) recombine it with keyturn combine); no ca-key.pem was written")
     }
 }
 

@@ -163,9 +163,19 @@ enum ShareInput {
     }
 }
 
-/// Whitespace allowed around a share's text.
+/// The text of a share file: one line of lower-case hex (y-bytes, then the x byte), the form
+/// Vault's sys/init returns in `keys`.
 enum ShareFileText {
+    /// Whitespace allowed around a share's text.
     static func isSpace(_ c: UInt8) -> Bool { c == 0x0a || c == 0x0d || c == 0x20 || c == 0x09 }
+
+    /// A whole share (x byte included) as its file's line.
+    static func line(_ share: [UInt8]) -> [UInt8] {
+        var text = [UInt8](repeating: 0, count: 2 * share.count + 1)
+        share.withUnsafeBytes { s in text.withUnsafeMutableBytes { ShareHex.encode(s, into: $0) } }
+        text[text.count - 1] = 0x0a
+        return text
+    }
 }
 
 /// How the operator's PGP passphrase is given when pinentry cannot ask (automation, tests).
