@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "CValgrind"),
         .executableTarget(name: "KeyturnBench", dependencies: ["Shamir", "TLSMaterial"]),
         .executableTarget(name: "KeyturnCTCheck", dependencies: ["Shamir", "ShamirKernels", "CValgrind"]),
+        // Fuzz targets: libFuzzer with -D KEYTURN_FUZZING (Scripts/fuzz), else a corpus replayer.
+        .executableTarget(name: "KeyturnFuzz", dependencies: ["Shamir", "VaultClient", "TLSMaterial", "PGPShares"]),
 
         .target(name: "KeyturnTestSupport", path: "Tests/KeyturnTestSupport"),
         .testTarget(
@@ -48,7 +50,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KeyturnCLITests",
-            dependencies: ["keyturn", "KeyturnCLI", "Shamir", "VaultClient", "KeyturnTestSupport"],
+            dependencies: ["keyturn", "KeyturnFuzz", "KeyturnCLI", "Shamir", "VaultClient", "KeyturnTestSupport"],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

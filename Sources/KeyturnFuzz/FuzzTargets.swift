@@ -1,0 +1,119 @@
+import Foundation
+import PGPShares
+import Shamir
+import TLSMaterial
+import VaultClient
+
+/// The fuzz targets: each takes arbitrary bytes and must neither crash nor hang, whatever it
+/// is given. Built with `-sanitize=fuzzer,address -D KEYTURN_FUZZING` (Scripts/fuzz), libFuzzer
+/// drives them; built normally, this program replays inputs (regression corpus) through them.
+enum FuzzTargets {
+    static let all: [String: @Sendable (Data) -> Void] = [
+        "share-text": shareText,
+        "shamir-combine": shamirCombine,
+        "vault-json": vaultJSON,
+        "pem": pem,
+        "pgp-armor": pgpArmor,
+    ]
+
+    /// Hex and base64 share text (unseal's and combine's parser).
+    static func shareText(_ data: Data) {
+        let bytes = [UInt8](data)
+        var out = [UInt8](repeating: 0, count: bytes.count + 4)
+        let n = bytes.withUnsafeBytes { t in out.withUnsafeMutableBytes { ShareText.decode(t, into: $0) } }
+        if let n { precondition(n <= out.count) }
+        _ = ShareText.looksLikeShare(String(decoding: bytes, as: UTF8.self))
+        _ = ShareHex.decode(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Combine of arbitrary shares: the first byte says how many, the rest is split evenly.
+    static func shamirCombine(_ data: Data) {
+        guard let first = data.first else { return }
+        let count = Int(first % 8) + 1
+        let rest = [UInt8](data.dropFirst())
+        let length = rest.count / count
+        let shares = (0..<count).map { Array(rest[($0 * length)..<(($0 + 1) * length)]) }
+        _ = try? Shamir.combine(shares)
+    }
+
+    /// Every reply model keyturn decodes from a Vault node.
+    static func vaultJSON(_ data: Data) {
+        let decoder = JSONDecoder()
+        _ = try? decoder.decode(SealStatus.self, from: data)
+        _ = try? decoder.decode(HealthStatus.self, from: data)
+        _ = try? decoder.decode(LeaderStatus.self, from: data)
+        _ = try? decoder.decode(InitResponse.self, from: data)
+        _ = try? decoder.decode([String: JSONValue].self, from: data)
+    }
+
+    /// PEM certificates and keys (secure's readers).
+    static func pem(_ data: Data) {
+        let bytes = [UInt8](data)
+        if let cert = try? Certificate(pem: bytes, name: "fuzz") {
+            _ = cert.subject
+            _ = cert.subjectAltNames
+            _ = cert.notAfter
+            _ = cert.serial
+        }
+        _ = try? PrivateKey(pem: bytes, name: "fuzz")
+    }
+
+    /// ASCII armour and key-file forms (init's and split's key readers, before GPGME).
+    static func pgpArmor(_ data: Data) {
+        _ = Armor.decode(String(decoding: data, as: UTF8.self))
+        _ = Armor.encode([UInt8](data.prefix(4096)))
+    }
+}
+
+#if KEYTURN_FUZZING
+/// libFuzzer's driver, which parses its options and runs the loop.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+/// SwiftPM links an executable's entry as `<target>_main`; here it hands over to libFuzzer.
+@_cdecl("KeyturnFuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var count = argc
+    var vector: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    return LLVMFuzzerRunDriver(&count, &vector) { data, size in fuzzOneInput(data, size) }
+}
+
+/// libFuzzer's entry point; the target is chosen by KEYTURN_FUZZ_TARGET.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    FuzzEntry.target(Data(bytes: data, count: size))
+    return 0
+}
+
+enum FuzzEntry {
+    static let target: @Sendable (Data) -> Void = {
+        let name = ProcessInfo.processInfo.environment["KEYTURN_FUZZ_TARGET"] ?? ""
+        guard let t = FuzzTargets.all[name] else {
+            fatalError("set KEYTURN_FUZZ_TARGET to one of: \(FuzzTargets.all.keys.sorted().joined(separator: ", "))")
+        }
+        return t
+    }()
+}
+#else
+/// Replays files through a target: `KeyturnFuzz TARGET FILE...` (regression inputs).
+@main
+struct FuzzReplay {
+    static func main() {
+        let args = CommandLine.arguments.dropFirst()
+        guard let name = args.first, let target = FuzzTargets.all[name] else {
+            print("usage: KeyturnFuzz TARGET FILE...   targets: \(FuzzTargets.all.keys.sorted().joined(separator: " "))")
+            exit(2)
+        }
+        var count = 0
+        for path in args.dropFirst() {
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            target(data)
+            count += 1
+        }
+        print("\(name): \(count) input(s) replayed without a crash")
+    }
+}
+#endif
