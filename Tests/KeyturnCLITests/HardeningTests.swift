@@ -103,3 +103,77 @@ struct BadInputMatrixTests {
         withExtendedLifetime(stub) {}
     }
 }
+
+@Suite("faults mid-ceremony (real OpenBao)")
+struct FaultTests {
+    @Test("a node killed between two operators' unseals: the others finish; restarted, it is reported sealed with progress 0")
+    func nodeKilledBetweenUnseals() async throws {
+        let cluster = try await OpenBaoCluster.start(3)
+        defer { cluster.stop() }
+        let keys = try await cluster.initializeAndUnseal(shares: 3, threshold: 2)
+        for node in cluster.nodes { try await node.restart() }
+        let dir = try TemporaryDirectory()
+        let files = try writeShareFiles(dir, hex: keys)
+        let all = cluster.addresses.flatMap { ["-a", $0] }
+        var r = try await Keyturn.launch(["unseal", "--format", "json", "--timeout", "3"] + all + [files.hex[0]])
+        #expect(r.status == 0, "\(r.stderr)")
+        cluster.nodes[2].stop()
+        r = try await Keyturn.launch(["unseal", "--format", "json", "--timeout", "3"] + all + [files.hex[1]])
+        #expect(r.status == 2)
+        let nodes = try statusNodes(r)
+        #expect(nodes[0]["result"] as? String == "unsealed", "\(r.stdoutText)")
+        #expect((nodes[2]["error"] as? String)?.contains("unreachable") == true)
+        try await cluster.nodes[2].restart()
+        let s = try await Keyturn.launch(["status", "--format", "json"] + all)
+        #expect(s.status == 2)
+        let status = try statusNodes(s)
+        #expect(status[2]["sealed"] as? Bool == true && status[2]["progress"] as? Int == 0, "\(s.stdoutText)")
+    }
+
+    @Test("a slow node beyond --timeout costs one timeout; the real node still takes the share")
+    func slowNode() async throws {
+        let server = try await OpenBaoServer.start()
+        defer { server.stop() }
+        let (keys, _) = try await server.initialize(shares: 3, threshold: 2)
+        let stub = try StubServer("silent")
+        let dir = try TemporaryDirectory()
+        let files = try writeShareFiles(dir, hex: keys)
+        let t0 = Date()
+        let r = try await Keyturn.launch(["unseal", "--format", "json", "--timeout", "2", "-a", server.address, "-a", stub.address, files.hex[0]])
+        #expect(Date().timeIntervalSince(t0) < 6)
+        #expect(r.status == 2)
+        let nodes = try statusNodes(r)
+        #expect(nodes[0]["result"] as? String == "accepted")
+        #expect((nodes[1]["error"] as? String)?.contains("did not answer within 2 s") == true)
+        withExtendedLifetime(stub) {}
+    }
+
+    @Test("the connection cut after sys/init was sent: keyturn says the node may be initialised and how to check, and does not retry")
+    func networkCutDuringInit() async throws {
+        let gpg = try TestGPG()
+        let alice = try gpg.makeKey("alice")
+        let dir = try TemporaryDirectory()
+        let stub = try StubServer("cut-init", [dir.file("body.json")])
+        let r = try await Keyturn.launch(["init", "-a", stub.address, "--pgp-keys", alice.armouredFile, "--key-threshold", "1", "--out-dir", dir.file("out")], environment: gpg.environment)
+        #expect(r.status == 2)
+        #expect(r.stderrLines.first?.contains("the request was sent, so the node may now be initialised") == true, "\(r.stderr)")
+        #expect(r.stderr.contains("keyturn status"))
+        #expect(FileManager.default.fileExists(atPath: dir.file("body.json")), "the request reached the server")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out")))
+        withExtendedLifetime(stub) {}
+    }
+
+    @Test("two operators unsealing at the same moment: both shares count")
+    func simultaneousOperators() async throws {
+        let server = try await OpenBaoServer.start()
+        defer { server.stop() }
+        let (keys, _) = try await server.initialize(shares: 3, threshold: 2)
+        let dir = try TemporaryDirectory()
+        let files = try writeShareFiles(dir, hex: keys)
+        async let a = Keyturn.launch(["unseal", "-a", server.address, files.hex[0]])
+        async let b = Keyturn.launch(["unseal", "-a", server.address, files.hex[2]])
+        let (ra, rb) = try await (a, b)
+        #expect(ra.status == 0 && rb.status == 0, "\(ra.stderr) \(rb.stderr)")
+        #expect(try await server.sealStatus()["sealed"] as? Bool == false)
+    }
+}

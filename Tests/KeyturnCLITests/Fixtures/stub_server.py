@@ -9,6 +9,7 @@ every connection according to MODE until killed:
   truncate  sends headers promising 1000 bytes, 10 bytes of body, then closes
   redirect  a 307 to another host
   error     a 500 with Vault's {"errors": [...]} body
+  cut-init  like init, but the connection is closed without a reply once PUT sys/init arrived
   init      an uninitialised Vault's sys/init: GET says not initialised; PUT writes the
             request body to the file named by argv[2] and answers with a fake init reply;
             sys/seal-status says sealed (3 of 5), and PUT sys/unseal records its body likewise
@@ -35,7 +36,7 @@ def reply(conn):
     if MODE == "silent":
         time.sleep(60)
         return
-    if MODE == "init":
+    if MODE in ("init", "cut-init"):
         head_text, _, rest = data.partition(b"\r\n\r\n")
         request_line = head_text.split(b"\r\n")[0].decode()
         length = 0
@@ -56,6 +57,8 @@ def reply(conn):
         elif request_line.startswith("PUT"):
             with open(sys.argv[2], "wb") as f:
                 f.write(rest)
+            if MODE == "cut-init":
+                return  # the request arrived; the reply never does
             body = json.dumps({"keys": ["00" * 32], "keys_base64": ["AA" * 22], "root_token": "s.stub",
                                "recovery_keys": ["11" * 33, "22" * 33], "recovery_keys_base64": ["ESE=", "IiI="]}).encode()
         else:
