@@ -43,6 +43,7 @@ public final class PrivateKey: @unchecked Sendable {
     public init(pem: [UInt8], name: String) throws(TLSMaterialError) {
         let bio = try MemoryBIO(pem)
         guard let k = PEM_read_bio_PrivateKey(bio.pointer, nil, nil, nil) else {
+            ERR_clear_error()  // OpenSSL's per-thread error queue would otherwise grow
             throw TLSMaterialError(.unreadable, "\(name) is not a PEM private key")
         }
         pointer = k
@@ -69,6 +70,7 @@ public final class Certificate: @unchecked Sendable {
     public init(pem: [UInt8], name: String) throws(TLSMaterialError) {
         let bio = try MemoryBIO(pem)
         guard let c = PEM_read_bio_X509(bio.pointer, nil, nil, nil) else {
+            ERR_clear_error()  // OpenSSL's per-thread error queue would otherwise grow
             throw TLSMaterialError(.unreadable, "\(name) is not a PEM certificate")
         }
         pointer = c
