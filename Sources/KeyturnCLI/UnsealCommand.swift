@@ -78,6 +78,8 @@ struct UnsealOutcome {
     let address: String
     let result: Result
     let status: SealStatus?
+    /// Something the operator should know beyond the result (e.g. progress lost in a restart).
+    var note: String? = nil
 
     var succeeded: Bool {
         switch result {
@@ -102,22 +104,44 @@ struct UnsealRun: @unchecked Sendable {
     let migrate: Bool
 
     func run() async -> [UnsealOutcome] {
-        await withTaskGroup(of: (Int, UnsealOutcome).self) { group in
-            for (i, client) in clients.enumerated() {
-                group.addTask { (i, await one(client)) }
+        // First every node's state, all at once: a node whose progress is behind the others'
+        // (it restarted and lost the shares they hold) can then be named.
+        let states: [Result<SealStatus, VaultError>] = await concurrently { (client) -> Result<SealStatus, VaultError> in
+            do throws(VaultError) { return .success(try await client.sealStatus().0) } catch { return .failure(error) }
+        }
+        let progress = states.compactMap { try? $0.get() }.filter { $0.initialized && $0.sealed }.map { $0.progress }
+        let most = progress.max() ?? 0
+        return await concurrently { client in
+            let i = clients.firstIndex { $0.address == client.address }!
+            var outcome = await one(client, states[i])
+            if case .success(let before) = states[i], before.initialized, before.sealed, before.progress < most, outcome.succeeded {
+                outcome.note = "its unseal progress was \(before.progress) while other nodes had \(most): it probably restarted and lost the shares submitted before; those operators must submit theirs again for it"
             }
-            var results = [UnsealOutcome?](repeating: nil, count: clients.count)
-            for await (i, outcome) in group { results[i] = outcome }
+            return outcome
+        }
+    }
+
+    /// Runs `body` for every node at once; results keep the order of `clients`.
+    private func concurrently<T: Sendable>(_ body: @escaping @Sendable (VaultClient) async -> T) async -> [T] {
+        await withTaskGroup(of: (Int, T).self) { group in
+            for (i, client) in clients.enumerated() {
+                group.addTask { (i, await body(client)) }
+            }
+            var results = [T?](repeating: nil, count: clients.count)
+            for await (i, value) in group { results[i] = value }
             return results.map { $0! }
         }
     }
 
-    private func one(_ client: VaultClient) async -> UnsealOutcome {
+    private func one(_ client: VaultClient, _ state: Result<SealStatus, VaultError>) async -> UnsealOutcome {
         func fail(_ e: VaultError, _ status: SealStatus? = nil) -> UnsealOutcome {
             UnsealOutcome(address: client.address, result: .failed(e), status: status)
         }
         let before: SealStatus
-        do { before = try await client.sealStatus().0 } catch { return fail(error) }
+        switch state {
+        case .success(let s): before = s
+        case .failure(let e): return fail(e)
+        }
         guard before.initialized else {
             return fail(VaultError(.server, "\(client.address) is not initialised",
                                    hint: "run keyturn init; a new raft follower only learns it is initialised once its leader is unsealed, so unseal the leader first, then run again for the followers"), before)
@@ -176,6 +200,7 @@ struct UnsealReport {
             Terminal.stdoutLine(table())
             for o in outcomes {
                 if let e = o.error { Terminal.report(CLIError(e.reason, hint: e.hint)) }
+                if let note = o.note { Terminal.warn("\(o.address): \(note)") }
             }
             if outcomes.contains(where: { if case .joining = $0.result { return true } else { return false } }) {
                 Terminal.stderrLine("keyturn: a node that received its last share joins its raft cluster before it reports unsealed; confirm with: keyturn status --wait 60")
@@ -215,6 +240,7 @@ struct UnsealReport {
                 obj["nonce"] = .string(s.nonce)
             }
             obj["error"] = o.error.map { .string($0.reason) } ?? .null
+            obj["note"] = o.note.map(JSONValue.string) ?? .null
             return .object(obj)
         }
         return Output.nodesDocument(nodes)

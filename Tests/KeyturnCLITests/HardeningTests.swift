@@ -130,6 +130,24 @@ struct FaultTests {
         #expect(status[2]["sealed"] as? Bool == true && status[2]["progress"] as? Int == 0, "\(s.stdoutText)")
     }
 
+    @Test("a node restarted mid-unseal: its lost progress is named, so its operators know to submit again")
+    func nodeRestartedMidUnseal() async throws {
+        let cluster = try await OpenBaoCluster.start(3)
+        defer { cluster.stop() }
+        let keys = try await cluster.initializeAndUnseal(shares: 3, threshold: 2)
+        for node in cluster.nodes { try await node.restart() }
+        let dir = try TemporaryDirectory()
+        let files = try writeShareFiles(dir, hex: keys)
+        let all = cluster.addresses.flatMap { ["-a", $0] }
+        var r = try await Keyturn.launch(["unseal", "--format", "json"] + all + [files.hex[0]])
+        #expect(r.status == 0, "\(r.stderr)")
+        try await cluster.nodes[2].restart()
+        r = try await Keyturn.launch(["unseal"] + all + [files.hex[1]])
+        #expect(r.stderr.contains("keyturn: warning: \(cluster.addresses[2]): its unseal progress was 0 while other nodes had 1"), "\(r.stdoutText) \(r.stderr)")
+        #expect(r.stderr.contains("submit theirs again"))
+        #expect(!r.stderr.contains("keyturn: warning: \(cluster.addresses[0])"))
+    }
+
     @Test("a slow node beyond --timeout costs one timeout; the real node still takes the share")
     func slowNode() async throws {
         let server = try await OpenBaoServer.start()
