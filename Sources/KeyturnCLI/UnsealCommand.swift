@@ -106,13 +106,12 @@ struct UnsealRun: @unchecked Sendable {
     func run() async -> [UnsealOutcome] {
         // First every node's state, all at once: a node whose progress is behind the others'
         // (it restarted and lost the shares they hold) can then be named.
-        let states: [Result<SealStatus, VaultError>] = await concurrently { (client) -> Result<SealStatus, VaultError> in
+        let states: [Result<SealStatus, VaultError>] = await concurrently { (_, client) -> Result<SealStatus, VaultError> in
             do throws(VaultError) { return .success(try await client.sealStatus().0) } catch { return .failure(error) }
         }
         let progress = states.compactMap { try? $0.get() }.filter { $0.initialized && $0.sealed }.map { $0.progress }
         let most = progress.max() ?? 0
-        return await concurrently { client in
-            let i = clients.firstIndex { $0.address == client.address }!
+        return await concurrently { i, client in
             var outcome = await one(client, states[i])
             if case .success(let before) = states[i], before.initialized, before.sealed, before.progress < most, outcome.succeeded {
                 outcome.note = "its unseal progress was \(before.progress) while other nodes had \(most): it probably restarted and lost the shares submitted before; those operators must submit theirs again for it"
@@ -122,10 +121,10 @@ struct UnsealRun: @unchecked Sendable {
     }
 
     /// Runs `body` for every node at once; results keep the order of `clients`.
-    private func concurrently<T: Sendable>(_ body: @escaping @Sendable (VaultClient) async -> T) async -> [T] {
+    private func concurrently<T: Sendable>(_ body: @escaping @Sendable (Int, VaultClient) async -> T) async -> [T] {
         await withTaskGroup(of: (Int, T).self) { group in
             for (i, client) in clients.enumerated() {
-                group.addTask { (i, await body(client)) }
+                group.addTask { (i, await body(i, client)) }
             }
             var results = [T?](repeating: nil, count: clients.count)
             for await (i, value) in group { results[i] = value }

@@ -108,17 +108,13 @@ struct BadInputMatrixTests {
 struct FaultTests {
     @Test("a node killed between two operators' unseals: the others finish; restarted, it is reported sealed with progress 0")
     func nodeKilledBetweenUnseals() async throws {
-        let cluster = try await OpenBaoCluster.start(3)
-        defer { cluster.stop() }
-        let keys = try await cluster.initializeAndUnseal(shares: 3, threshold: 2)
-        for node in cluster.nodes { try await node.restart() }
         let dir = try TemporaryDirectory()
-        let files = try writeShareFiles(dir, hex: keys)
-        let all = cluster.addresses.flatMap { ["-a", $0] }
-        var r = try await Keyturn.launch(["unseal", "--format", "json", "--timeout", "3"] + all + [files.hex[0]])
+        let (cluster, files, all) = try await restartedSealedCluster(dir)
+        defer { cluster.stop() }
+        var r = try await Keyturn.launch(["unseal", "--format", "json", "--timeout", "3"] + all + [files[0]])
         #expect(r.status == 0, "\(r.stderr)")
         cluster.nodes[2].stop()
-        r = try await Keyturn.launch(["unseal", "--format", "json", "--timeout", "3"] + all + [files.hex[1]])
+        r = try await Keyturn.launch(["unseal", "--format", "json", "--timeout", "3"] + all + [files[1]])
         #expect(r.status == 2)
         let nodes = try statusNodes(r)
         #expect(nodes[0]["result"] as? String == "unsealed", "\(r.stdoutText)")
@@ -132,17 +128,13 @@ struct FaultTests {
 
     @Test("a node restarted mid-unseal: its lost progress is named, so its operators know to submit again")
     func nodeRestartedMidUnseal() async throws {
-        let cluster = try await OpenBaoCluster.start(3)
-        defer { cluster.stop() }
-        let keys = try await cluster.initializeAndUnseal(shares: 3, threshold: 2)
-        for node in cluster.nodes { try await node.restart() }
         let dir = try TemporaryDirectory()
-        let files = try writeShareFiles(dir, hex: keys)
-        let all = cluster.addresses.flatMap { ["-a", $0] }
-        var r = try await Keyturn.launch(["unseal", "--format", "json"] + all + [files.hex[0]])
+        let (cluster, files, all) = try await restartedSealedCluster(dir)
+        defer { cluster.stop() }
+        var r = try await Keyturn.launch(["unseal", "--format", "json"] + all + [files[0]])
         #expect(r.status == 0, "\(r.stderr)")
         try await cluster.nodes[2].restart()
-        r = try await Keyturn.launch(["unseal"] + all + [files.hex[1]])
+        r = try await Keyturn.launch(["unseal"] + all + [files[1]])
         #expect(r.stderr.contains("keyturn: warning: \(cluster.addresses[2]): its unseal progress was 0 while other nodes had 1"), "\(r.stdoutText) \(r.stderr)")
         #expect(r.stderr.contains("submit theirs again"))
         #expect(!r.stderr.contains("keyturn: warning: \(cluster.addresses[0])"))

@@ -9,6 +9,16 @@ func writeShareFiles(_ dir: TemporaryDirectory, hex: [String], base64: [String] 
     return (h, b)
 }
 
+/// A three-node cluster initialised with 3 shares (threshold 2), then restarted: every node
+/// sealed, initialised. Returns it with the shares as 0600 files and `-a` arguments for all.
+func restartedSealedCluster(_ dir: TemporaryDirectory) async throws -> (cluster: OpenBaoCluster, files: [String], all: [String]) {
+    let cluster = try await OpenBaoCluster.start(3)
+    let keys = try await cluster.initializeAndUnseal(shares: 3, threshold: 2)
+    for node in cluster.nodes { try await node.restart() }
+    let files = try writeShareFiles(dir, hex: keys).hex
+    return (cluster, files, cluster.addresses.flatMap { ["-a", $0] })
+}
+
 /// `keyturn unseal --format json`'s nodes.
 func unsealNodes(_ r: ProcessResult) throws -> [[String: Any]] {
     try statusNodes(r)
@@ -150,18 +160,14 @@ struct UnsealSingleNodeTests {
 struct UnsealClusterTests {
     @Test("after a restart, two operators unseal all three nodes at once; status --wait then exits 0")
     func unsealAfterRestart() async throws {
-        let cluster = try await OpenBaoCluster.start(3)
-        defer { cluster.stop() }
-        let keys = try await cluster.initializeAndUnseal(shares: 3, threshold: 2)
-        for node in cluster.nodes { try await node.restart() }
         let dir = try TemporaryDirectory()
-        let files = try writeShareFiles(dir, hex: keys)
-        let addresses = cluster.addresses.flatMap { ["-a", $0] }
+        let (cluster, files, addresses) = try await restartedSealedCluster(dir)
+        defer { cluster.stop() }
 
-        var r = try await Keyturn.launch(["unseal", "--format", "json"] + addresses + [files.hex[2]])
+        var r = try await Keyturn.launch(["unseal", "--format", "json"] + addresses + [files[2]])
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
         #expect(try unsealNodes(r).map { $0["result"] as? String } == ["accepted", "accepted", "accepted"])
-        r = try await Keyturn.launch(["unseal", "--format", "json"] + addresses + [files.hex[0]])
+        r = try await Keyturn.launch(["unseal", "--format", "json"] + addresses + [files[0]])
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
         let results = try unsealNodes(r).compactMap { $0["result"] as? String }
         #expect(results.allSatisfy { $0 == "unsealed" || $0 == "joining" }, "\(results)")
