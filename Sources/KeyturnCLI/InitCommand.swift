@@ -170,7 +170,7 @@ struct OperatorKey {
 final class ScratchGnuPGHome {
     let path: String
     init() throws {
-        var template = Array("/tmp/keyturn-gpg.XXXXXX".utf8CString)
+        var template = Array(SecretFiles.join(NSTemporaryDirectory(), "keyturn-gpg.XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw CLIError("cannot create a temporary directory") }
         path = String(cString: made)
     }

@@ -1,4 +1,5 @@
 import CSystem
+import Shamir
 
 #if canImport(Glibc)
 import Glibc
@@ -17,8 +18,6 @@ enum SecretHygiene {
         _ = signal(SIGPIPE, SIG_IGN)
     }
 }
-
-import Shamir
 
 /// Zeroes an array of secret bytes in place.
 func secureZeroArray(_ bytes: inout [UInt8]) { secureZero(&bytes) }

@@ -35,7 +35,8 @@ public struct PGPError: Error, Sendable, CustomStringConvertible {
 /// Decrypts share files with GPGME in the user's own keyring, through gpg-agent (so pinentry
 /// asks for the passphrase), or with a passphrase supplied for automation (loopback).
 public enum PGPShares {
-    private static let initialised: Bool = {
+    /// GPGME's one-time initialisation (gpgme_check_version), before any context is made.
+    static let initialised: Bool = {
         _ = kt_gpgme_init()
         return true
     }()

@@ -17,7 +17,7 @@ extension PGPShares {
     /// takes it) and checks it, without importing anything into a keyring. `scratchHome` is an
     /// empty directory gpg may use (it writes nothing there for a listing).
     public static func inspectPublicKey(_ data: [UInt8], name: String, scratchHome: String) throws(PGPError) -> PublicKeyInfo {
-        _ = initialisedForKeys
+        _ = initialised
         guard let binary = binaryKey(data) else {
             throw PGPError(.notPGP, "\(name) is not a PGP public key (expected an armoured, binary or base64 key)")
         }
@@ -67,11 +67,6 @@ extension PGPShares {
         }
         return PublicKeyInfo(fingerprint: fingerprint, userID: uid, binary: binary)
     }
-
-    private static let initialisedForKeys: Bool = {
-        _ = kt_gpgme_init()
-        return true
-    }()
 
     /// Tag of a secret-key packet (old or new format), checked on the first packet.
     private static func isSecretPacket(_ tagByte: UInt8) -> Bool {
@@ -140,7 +135,7 @@ extension PGPShares {
     /// `scratchHome` (an empty directory of the caller's), never into the user's keyring; it is
     /// trusted because the operator named the key file.
     public static func encrypt(_ plaintext: UnsafeRawBufferPointer, to key: PublicKeyInfo, scratchHome: String) throws(PGPError) -> [UInt8] {
-        _ = initialisedForKeys
+        _ = initialised
         var ctx: gpgme_ctx_t?
         guard gpgme_new(&ctx) == 0, let ctx else { throw PGPError(.engine, "gpgme could not start (is gnupg installed?)") }
         defer { gpgme_release(ctx) }
