@@ -90,19 +90,17 @@ private struct ShareFile {
 
     /// Reads the x-coordinate from the end of a share's hex text and checks its shape.
     private static func parse(path: String, fd: Int32, size: Int, memory: SecretBuffer?, _ readAt: (Int, Int) throws -> [UInt8]) throws -> ShareFile {
-        do {
-            let tail = try readAt(max(0, size - 64), min(size, 64))
-            let trailing = tail.reversed().prefix(while: isTrailingSpace).count
-            let hexLength = size - trailing
-            guard hexLength >= 4, hexLength % 2 == 0 else {
-                throw CLIError("\(path) is not a share: expected one line of hex, at least two bytes long")
-            }
-            let xText = tail[(tail.count - trailing - 2)..<(tail.count - trailing)]
-            guard let xByte = ShareHex.decode(String(decoding: xText, as: UTF8.self)) else {
-                throw CLIError("\(path) is not a share: it holds characters that are not hex")
-            }
-            return ShareFile(path: path, fd: fd, memory: memory, yHexLength: hexLength - 2, x: xByte[0])
+        let tail = try readAt(max(0, size - 64), min(size, 64))
+        let trailing = tail.reversed().prefix(while: isTrailingSpace).count
+        let hexLength = size - trailing
+        guard hexLength >= 4, hexLength % 2 == 0 else {
+            throw CLIError("\(path) is not a share: expected one line of hex, at least two bytes long")
         }
+        let xText = tail[(tail.count - trailing - 2)..<(tail.count - trailing)]
+        guard let xByte = ShareHex.decode(String(decoding: xText, as: UTF8.self)) else {
+            throw CLIError("\(path) is not a share: it holds characters that are not hex")
+        }
+        return ShareFile(path: path, fd: fd, memory: memory, yHexLength: hexLength - 2, x: xByte[0])
     }
 
     /// Reads `buffer.count` characters of hex text at `offset`.
