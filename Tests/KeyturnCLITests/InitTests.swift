@@ -7,9 +7,7 @@ struct InitTests {
     @Test("the ceremony: init -> three 0600 .key files + ceremony.json -> two operators unseal -> status exits 0")
     func ceremony() async throws {
         let gpg = try TestGPG()
-        let alice = try gpg.makeKey("alice", passphrase: "alice secret")
-        let bob = try gpg.makeKey("bob")
-        let carol = try gpg.makeKey("carol")
+        let (alice, bob, carol) = try gpg.makeOperators()
         let server = try await OpenBaoServer.start()
         defer { server.stop() }
         let dir = try TemporaryDirectory()
@@ -248,9 +246,7 @@ struct ClusterCeremonyTests {
     @Test("init on the leader; two operators (one with a passphrase) unseal the leader, then, once the followers know they are initialised, the followers; status --wait exits 0")
     func ceremony() async throws {
         let gpg = try TestGPG()
-        let alice = try gpg.makeKey("alice", passphrase: "alice secret")
-        let bob = try gpg.makeKey("bob")
-        let carol = try gpg.makeKey("carol")
+        let (alice, bob, carol) = try gpg.makeOperators()
         let cluster = try await OpenBaoCluster.start(3)
         defer { cluster.stop() }
         let dir = try TemporaryDirectory()

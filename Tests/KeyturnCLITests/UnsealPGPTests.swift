@@ -7,9 +7,7 @@ struct UnsealPGPTests {
     @Test("shares from bao operator init -pgp-keys (Vault's base64) and armoured files unseal; wrong key, wrong passphrase and no pinentry are told apart")
     func pgpShares() async throws {
         let gpg = try TestGPG()
-        let alice = try gpg.makeKey("alice", passphrase: "alice secret")
-        let bob = try gpg.makeKey("bob")
-        let carol = try gpg.makeKey("carol")
+        let (alice, bob, carol) = try gpg.makeOperators()
         let server = try await OpenBaoServer.start()
         defer { server.stop() }
         // Initialised by OpenBao's own CLI, as operators do today: `bao operator init -pgp-keys`.

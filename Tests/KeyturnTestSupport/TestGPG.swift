@@ -43,6 +43,11 @@ public final class TestGPG: @unchecked Sendable {
         return Key(name: name, fingerprint: fpr, vaultBase64: Data(binary).base64EncodedString(), armouredFile: file, passphrase: passphrase)
     }
 
+    /// The three operators most tests use: Alice (passphrase "alice secret"), Bob and Carol.
+    public func makeOperators() throws -> (alice: Key, bob: Key, carol: Key) {
+        (try makeKey("alice", passphrase: "alice secret"), try makeKey("bob"), try makeKey("carol"))
+    }
+
     /// Encrypts text to a key, armoured.
     public func encrypt(_ text: String, to key: Key) throws -> [UInt8] {
         try gpg(["--armor", "--trust-model", "always", "--encrypt", "--recipient", key.fingerprint], stdin: Array(text.utf8)).stdout
