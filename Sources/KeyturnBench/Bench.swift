@@ -26,6 +26,12 @@ func bestOf(_ rounds: Int, _ body: () throws -> Void) rethrows -> Double {
     return fastest
 }
 
+/// Stops the benchmark with a message on stderr: a wrong result makes every figure meaningless.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("keyturn-bench: \(message)\n".utf8))
+    exit(1)
+}
+
 /// Prints `name value unit` lines that Scripts/bench turns into its table.
 func report(_ name: String, _ value: Double, _ unit: String) {
     print(String(format: "%@ %.3f %@", name, value, unit))
@@ -66,7 +72,7 @@ func bulk(size: Int, impl: KernelImplementation, rounds: Int) throws {
         }
     }
     guard memcmp(out.bytes.baseAddress!, secret.bytes.baseAddress!, size) == 0 else {
-        fatalError("combine did not give the secret back")
+        fail("combine did not give the secret back")
     }
     report("combine-\(impl)", mib / combine, "MiB/s")
 }
@@ -85,7 +91,7 @@ func small(iterations: Int) throws {
     let combine = try bestOf(5) {
         for _ in 0..<iterations { back = try Shamir.combine(three) }
     }
-    guard back == secret else { fatalError("combine did not give the secret back") }
+    guard back == secret else { fail("combine did not give the secret back") }
     report("combine-32B", combine / Double(iterations) * 1e6, "us")
 }
 

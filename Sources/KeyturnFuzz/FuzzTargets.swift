@@ -92,7 +92,8 @@ enum FuzzEntry {
     static let target: @Sendable (Data) -> Void = {
         let name = ProcessInfo.processInfo.environment["KEYTURN_FUZZ_TARGET"] ?? ""
         guard let t = FuzzTargets.all[name] else {
-            fatalError("set KEYTURN_FUZZ_TARGET to one of: \(FuzzTargets.all.keys.sorted().joined(separator: ", "))")
+            FileHandle.standardError.write(Data("KeyturnFuzz: set KEYTURN_FUZZ_TARGET to one of: \(FuzzTargets.all.keys.sorted().joined(separator: ", "))\n".utf8))
+            exit(2)
         }
         return t
     }()
