@@ -27,8 +27,9 @@ let package = Package(
             name: "CGPGME", pkgConfig: "gpgme",
             providers: [.apt(["libgpgme-dev"])]),
         .target(name: "PGPShares", dependencies: ["CGPGME", "Shamir"]),
-        // prctl(PR_SET_DUMPABLE) is variadic: a one-function C target.
-        .target(name: "CSystem"),
+        // Process hygiene in C: prctl(PR_SET_DUMPABLE) is variadic; libcurl's and OpenSSL's
+        // allocators are replaced by ones that wipe on free; the memory scan tests use.
+        .target(name: "CSystem", linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("curl")]),
         .target(
             name: "KeyturnCLI",
             dependencies: [

@@ -7,7 +7,7 @@ export KEYTURN_ROOT
 
 # Debian packages: build libraries (GPGME, OpenSSL, libcurl), gpg with a tty pinentry for the
 # ceremony, valgrind for the constant-time check, libgfshare-bin and hyperfine for benchmarks.
-KEYTURN_APT_PACKAGES=(libgpgme-dev libssl-dev libcurl4-openssl-dev gnupg pinentry-tty valgrind libgfshare-bin hyperfine python3-pip tmux)
+KEYTURN_APT_PACKAGES=(libgpgme-dev libssl-dev libcurl4-openssl-dev gnupg pinentry-tty valgrind libgfshare-bin hyperfine python3-pip tmux gdb)
 KEYTURN_OPENBAO_VERSION=2.7.2
 
 say() { if [ -t 2 ]; then printf '\033[1m==> %s\033[0m\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi; }

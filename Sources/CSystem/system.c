@@ -11,3 +11,150 @@ int kt_disable_dumping(void) {
 }
 
 int kt_is_dumpable(void) { return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); }
+
+// ---- allocators that wipe on free, for libcurl and OpenSSL ----
+
+#include <curl/curl.h>
+#include <malloc.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void kt_wiping_free(void *p) {
+    if (p) {
+        explicit_bzero(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
+// realloc that wipes the old block when it moves (glibc's would free it as it is).
+static void *kt_wiping_realloc(void *p, size_t n) {
+    if (!p) return malloc(n);
+    if (n == 0) {
+        kt_wiping_free(p);
+        return NULL;
+    }
+    size_t old = malloc_usable_size(p);
+    if (n <= old) return p;
+    void *q = malloc(n);
+    if (q) {
+        memcpy(q, p, old);
+        kt_wiping_free(p);
+    }
+    return q;
+}
+
+static void *kt_ossl_malloc(size_t n, const char *file, int line) { (void)file; (void)line; return malloc(n); }
+static void *kt_ossl_realloc(void *p, size_t n, const char *file, int line) { (void)file; (void)line; return kt_wiping_realloc(p, n); }
+static void kt_ossl_free(void *p, const char *file, int line) { (void)file; (void)line; kt_wiping_free(p); }
+
+static int kt_wiping_taken = -1;
+
+int kt_wiping_status(void) { return kt_wiping_taken; }
+
+int kt_wipe_library_memory_on_free(void) {
+    if (kt_wiping_taken >= 0) return kt_wiping_taken;
+    int taken = 0;
+    // OpenSSL first: libcurl's initialisation allocates through OpenSSL.
+    if (CRYPTO_set_mem_functions(kt_ossl_malloc, kt_ossl_realloc, kt_ossl_free) == 1) taken |= 1;
+    if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, kt_wiping_free, kt_wiping_realloc, strdup, calloc) == CURLE_OK) taken |= 2;
+    kt_wiping_taken = taken;
+    return taken;
+}
+
+// ---- memory scan (tests of memory hygiene) ----
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+enum { KT_SCAN_CHUNK = 1 << 20, KT_SCAN_MAX_SECRET = 256 };
+
+// Records one run (merged with the previous one when it continues it).
+static void kt_scan_record(kt_scan_hit *hits, unsigned long max_hits, long *count, unsigned long address,
+                           unsigned long length, const char *region) {
+    if ((unsigned long)*count < max_hits) {
+        kt_scan_hit *h = &hits[*count];
+        h->address = address;
+        h->length = length;
+        snprintf(h->region, sizeof h->region, "%s", region);
+    }
+    (*count)++;
+}
+
+long kt_scan_self(const unsigned char *masked, unsigned long len, unsigned char mask, unsigned long window,
+                  kt_scan_hit *hits, unsigned long max_hits) {
+    if (len == 0 || len > KT_SCAN_MAX_SECRET || window == 0 || window > len) return -1;
+    // candidates[b]: the positions j (as bits) where the secret's byte is b; j + window <= len.
+    uint64_t candidates[256][KT_SCAN_MAX_SECRET / 64];
+    memset(candidates, 0, sizeof candidates);
+    for (unsigned long j = 0; j + window <= len; j++) {
+        unsigned b = (unsigned)(masked[j] ^ mask);
+        candidates[b][j / 64] |= (uint64_t)1 << (j % 64);
+    }
+    // Mappings text and the scratch buffer live outside the heap, and are skipped.
+    size_t maps_size = 1 << 20;
+    size_t scratch_size = KT_SCAN_CHUNK + KT_SCAN_MAX_SECRET;
+    char *maps = mmap(NULL, maps_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char *scratch = mmap(NULL, scratch_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (maps == MAP_FAILED || scratch == MAP_FAILED) return -1;
+    long count = -1;
+    int mfd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    if (mfd < 0 || fd < 0) goto done;
+    size_t used = 0;
+    for (;;) {
+        ssize_t n = read(mfd, maps + used, maps_size - 1 - used);
+        if (n <= 0) break;
+        used += (size_t)n;
+    }
+    maps[used] = 0;
+    count = 0;
+    for (char *line = maps; line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        unsigned long start = 0, end = 0;
+        char perms[8] = {0};
+        int path_at = 0;
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms, &path_at) < 3) { line = next; continue; }
+        const char *path = path_at > 0 ? line + path_at : "";
+        while (*path == ' ') path++;
+        char region[80];
+        snprintf(region, sizeof region, "%s (%lu KiB mapping)", *path ? path : "[anon]", (end - start) >> 10);
+        int skip = perms[0] != 'r' || strcmp(path, "[vvar]") == 0 || strcmp(path, "[vsyscall]") == 0 ||
+                   (start == (unsigned long)scratch) || (start == (unsigned long)maps);
+        line = next;
+        if (skip) continue;
+        unsigned long run_end = 0;  // hits inside a run already recorded are not counted again
+        for (unsigned long at = start; at < end; at += KT_SCAN_CHUNK) {
+            size_t want = end - at < KT_SCAN_CHUNK + len ? end - at : KT_SCAN_CHUNK + len;
+            ssize_t got = pread(fd, scratch, want, (off_t)at);
+            if (got <= 0) continue;
+            size_t starts = (size_t)got < KT_SCAN_CHUNK ? (size_t)got : KT_SCAN_CHUNK;
+            for (size_t i = 0; i < starts; i++) {
+                const uint64_t *c = candidates[scratch[i]];
+                for (unsigned w = 0; w < KT_SCAN_MAX_SECRET / 64; w++) {
+                    for (uint64_t bits = c[w]; bits; bits &= bits - 1) {
+                        unsigned long j = w * 64 + (unsigned long)__builtin_ctzll(bits);
+                        unsigned long k = 0;
+                        while (j + k < len && i + k < (size_t)got && (unsigned char)(scratch[i + k] ^ mask) == masked[j + k]) k++;
+                        if (k >= window && at + i >= run_end) {
+                            kt_scan_record(hits, max_hits, &count, at + i, k, region);
+                            run_end = at + i + k;
+                        }
+                    }
+                }
+            }
+            memset(scratch, 0, (size_t)got);
+        }
+    }
+done:
+    if (mfd >= 0) close(mfd);
+    if (fd >= 0) close(fd);
+    munmap(maps, maps_size);
+    munmap(scratch, scratch_size);
+    return count;
+}

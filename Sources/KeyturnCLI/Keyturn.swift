@@ -23,6 +23,7 @@ struct Keyturn: AsyncParsableCommand {
 public enum KeyturnMain {
     /// Parses, runs, reports errors as `keyturn: error: …`, and exits.
     public static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        SecretHygiene.wipeLibraryMemoryOnFree()
         SecretHygiene.ignoreSIGPIPE()
         do {
             var command = try Keyturn.parseAsRoot(arguments)

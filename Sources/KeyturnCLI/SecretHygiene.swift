@@ -1,4 +1,5 @@
 import CSystem
+import Foundation
 import Shamir
 
 #if canImport(Glibc)
@@ -13,6 +14,14 @@ enum SecretHygiene {
         _ = kt_disable_dumping()
     }
 
+    /// Makes libcurl and OpenSSL wipe their memory when they free it (they copy an unseal
+    /// request, share included, into buffers of their own). First thing in the process:
+    /// each takes an allocator only before its first allocation.
+    @discardableResult
+    static func wipeLibraryMemoryOnFree() -> Bool {
+        kt_wipe_library_memory_on_free() == 3
+    }
+
     /// A write to a closed pipe should be an error we report, not a silent death by SIGPIPE.
     static func ignoreSIGPIPE() {
         _ = signal(SIGPIPE, SIG_IGN)
@@ -21,3 +30,40 @@ enum SecretHygiene {
 
 /// Zeroes an array of secret bytes in place.
 func secureZeroArray(_ bytes: inout [UInt8]) { secureZero(&bytes) }
+
+#if DEBUG
+extension SecretHygiene {
+    /// Test builds only: when KEYTURN_DEBUG_SCAN_STAGE (a comma-separated list) names `stage`, scans this process's
+    /// memory for the secrets given (masked) in KEYTURN_DEBUG_SCAN_NEEDLES and reports every
+    /// run of 12 or more of their bytes on stderr. The tests use it to show that a share is
+    /// gone from memory after use (stage "after") and that the scan finds it while it is
+    /// held (stage "held"). Release builds do not contain it.
+    static func debugScan(stage: String) {
+        let env = ProcessInfo.processInfo.environment
+        guard env["KEYTURN_DEBUG_SCAN_STAGE"]?.split(separator: ",").contains(Substring(stage)) == true,
+              let maskText = env["KEYTURN_DEBUG_SCAN_MASK"], let mask = UInt8(maskText, radix: 16),
+              let needles = env["KEYTURN_DEBUG_SCAN_NEEDLES"] else { return }
+        Terminal.stderrLine("keyturn-debug: wiping allocators: \(kt_wiping_status())")
+        for (index, hex) in needles.split(separator: ",").enumerated() {
+            let masked = maskedBytes(hex)
+            var hits = [kt_scan_hit](repeating: kt_scan_hit(), count: 64)
+            let found = kt_scan_self(masked, UInt(masked.count), mask, 12, &hits, UInt(hits.count))
+            Terminal.stderrLine("keyturn-debug: scan \(stage) needle \(index): \(found) runs")
+            for hit in hits.prefix(Int(max(0, min(found, 64)))) {
+                let region = withUnsafeBytes(of: hit.region) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                Terminal.stderrLine("keyturn-debug:   \(hit.length) bytes at 0x\(String(hit.address, radix: 16)) in \(region)")
+            }
+        }
+    }
+
+    private static func maskedBytes(_ hex: Substring) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = hex.startIndex
+        while i < hex.endIndex, let j = hex.index(i, offsetBy: 2, limitedBy: hex.endIndex), let b = UInt8(hex[i..<j], radix: 16) {
+            out.append(b)
+            i = j
+        }
+        return out
+    }
+}
+#endif

@@ -65,7 +65,7 @@ enum ShareInput {
     static func decryptMessage(_ text: SecretBuffer, source: String, passphrase: PassphraseOptions) throws -> SecretBuffer {
         let secret = try passphrase.read()
         var message = text
-        if !Array(text.bytes.prefix(5)).elementsEqual("-----".utf8) {
+        if !UnsafeRawBufferPointer(text.bytes).starts(with: "-----".utf8) {
             // Vault's form: base64 of the binary message, on one line.
             let bytes = UnsafeRawBufferPointer(text.bytes)
             let start = bytes.firstIndex { !ShareFileText.isSpace($0) } ?? 0
@@ -84,16 +84,16 @@ enum ShareInput {
 
     /// Whether text is a PGP message, armoured or as Vault's base64 of a binary message.
     static func isPGP(_ text: SecretBuffer) -> Bool {
-        let head = Array(text.bytes.prefix(40))
-        if head.starts(with: Array("-----BEGIN PGP".utf8)) { return true }
+        // Looked at in place: a copy in an ordinary array would outlive the check unwiped.
+        let bytes = UnsafeRawBufferPointer(text.bytes)
+        if bytes.starts(with: "-----BEGIN PGP".utf8) { return true }
         // Vault's base64 of binary OpenPGP: a packet tag byte has its top bit set, and a
         // share's text is at most 66 characters, a PGP message's is hundreds.
-        let trimmed = head.prefix { !ShareFileText.isSpace($0) }
+        let trimmed = bytes.prefix(40).prefix { !ShareFileText.isSpace($0) }
         guard trimmed.count >= 4, countNonSpace(text) > 100 else { return false }
-        var out = [UInt8](repeating: 0, count: 4)
-        let first4 = Array(trimmed.prefix(4))
-        let n = first4.withUnsafeBytes { t in out.withUnsafeMutableBytes { ShareText.decode(t, into: $0) } }
-        return n != nil && out[0] & 0x80 != 0
+        let out = SecretBuffer(count: 4)
+        let n = ShareText.decode(UnsafeRawBufferPointer(rebasing: trimmed.prefix(4)), into: out.bytes)
+        return n != nil && out.bytes[0] & 0x80 != 0
     }
 
     private static func countNonSpace(_ text: SecretBuffer) -> Int {

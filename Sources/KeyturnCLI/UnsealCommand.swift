@@ -40,8 +40,21 @@ struct Unseal: AsyncParsableCommand {
 
     func run() async throws {
         SecretHygiene.disableCoreDumps()
+        let status = try await submit()
+        #if DEBUG
+        SecretHygiene.debugScan(stage: "after")  // the share and every copy of it are gone by now
+        #endif
+        throw ExitCode(status.rawValue)
+    }
+
+    /// Reads the share, sends it to every node and prints the outcome; every copy of the share
+    /// is released (and zeroed) when this returns.
+    private func submit() async throws -> ExitStatus {
         let conn = try connection.resolve()
         let share = reset ? nil : try ShareInput.read(keyFile, passphrase: passphrase)
+        #if DEBUG
+        SecretHygiene.debugScan(stage: "held")
+        #endif
         if let share, let (record, path) = try CeremonyRecord.find(explicit: manifest, beside: keyFile),
            record.matches(share.bytes, file: keyFile) == false {
             // Caught here, not at the threshold, when the server would reset everyone's progress.
@@ -51,7 +64,7 @@ struct Unseal: AsyncParsableCommand {
         let outcomes = await UnsealRun(clients: conn.clients, share: share, migrate: migrate).run()
         let report = UnsealReport(outcomes: outcomes)
         report.print(conn.format)
-        throw ExitCode(report.exitStatus.rawValue)
+        return report.exitStatus
     }
 }
 

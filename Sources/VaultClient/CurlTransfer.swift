@@ -38,7 +38,9 @@ final class CurlTransfer: Sendable {
 
     private let cancelled = Atomic<Bool>(false)
 
-    /// Makes libcurl global state ready; once per process, before any thread uses it.
+    /// Makes libcurl global state ready; once per process, before any thread uses it. (The
+    /// keyturn CLI has initialised it already, first thing, with memory that is wiped on
+    /// free; then this only counts.)
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     /// Runs libcurl's (and OpenSSL's) one-time set-up now, on the calling thread. It is not
@@ -77,6 +79,9 @@ final class CurlTransfer: Sendable {
         _ = kt_curl_set_string(handle, CURLOPT_URL, url.absoluteString)
         _ = kt_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = kt_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+        // HTTP/1.1 even where TLS offers h2: libnghttp2 copies a request body (a share) into
+        // frame buffers it frees unwiped, through an allocator keyturn cannot replace from here.
+        _ = kt_curl_set_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
         _ = kt_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         let timeoutMS = max(1, Int(request.timeout * 1000))
         _ = kt_curl_set_long(handle, CURLOPT_TIMEOUT_MS, timeoutMS)

@@ -5,16 +5,38 @@ import Synchronization
 import FoundationNetworking
 #endif
 
-/// Per-session TLS settings for `CurlURLProtocol`. Foundation passes neither session headers
-/// nor protocol properties to a custom URLProtocol on Linux, so each request names its
-/// settings by an id in a header that the protocol removes before sending.
+/// Per-session TLS settings and per-request bodies for `CurlURLProtocol`. Foundation passes
+/// neither session headers nor protocol properties to a custom URLProtocol on Linux, so each
+/// request names its settings (and its body) by an id in a header that the protocol removes
+/// before sending. Bodies go this way rather than in `httpBody` because URLSessionTask copies
+/// an `httpBody` into a DispatchData that is freed without being wiped, and an unseal body
+/// holds a share.
 final class TransportRegistry: Sendable {
     static let shared = TransportRegistry()
     /// The header that carries the settings' id from the session to the protocol.
     static let header = "X-Keyturn-Transport"
+    /// The header that carries the body's id.
+    static let bodyHeader = "X-Keyturn-Body"
 
     private let entries = Mutex<[String: TLSOptions]>([:])
+    private let bodies = Mutex<[String: Data]>([:])
     private let counter = Atomic<Int>(0)
+
+    /// Keeps a request body until `removeBody`; returns its id.
+    func registerBody(_ body: Data) -> String {
+        let id = "b\(counter.add(1, ordering: .relaxed).newValue)"
+        bodies.withLock { $0[id] = body }
+        return id
+    }
+
+    /// The body with this id.
+    func body(_ id: String?) -> Data? {
+        guard let id else { return nil }
+        return bodies.withLock { $0[id] }
+    }
+
+    /// Forgets a body (its last reference may be the one that wipes it).
+    func removeBody(_ id: String) { _ = bodies.withLock { $0.removeValue(forKey: id) } }
 
     /// Stores settings; returns their id.
     func register(_ tls: TLSOptions) -> String {
@@ -49,12 +71,14 @@ final class CurlURLProtocol: URLProtocol {
     override func startLoading() {
         let request = self.request
         let tls = TransportRegistry.shared.options(request.value(forHTTPHeaderField: TransportRegistry.header)) ?? TLSOptions()
+        let ours = [TransportRegistry.header, TransportRegistry.bodyHeader]
         let headers = (request.allHTTPHeaderFields ?? [:])
-            .filter { $0.key.caseInsensitiveCompare(TransportRegistry.header) != .orderedSame }
+            .filter { field in !ours.contains { $0.caseInsensitiveCompare(field.key) == .orderedSame } }
             .map { ($0.key, $0.value) }
+        let body = TransportRegistry.shared.body(request.value(forHTTPHeaderField: TransportRegistry.bodyHeader)) ?? request.httpBody
         let job = CurlTransfer.Request(
             method: request.httpMethod ?? "GET", url: request.url!, headers: headers,
-            body: request.httpBody, tls: tls, timeout: request.timeoutInterval)
+            body: body, tls: tls, timeout: request.timeoutInterval)
         let transfer = self.transfer
         let box = ProtocolBox(self)
         // Report back only once startLoading has returned to Foundation, which may still be

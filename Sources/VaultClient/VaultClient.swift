@@ -239,9 +239,16 @@ public struct VaultClient: Sendable {
     func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, accept: Set<Int>) async throws(VaultError) -> (T, [String: JSONValue]) {
         var request = URLRequest(url: base.appendingPathComponent("v1/" + path))
         request.httpMethod = method
-        request.httpBody = body
         request.setValue("true", forHTTPHeaderField: "X-Vault-Request")
-        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        var bodyID: String?
+        if let body {
+            // Beside the request, not in httpBody: see TransportRegistry.
+            let id = TransportRegistry.shared.registerBody(body)
+            bodyID = id
+            request.setValue(id, forHTTPHeaderField: TransportRegistry.bodyHeader)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        defer { if let bodyID { TransportRegistry.shared.removeBody(bodyID) } }
         let (status, headers, data) = try await transport.send(request, node: address)
         let endpoint = "\(method) \(path)"
         if (300..<400).contains(status) {

@@ -9,4 +9,31 @@ int kt_disable_dumping(void);
 /// 1 if the process is dumpable, 0 if not, -1 on error.
 int kt_is_dumpable(void);
 
+/// Makes libcurl and OpenSSL allocate through malloc and a free (and realloc) that wipes each
+/// block before giving it back: both copy what they send (an unseal request holds a share)
+/// into buffers they free without clearing. Must run first in the process, before anything
+/// uses either library (each accepts an allocator only before its first allocation); it also
+/// performs libcurl's global initialisation. Returns a bit set: 1 if OpenSSL took it, 2 if
+/// libcurl did.
+int kt_wipe_library_memory_on_free(void);
+
+/// What kt_wipe_library_memory_on_free returned (-1 before it ran).
+int kt_wiping_status(void);
+
+/// One place where a memory scan found part of a secret.
+typedef struct {
+    unsigned long address;   // where the run starts
+    unsigned long length;    // how many bytes of the secret it holds, in order
+    char region[80];         // the mapping: "[heap]", "[stack]", "[anon]" or a file name
+} kt_scan_hit;
+
+/// Scans every readable mapping of this process (through /proc/self/mem, so unreadable or
+/// vanished pages are skipped, not faulted on) for any run of at least `window` consecutive
+/// bytes of a secret. The secret is passed masked, `masked[i] = secret[i] ^ mask`, so the
+/// scanner never holds it in the clear and cannot find its own copy. Records up to
+/// `max_hits` hits and returns how many runs were found, or -1 if /proc cannot be read.
+/// For tests of keyturn's own memory hygiene; not used in normal operation.
+long kt_scan_self(const unsigned char *masked, unsigned long len, unsigned char mask, unsigned long window,
+                  kt_scan_hit *hits, unsigned long max_hits);
+
 #endif

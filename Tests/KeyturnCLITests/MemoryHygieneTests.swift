@@ -1,0 +1,176 @@
+import Foundation
+import KeyturnTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the test build's memory scan (`KEYTURN_DEBUG_SCAN_*`, see SecretHygiene.debugScan)
+/// reported: runs found per stage ("held", "after") and per form of the share.
+struct MemoryScanReport {
+    /// The forms searched, in the order they are passed.
+    static let forms = ["raw bytes", "hex", "base64"]
+    /// runs[stage][form]
+    var runs: [String: [Int: Int]] = [:]
+    /// Where the runs were, for messages.
+    var places: [String] = []
+
+    /// The environment that asks keyturn to scan for `share` (masked, so the variable does
+    /// not hold it) at both stages.
+    static func environment(for share: [UInt8]) -> [String: String] {
+        let mask: UInt8 = 0xa5
+        let hex = Array(share.map { String(format: "%02x", $0) }.joined().utf8)
+        let base64 = Array(Data(share).base64EncodedString().utf8)
+        let needles = [share, hex, base64].map { form in form.map { String(format: "%02x", $0 ^ mask) }.joined() }
+        return ["KEYTURN_DEBUG_SCAN_STAGE": "held,after", "KEYTURN_DEBUG_SCAN_MASK": "a5",
+                "KEYTURN_DEBUG_SCAN_NEEDLES": needles.joined(separator: ",")]
+    }
+
+    init(_ stderr: String) {
+        for line in stderr.split(separator: "\n") where line.hasPrefix("keyturn-debug:") {
+            let words = line.split(separator: " ")
+            // "keyturn-debug: scan STAGE needle I: N runs"
+            if words.count >= 6, words[1] == "scan", let i = Int(words[4].dropLast()), let n = Int(words[5]) {
+                runs[String(words[2]), default: [:]][i] = n
+            } else {
+                places.append(String(line))
+            }
+        }
+    }
+
+    func count(_ stage: String, _ form: Int) -> Int? { runs[stage]?[form] }
+}
+
+@Suite("no copy of a share is left in keyturn's memory after unseal (test build's memory scan)")
+struct MemoryScanTests {
+    enum Input: String, CaseIterable, Sendable {
+        case hexFile = "hex file, plain HTTP"
+        case base64Stdin = "base64 on standard input"
+        case pgpFile = "PGP-encrypted file decrypted by GPGME"
+        case tls = "hex file over TLS"
+    }
+
+    @Test("the scan finds the share while it is held, and no run of 12 or more of its bytes (raw, hex or base64) once unseal is done", arguments: Input.allCases)
+    func shareGoneAfterUse(_ input: Input) async throws {
+        let pki = input == .tls ? try TestPKI() : nil
+        let server = try await OpenBaoServer.start(.init(tlsCertFile: pki?.serverCert, tlsKeyFile: pki?.serverKey))
+        defer { server.stop() }
+        if let pki { server.curlTLSArguments = ["--cacert", pki.caCert] }
+        let (status, json) = try await server.call("PUT", "sys/init", ["secret_shares": 3, "secret_threshold": 3])
+        #expect(status == 200)
+        let hex = try #require((json["keys"] as? [String])?.first)
+        let share = try #require(hexBytes(hex))
+        let dir = try TemporaryDirectory()
+        var arguments = ["unseal", "-a", server.address]
+        var stdin: [UInt8]? = nil
+        var environment = MemoryScanReport.environment(for: share)
+        var gpg: TestGPG? = nil
+        switch input {
+        case .hexFile, .tls:
+            arguments.append(try dir.write("k.key", text: hex + "\n"))
+        case .base64Stdin:
+            arguments.append("-")
+            stdin = Array((Data(share).base64EncodedString() + "\n").utf8)
+        case .pgpFile:
+            let keys = try TestGPG()
+            let alice = try keys.makeKey("alice", passphrase: "alice secret")
+            arguments += [try dir.write("alice.key", keys.encrypt(hex, to: alice)), "--passphrase-file", try dir.write("pass", text: "alice secret\n")]
+            environment.merge(keys.environment) { $1 }
+            gpg = keys
+        }
+        if let pki { arguments += ["--ca-cert", pki.caCert] }
+        let r = try await Keyturn.launch(arguments, stdin: stdin, environment: environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try await server.sealStatus()["progress"] as? Int == 1)
+        let report = MemoryScanReport(r.stderr)
+        // The scan can fail: while keyturn holds the share, it finds it.
+        #expect((report.count("held", 0) ?? 0) >= 1, "the scan did not find the share while it was held: \(r.stderr)")
+        for (i, form) in MemoryScanReport.forms.enumerated() {
+            #expect(report.count("after", i) == 0, "\(form) of the share left in memory: \(report.places.joined(separator: "; "))")
+        }
+        withExtendedLifetime(gpg) {}
+    }
+}
+
+@Suite("a running unseal cannot be dumped or read by another process of its user")
+struct DumpabilityTests {
+    /// Runs as an unprivileged user: nobody when the tests run as root (root may ptrace
+    /// anything), else the tests' own user.
+    static var drop: [String] {
+        getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+    }
+
+    /// `command` run as the unprivileged user, through `env` so PATH lookups work.
+    static func asUser(_ command: [String]) async throws -> ProcessResult {
+        let argv = drop + command
+        return try await Processes.launch(argv[0], Array(argv.dropFirst()), environment: ["PATH": "/usr/bin:/bin", "HOME": "/tmp"])
+    }
+
+    /// The pid of the process whose command line contains `marker`.
+    static func pid(of marker: String) async throws -> String? {
+        for _ in 0..<50 {
+            for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
+                guard let cmdline = readBytes("/proc/\(pid)/cmdline") else { continue }
+                let text = String(decoding: cmdline.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+                if text.contains(marker) && !text.contains("setpriv") { return pid }
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        return nil
+    }
+
+    /// What another process of the same user can do to `pid`: read its environment, and take
+    /// a core with gcore (written under `dir`).
+    static func probe(_ pid: String, _ dir: TemporaryDirectory) async throws -> (environ: Bool, core: Bool) {
+        let environ = try await asUser(["/usr/bin/python3", "-c", "open('/proc/\(pid)/environ','rb').read()"]).status == 0
+        let gcore = try #require(Processes.which("gcore"), "gcore (gdb) is missing; Scripts/test installs it")
+        _ = try await asUser([gcore, "-o", dir.file("core"), pid])
+        let core = FileManager.default.fileExists(atPath: dir.file("core.\(pid)"))
+        return (environ, core)
+    }
+
+    @Test("gcore and /proc/PID/environ are refused for keyturn unseal holding a share, and allowed for an ordinary process of the same user")
+    func notDumpable() async throws {
+        let stub = try StubServer("silent")
+        let dir = try TemporaryDirectory()
+        // The unprivileged user must reach the binary and write cores here.
+        chmod(dir.path, 0o777)
+        let binary = dir.file("keyturn")
+        try FileManager.default.copyItem(atPath: Keyturn.path, toPath: binary)
+        chmod(binary, 0o755)
+
+        // An ordinary process of the same user: the probe can succeed.
+        let marker = "\(Int.random(in: 100_000...999_999))"
+        async let sleeper = Self.asUser(["/bin/sh", "-c", "sleep 20 # \(marker)"])
+        let sleepPID = try #require(try await Self.pid(of: "sleep 20 # \(marker)"))
+        let control = try await Self.probe(sleepPID, dir)
+        kill(pid_t(sleepPID)!, SIGKILL)
+        _ = try await sleeper
+        #expect(control.environ && control.core, "the probe could not read an ordinary process: the check would prove nothing")
+
+        // keyturn unseal with a share read from stdin, waiting on a silent node.
+        let share = Array((String(repeating: "6b", count: 33) + "\n").utf8)
+        let argv = Self.drop + [binary, "unseal", "-a", stub.address, "--timeout", "8", "-"]
+        async let running = Processes.launch(argv[0], Array(argv.dropFirst()), stdin: share, environment: ["PATH": "/usr/bin:/bin"])
+        let keyturnPID = try #require(try await Self.pid(of: "\(binary) unseal -a \(stub.address)"))
+        try await Task.sleep(nanoseconds: 500_000_000)  // past reading the share
+        let probed = try await Self.probe(keyturnPID, dir)
+        #expect(!probed.environ, "another process of keyturn's user read its /proc/PID/environ")
+        #expect(!probed.core, "gcore took a core of keyturn unseal")
+        #expect(try await running.status == 2)
+        #expect(!dir.listing().contains { $0.hasPrefix("core.\(keyturnPID)") })
+        withExtendedLifetime(stub) {}
+    }
+}
+
+/// The bytes of a hex string.
+func hexBytes(_ hex: String) -> [UInt8]? {
+    let chars = Array(hex.utf8)
+    guard chars.count % 2 == 0 else { return nil }
+    return stride(from: 0, to: chars.count, by: 2).map { i in
+        UInt8(String(decoding: chars[i..<(i + 2)], as: UTF8.self), radix: 16)
+    }.reduce(into: [UInt8]?([])) { out, b in
+        if let b { out?.append(b) } else { out = nil }
+    }
+}
