@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "PGPShares", dependencies: ["CGPGME", "Shamir"]),
         // Process hygiene in C: prctl(PR_SET_DUMPABLE) is variadic; libcurl's and OpenSSL's
         // allocators are replaced by ones that wipe on free; the memory scan tests use.
-        .target(name: "CSystem", linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("curl")]),
+        .target(name: "CSystem", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("curl")]),
         .target(
             name: "KeyturnCLI",
             dependencies: [

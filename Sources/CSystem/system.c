@@ -91,6 +91,7 @@ long kt_scan_self(const unsigned char *masked, unsigned long len, unsigned char 
     // candidates[b]: the positions j (as bits) where the secret's byte is b; j + window <= len.
     uint64_t candidates[256][KT_SCAN_MAX_SECRET / 64];
     memset(candidates, 0, sizeof candidates);
+    unsigned words = (unsigned)((len - window) / 64 + 1);
     for (unsigned long j = 0; j + window <= len; j++) {
         unsigned b = (unsigned)(masked[j] ^ mask);
         candidates[b][j / 64] |= (uint64_t)1 << (j % 64);
@@ -124,7 +125,8 @@ long kt_scan_self(const unsigned char *masked, unsigned long len, unsigned char 
         while (*path == ' ') path++;
         char region[80];
         snprintf(region, sizeof region, "%s (%lu KiB mapping)", *path ? path : "[anon]", (end - start) >> 10);
-        int skip = perms[0] != 'r' || strcmp(path, "[vvar]") == 0 || strcmp(path, "[vsyscall]") == 0 ||
+        // Only memory the process could have written a copy into: readable and writable.
+        int skip = perms[0] != 'r' || perms[1] != 'w' || strcmp(path, "[vvar]") == 0 || strcmp(path, "[vsyscall]") == 0 ||
                    (start == (unsigned long)scratch) || (start == (unsigned long)maps);
         line = next;
         if (skip) continue;
@@ -136,7 +138,7 @@ long kt_scan_self(const unsigned char *masked, unsigned long len, unsigned char 
             size_t starts = (size_t)got < KT_SCAN_CHUNK ? (size_t)got : KT_SCAN_CHUNK;
             for (size_t i = 0; i < starts; i++) {
                 const uint64_t *c = candidates[scratch[i]];
-                for (unsigned w = 0; w < KT_SCAN_MAX_SECRET / 64; w++) {
+                for (unsigned w = 0; w < words; w++) {
                     for (uint64_t bits = c[w]; bits; bits &= bits - 1) {
                         unsigned long j = w * 64 + (unsigned long)__builtin_ctzll(bits);
                         unsigned long k = 0;

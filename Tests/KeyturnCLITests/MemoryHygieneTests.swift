@@ -83,6 +83,8 @@ struct MemoryScanTests {
         let r = try await Keyturn.launch(arguments, stdin: stdin, environment: environment)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try await server.sealStatus()["progress"] as? Int == 1)
+        // libcurl and OpenSSL both took the allocators that wipe on free.
+        #expect(r.stderr.contains("keyturn-debug: wiping allocators: 3"), "\(r.stderr)")
         let report = MemoryScanReport(r.stderr)
         // The scan can fail: while keyturn holds the share, it finds it.
         #expect((report.count("held", 0) ?? 0) >= 1, "the scan did not find the share while it was held: \(r.stderr)")

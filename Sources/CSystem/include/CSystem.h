@@ -27,7 +27,7 @@ typedef struct {
     char region[80];         // the mapping: "[heap]", "[stack]", "[anon]" or a file name
 } kt_scan_hit;
 
-/// Scans every readable mapping of this process (through /proc/self/mem, so unreadable or
+/// Scans every readable and writable mapping of this process (through /proc/self/mem, so unreadable or
 /// vanished pages are skipped, not faulted on) for any run of at least `window` consecutive
 /// bytes of a secret. The secret is passed masked, `masked[i] = secret[i] ^ mask`, so the
 /// scanner never holds it in the clear and cannot find its own copy. Records up to
