@@ -65,17 +65,12 @@ enum ShareInput {
     static func decryptMessage(_ text: SecretBuffer, source: String, passphrase: PassphraseOptions) throws -> SecretBuffer {
         let secret = try passphrase.read()
         var message = text
-        if !UnsafeRawBufferPointer(text.bytes).starts(with: "-----".utf8) {
+        if ShareFileContent.classify(UnsafeRawBufferPointer(text.bytes)) != .armouredPGP {
             // Vault's form: base64 of the binary message, on one line.
-            let bytes = UnsafeRawBufferPointer(text.bytes)
-            let start = bytes.firstIndex { !ShareFileText.isSpace($0) } ?? 0
-            let end = (bytes.lastIndex { !ShareFileText.isSpace($0) } ?? -1) + 1
-            let binary = SecretBuffer(count: max(0, end - start))
-            guard start < end, let n = ShareText.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), into: binary.bytes) else {
+            guard let binary = ShareFileContent.binaryMessage(fromVaultBase64: UnsafeRawBufferPointer(text.bytes)) else {
                 throw CLIError("\(source) is not a readable PGP message")
             }
-            message = SecretBuffer(count: n)
-            message.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: binary.bytes[0..<n]))
+            message = binary
         }
         do { return try PGPShares.decrypt(UnsafeRawBufferPointer(message.bytes), passphrase: secret) } catch {
             throw CLIError("cannot decrypt \(source): \(error.reason)", hint: error.hint)
@@ -84,20 +79,7 @@ enum ShareInput {
 
     /// Whether text is a PGP message, armoured or as Vault's base64 of a binary message.
     static func isPGP(_ text: SecretBuffer) -> Bool {
-        // Looked at in place: a copy in an ordinary array would outlive the check unwiped.
-        let bytes = UnsafeRawBufferPointer(text.bytes)
-        if bytes.starts(with: "-----BEGIN PGP".utf8) { return true }
-        // Vault's base64 of binary OpenPGP: a packet tag byte has its top bit set, and a
-        // share's text is at most 66 characters, a PGP message's is hundreds.
-        let trimmed = bytes.prefix(40).prefix { !ShareFileText.isSpace($0) }
-        guard trimmed.count >= 4, countNonSpace(text) > 100 else { return false }
-        let out = SecretBuffer(count: 4)
-        let n = ShareText.decode(UnsafeRawBufferPointer(rebasing: trimmed.prefix(4)), into: out.bytes)
-        return n != nil && out.bytes[0] & 0x80 != 0
-    }
-
-    private static func countNonSpace(_ text: SecretBuffer) -> Int {
-        text.bytes.reduce(0) { $0 + (ShareFileText.isSpace($1) ? 0 : 1) }
+        ShareFileContent.classify(UnsafeRawBufferPointer(text.bytes)) != .plain
     }
 
     /// Reads a whole small input into a zeroing buffer (the bytes read are counted in `count`).
@@ -112,11 +94,8 @@ enum ShareInput {
 
     /// Trims the text and decodes hex or base64, checking the length Vault accepts.
     static func decode(_ text: SecretBuffer, source: String) throws -> Share {
-        let bytes = UnsafeRawBufferPointer(text.bytes)
-        let start = bytes.firstIndex { !ShareFileText.isSpace($0) } ?? bytes.count
-        let end = (bytes.lastIndex { !ShareFileText.isSpace($0) } ?? -1) + 1
-        guard start < end else { throw CLIError("\(source) holds no share (it is empty)") }
-        let trimmed = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        let trimmed = ShareFileContent.trimmed(UnsafeRawBufferPointer(text.bytes))
+        guard trimmed.count > 0 else { throw CLIError("\(source) holds no share (it is empty)") }
         let out = SecretBuffer(count: trimmed.count)
         guard let n = ShareText.decode(trimmed, into: out.bytes) else {
             throw CLIError("\(source) does not hold a share: expected one line of hex or base64")
@@ -167,7 +146,7 @@ enum ShareInput {
 /// Vault's sys/init returns in `keys`.
 enum ShareFileText {
     /// Whitespace allowed around a share's text.
-    static func isSpace(_ c: UInt8) -> Bool { c == 0x0a || c == 0x0d || c == 0x20 || c == 0x09 }
+    static func isSpace(_ c: UInt8) -> Bool { ShareFileContent.isSpace(c) }
 
     /// A whole share (x byte included) as its file's line.
     static func line(_ share: [UInt8]) -> [UInt8] {

@@ -14,7 +14,26 @@ enum FuzzTargets {
         "vault-json": vaultJSON,
         "pem": pem,
         "pgp-armor": pgpArmor,
+        "share-file": shareFile,
     ]
+
+    /// A whole share file as unseal, verify and combine read it: armoured PGP, Vault's base64
+    /// of a binary PGP message (decoded to the message; GPGME is not run), or plain share text
+    /// (trimmed, decoded, its length checked).
+    static func shareFile(_ data: Data) {
+        [UInt8](data).withUnsafeBytes { text in
+            switch ShareFileContent.classify(text) {
+            case .armouredPGP:
+                _ = Armor.decode(String(decoding: text, as: UTF8.self))
+            case .vaultBase64PGP:
+                if let message = ShareFileContent.binaryMessage(fromVaultBase64: text) { precondition(message.count <= text.count) }
+            case .plain:
+                let trimmed = ShareFileContent.trimmed(text)
+                let out = SecretBuffer(count: trimmed.count)
+                if let n = ShareText.decode(trimmed, into: out.bytes) { precondition(n <= out.count) }
+            }
+        }
+    }
 
     /// Hex and base64 share text (unseal's and combine's parser).
     static func shareText(_ data: Data) {

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("fuzz regressions")
 struct FuzzRegressionTests {
-    @Test("every saved fuzz input replays through its target without a crash", arguments: ["share-text", "shamir-combine", "vault-json", "pem", "pgp-armor"])
+    @Test("every saved fuzz input replays through its target without a crash", arguments: ["share-text", "share-file", "shamir-combine", "vault-json", "pem", "pgp-armor"])
     func replay(_ target: String) async throws {
         let fuzz = URL(fileURLWithPath: Keyturn.path).deletingLastPathComponent().appendingPathComponent("KeyturnFuzz").path
         let dir = try #require(Bundle.module.url(forResource: "fuzz-regressions", withExtension: nil, subdirectory: "Fixtures")).appendingPathComponent(target).path
