@@ -28,7 +28,7 @@ struct MemoryScanReport {
     }
 
     init(_ stderr: String) {
-        for line in stderr.split(separator: "\n") where line.hasPrefix("keyturn-debug:") {
+        for line in stderr.split(whereSeparator: \.isNewline) where line.hasPrefix("keyturn-debug:") {
             let words = line.split(separator: " ")
             // "keyturn-debug: scan STAGE needle I: N runs"
             if words.count >= 6, words[1] == "scan", let i = Int(words[4].dropLast()), let n = Int(words[5]) {
@@ -49,6 +49,7 @@ struct MemoryScanTests {
         case base64Stdin = "base64 on standard input"
         case pgpFile = "PGP-encrypted file decrypted by GPGME"
         case tls = "hex file over TLS"
+        case terminal = "typed at the prompt on a terminal"
     }
 
     @Test("the scan finds the share while it is held, and no run of 12 or more of its bytes (raw, hex or base64) once unseal is done", arguments: Input.allCases)
@@ -57,8 +58,8 @@ struct MemoryScanTests {
         let server = try await OpenBaoServer.start(.init(tlsCertFile: pki?.serverCert, tlsKeyFile: pki?.serverKey))
         defer { server.stop() }
         if let pki { server.curlTLSArguments = ["--cacert", pki.caCert] }
-        let (status, json) = try await server.call("PUT", "sys/init", ["secret_shares": 3, "secret_threshold": 3])
-        #expect(status == 200)
+        let (initStatus, json) = try await server.call("PUT", "sys/init", ["secret_shares": 3, "secret_threshold": 3])
+        #expect(initStatus == 200)
         let hex = try #require((json["keys"] as? [String])?.first)
         let share = try #require(hexBytes(hex))
         let dir = try TemporaryDirectory()
@@ -67,6 +68,8 @@ struct MemoryScanTests {
         var environment = MemoryScanReport.environment(for: share)
         var gpg: TestGPG? = nil
         switch input {
+        case .terminal:
+            break
         case .hexFile, .tls:
             arguments.append(try dir.write("k.key", text: hex + "\n"))
         case .base64Stdin:
@@ -80,14 +83,22 @@ struct MemoryScanTests {
             gpg = keys
         }
         if let pki { arguments += ["--ca-cert", pki.caCert] }
-        let r = try await Keyturn.launch(arguments, stdin: stdin, environment: environment)
-        #expect(r.status == 0, "\(r.stderr)")
+        let status: Int32, stderr: String
+        if input == .terminal {
+            // The terminal shows stdout and stderr together.
+            let r = try await unsealOnTerminal(server.address, typing: hex, environment: environment)
+            (status, stderr) = (r.status, r.stdoutText)
+        } else {
+            let r = try await Keyturn.launch(arguments, stdin: stdin, environment: environment)
+            (status, stderr) = (r.status, r.stderr)
+        }
+        #expect(status == 0, "\(stderr)")
         #expect(try await server.sealStatus()["progress"] as? Int == 1)
         // libcurl and OpenSSL both took the allocators that wipe on free.
-        #expect(r.stderr.contains("keyturn-debug: wiping allocators: 3"), "\(r.stderr)")
-        let report = MemoryScanReport(r.stderr)
+        #expect(stderr.contains("keyturn-debug: wiping allocators: 3"), "\(stderr)")
+        let report = MemoryScanReport(stderr)
         // The scan can fail: while keyturn holds the share, it finds it.
-        #expect((report.count("held", 0) ?? 0) >= 1, "the scan did not find the share while it was held: \(r.stderr)")
+        #expect((report.count("held", 0) ?? 0) >= 1, "the scan did not find the share while it was held: \(stderr)")
         for (i, form) in MemoryScanReport.forms.enumerated() {
             #expect(report.count("after", i) == 0, "\(form) of the share left in memory: \(report.places.joined(separator: "; "))")
         }

@@ -24,6 +24,36 @@ func unsealNodes(_ r: ProcessResult) throws -> [[String: Any]] {
     try statusNodes(r)
 }
 
+/// Runs `keyturn unseal -a address` on a terminal (python's pty gives it a controlling
+/// terminal) and types `share` at its prompt; stdout is everything the terminal showed.
+func unsealOnTerminal(_ address: String, typing share: String, environment: [String: String] = [:]) async throws -> ProcessResult {
+    let script = """
+        import os, pty, signal, sys, time
+        signal.alarm(30)  # never hang the suite
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(sys.argv[1], [sys.argv[1], "unseal", "-a", sys.argv[2]])
+        out = b""
+        while b"hidden" not in out:
+            out += os.read(fd, 1024)
+        os.write(fd, sys.argv[3].encode() + b"\\n")
+        while True:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        _, status = os.waitpid(pid, 0)
+        sys.stdout.write(out.decode(errors="replace"))
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """
+    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
+    env.merge(environment) { $1 }
+    return try await Processes.launch(try #require(Processes.which("python3")), ["-c", script, Keyturn.path, address, share], environment: env)
+}
+
 @Suite("keyturn unseal against one real OpenBao node")
 struct UnsealSingleNodeTests {
     /// A node initialised with 3 shares, threshold 2; returns its keys (hex and base64).
@@ -124,30 +154,7 @@ struct UnsealSingleNodeTests {
     func promptWithoutEcho() async throws {
         let (server, keys, _) = try await initialised()
         defer { server.stop() }
-        // python's pty gives keyturn a controlling terminal; the script types the share at the prompt.
-        let script = """
-            import os, pty, signal, sys, time
-            signal.alarm(30)  # never hang the suite
-            pid, fd = pty.fork()
-            if pid == 0:
-                os.execv(sys.argv[1], [sys.argv[1], "unseal", "-a", sys.argv[2]])
-            out = b""
-            while b"hidden" not in out:
-                out += os.read(fd, 1024)
-            os.write(fd, sys.argv[3].encode() + b"\\n")
-            while True:
-                try:
-                    chunk = os.read(fd, 1024)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                out += chunk
-            _, status = os.waitpid(pid, 0)
-            sys.stdout.write(out.decode(errors="replace"))
-            sys.exit(os.waitstatus_to_exitcode(status))
-            """
-        let r = try await Processes.launch(try #require(Processes.which("python3")), ["-c", script, Keyturn.path, server.address, keys[0]])
+        let r = try await unsealOnTerminal(server.address, typing: keys[0])
         #expect(r.status == 0, "\(r.stdoutText)")
         #expect(r.stdoutText.contains("Unseal key share (will be hidden):"))
         #expect(r.stdoutText.contains("accepted"))
