@@ -51,7 +51,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KeyturnCLITests",
-            dependencies: ["keyturn", "KeyturnFuzz", "KeyturnCLI", "Shamir", "VaultClient", "KeyturnTestSupport"],
+            dependencies: ["keyturn", "KeyturnFuzz", "KeyturnCLI", "Shamir", "VaultClient", "PGPShares", "KeyturnTestSupport"],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
