@@ -154,9 +154,10 @@ struct DumpabilityTests {
         chmod(binary, 0o755)
 
         // An ordinary process of the same user: the probe can succeed.
-        let marker = "\(Int.random(in: 100_000...999_999))"
-        async let sleeper = Self.asUser(["/bin/sh", "-c", "sleep 20 # \(marker)"])
-        let sleepPID = try #require(try await Self.pid(of: "sleep 20 # \(marker)"))
+        // (sleep adds up its arguments: the second one only makes its command line unique.)
+        let marker = "sleep 20 0.\(Int.random(in: 100_000...999_999))"
+        async let sleeper = Self.asUser(["/bin/" + marker].joined().split(separator: " ").map(String.init))
+        let sleepPID = try #require(try await Self.pid(of: marker))
         let control = try await Self.probe(sleepPID, dir)
         kill(pid_t(sleepPID)!, SIGKILL)
         _ = try await sleeper
