@@ -30,10 +30,11 @@ let package = Package(
         // Process hygiene in C: prctl(PR_SET_DUMPABLE) is variadic; libcurl's and OpenSSL's
         // allocators are replaced by ones that wipe on free; the memory scan tests use.
         .target(name: "CSystem", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("curl")]),
+        .target(name: "ProcessHygiene", dependencies: ["CSystem"]),
         .target(
             name: "KeyturnCLI",
             dependencies: [
-                "CSystem", "Shamir", "TLSMaterial", "VaultClient", "PGPShares",
+                "ProcessHygiene", "Shamir", "TLSMaterial", "VaultClient", "PGPShares",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "keyturn", dependencies: ["KeyturnCLI"]),

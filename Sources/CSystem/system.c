@@ -73,7 +73,7 @@ int kt_wipe_library_memory_on_free(void) {
 
 enum { KT_SCAN_CHUNK = 1 << 20, KT_SCAN_MAX_SECRET = 256 };
 
-// Records one run (merged with the previous one when it continues it).
+// Records one run: the first max_hits in `hits`, every one in the count.
 static void kt_scan_record(kt_scan_hit *hits, unsigned long max_hits, long *count, unsigned long address,
                            unsigned long length, const char *region) {
     if ((unsigned long)*count < max_hits) {

@@ -1,5 +1,5 @@
-import CSystem
 import Foundation
+import ProcessHygiene
 import Shamir
 
 #if canImport(Glibc)
@@ -11,15 +11,14 @@ enum SecretHygiene {
     /// Forbids core files and makes the process non-dumpable (no ptrace or /proc memory
     /// reads by other processes of the same user) before a secret is held.
     static func disableCoreDumps() {
-        _ = kt_disable_dumping()
+        ProcessHygiene.disableCoreDumps()
     }
 
     /// Makes libcurl and OpenSSL wipe their memory when they free it (they copy an unseal
     /// request, share included, into buffers of their own). First thing in the process:
     /// each takes an allocator only before its first allocation.
-    @discardableResult
-    static func wipeLibraryMemoryOnFree() -> Bool {
-        kt_wipe_library_memory_on_free() == 3
+    static func wipeLibraryMemoryOnFree() {
+        ProcessHygiene.wipeLibraryMemoryOnFree()
     }
 
     /// A write to a closed pipe should be an error we report, not a silent death by SIGPIPE.
@@ -33,25 +32,26 @@ func secureZeroArray(_ bytes: inout [UInt8]) { secureZero(&bytes) }
 
 #if DEBUG
 extension SecretHygiene {
-    /// Test builds only: when KEYTURN_DEBUG_SCAN_STAGE (a comma-separated list) names `stage`, scans this process's
-    /// memory for the secrets given (masked) in KEYTURN_DEBUG_SCAN_NEEDLES and reports every
-    /// run of 12 or more of their bytes on stderr. The tests use it to show that a share is
-    /// gone from memory after use (stage "after") and that the scan finds it while it is
-    /// held (stage "held"). Release builds do not contain it.
+    /// Test builds only: when KEYTURN_DEBUG_SCAN_STAGE (a comma-separated list) names
+    /// `stage`, scans this process's memory for the secrets given (masked with
+    /// KEYTURN_DEBUG_SCAN_MASK) in KEYTURN_DEBUG_SCAN_NEEDLES and reports every run of 12 or
+    /// more of their bytes on stderr. The tests use it to show that a share is gone from
+    /// memory after use (stage "after") and that the scan finds it while it is held (stage
+    /// "held"). Release builds do not contain it.
     static func debugScan(stage: String) {
         let env = ProcessInfo.processInfo.environment
         guard env["KEYTURN_DEBUG_SCAN_STAGE"]?.split(separator: ",").contains(Substring(stage)) == true,
               let maskText = env["KEYTURN_DEBUG_SCAN_MASK"], let mask = UInt8(maskText, radix: 16),
               let needles = env["KEYTURN_DEBUG_SCAN_NEEDLES"] else { return }
-        Terminal.stderrLine("keyturn-debug: wiping allocators: \(kt_wiping_status())")
+        Terminal.stderrLine("keyturn-debug: wiping allocators: \(ProcessHygiene.libraryWipingStatus)")
         for (index, hex) in needles.split(separator: ",").enumerated() {
-            let masked = maskedBytes(hex)
-            var hits = [kt_scan_hit](repeating: kt_scan_hit(), count: 64)
-            let found = kt_scan_self(masked, UInt(masked.count), mask, 12, &hits, UInt(hits.count))
-            Terminal.stderrLine("keyturn-debug: scan \(stage) needle \(index): \(found) runs")
-            for hit in hits.prefix(Int(max(0, min(found, 64)))) {
-                let region = withUnsafeBytes(of: hit.region) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                Terminal.stderrLine("keyturn-debug:   \(hit.length) bytes at 0x\(String(hit.address, radix: 16)) in \(region)")
+            guard let (runs, hits) = ProcessHygiene.scan(masked: maskedBytes(hex), mask: mask) else {
+                Terminal.stderrLine("keyturn-debug: scan \(stage) needle \(index): cannot read /proc/self/mem")
+                continue
+            }
+            Terminal.stderrLine("keyturn-debug: scan \(stage) needle \(index): \(runs) runs")
+            for hit in hits {
+                Terminal.stderrLine("keyturn-debug:   \(hit.length) bytes at 0x\(String(hit.address, radix: 16)) in \(hit.region)")
             }
         }
     }

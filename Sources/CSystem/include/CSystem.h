@@ -1,4 +1,6 @@
-// Process hygiene for keyturn. prctl is variadic, which Swift cannot call.
+// Process hygiene for keyturn, in C: prctl is variadic, which Swift cannot call; the wiping
+// allocators are handed to C libraries; the memory scan must not allocate while it looks.
+// Swift code reaches it through the ProcessHygiene module.
 #ifndef KEYTURN_CSYSTEM_H
 #define KEYTURN_CSYSTEM_H
 
@@ -24,12 +26,12 @@ int kt_wiping_status(void);
 typedef struct {
     unsigned long address;   // where the run starts
     unsigned long length;    // how many bytes of the secret it holds, in order
-    char region[80];         // the mapping: "[heap]", "[stack]", "[anon]" or a file name
+    char region[80];         // the mapping and its size: "[heap] (132 KiB mapping)", "[anon] (...)"
 } kt_scan_hit;
 
-/// Scans every readable and writable mapping of this process (through /proc/self/mem, so unreadable or
-/// vanished pages are skipped, not faulted on) for any run of at least `window` consecutive
-/// bytes of a secret. The secret is passed masked, `masked[i] = secret[i] ^ mask`, so the
+/// Scans every readable and writable mapping of this process (through /proc/self/mem, so
+/// unreadable or vanished pages are skipped, not faulted on) for any run of at least `window`
+/// consecutive bytes of a secret. The secret is passed masked, `masked[i] = secret[i] ^ mask`, so the
 /// scanner never holds it in the clear and cannot find its own copy. Records up to
 /// `max_hits` hits and returns how many runs were found, or -1 if /proc cannot be read.
 /// For tests of keyturn's own memory hygiene; not used in normal operation.

@@ -1,0 +1,46 @@
+import CSystem
+
+/// Process-wide protections for the secrets keyturn holds, over the C in CSystem (prctl is
+/// variadic; the allocators and the memory scan are C so they allocate nothing themselves).
+public enum ProcessHygiene {
+    /// Forbids core files and makes the process non-dumpable: other processes of the same
+    /// user can neither ptrace it nor read its memory through /proc. Returns whether both took.
+    @discardableResult
+    public static func disableCoreDumps() -> Bool { kt_disable_dumping() == 0 }
+
+    /// Makes libcurl and OpenSSL allocate through a free (and realloc) that wipes each block:
+    /// both copy what they send (an unseal request holds a share) into buffers they free
+    /// without clearing. Must run first in the process, before either library is used (each
+    /// takes an allocator only before its first allocation); it also performs libcurl's
+    /// global initialisation. Returns whether both libraries took it.
+    @discardableResult
+    public static func wipeLibraryMemoryOnFree() -> Bool { kt_wipe_library_memory_on_free() == 3 }
+
+    /// What `wipeLibraryMemoryOnFree` achieved: a bit set, 1 OpenSSL, 2 libcurl; -1 before it ran.
+    public static var libraryWipingStatus: Int { Int(kt_wiping_status()) }
+
+    /// One place where `scan` found part of a secret.
+    public struct ScanHit: Sendable {
+        /// Where the run starts.
+        public let address: UInt
+        /// How many consecutive bytes of the secret it holds.
+        public let length: Int
+        /// The mapping, with its size: "[heap] (132 KiB mapping)", "[anon] (…)", a file name.
+        public let region: String
+    }
+
+    /// Scans every readable and writable mapping of this process for runs of at least
+    /// `window` consecutive bytes of a secret, given masked (`masked[i] = secret[i] ^ mask`)
+    /// so that neither the caller nor the scanner holds it. Returns the number of runs and
+    /// the first 64 of them, or nil if /proc cannot be read. For tests of memory hygiene.
+    public static func scan(masked: [UInt8], mask: UInt8, window: Int = 12) -> (runs: Int, hits: [ScanHit])? {
+        var raw = [kt_scan_hit](repeating: kt_scan_hit(), count: 64)
+        let found = kt_scan_self(masked, UInt(masked.count), mask, UInt(window), &raw, UInt(raw.count))
+        guard found >= 0 else { return nil }
+        let hits = raw.prefix(min(Int(found), raw.count)).map { hit in
+            ScanHit(address: hit.address, length: Int(hit.length),
+                    region: withUnsafeBytes(of: hit.region) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+        }
+        return (Int(found), hits)
+    }
+}
