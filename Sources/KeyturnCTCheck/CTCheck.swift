@@ -1,6 +1,6 @@
 import CValgrind
 import Shamir
-import ShamirKernels
+internal import ShamirKernels
 
 #if canImport(Glibc)
 import Glibc

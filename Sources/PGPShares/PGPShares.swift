@@ -1,4 +1,4 @@
-import CGPGME
+internal import CGPGME
 import Shamir
 
 /// Why a PGP operation failed: a code for programs, a reason (and hint) for people.

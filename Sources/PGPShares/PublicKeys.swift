@@ -1,4 +1,4 @@
-import CGPGME
+internal import CGPGME
 import Foundation
 
 /// An operator's public key, checked: exactly one key, able to encrypt, neither expired nor

@@ -1,4 +1,4 @@
-import CSystem
+internal import CSystem
 
 /// Process-wide protections for the secrets keyturn holds, over the C in CSystem (prctl is
 /// variadic; the allocators and the memory scan are C so they allocate nothing themselves).

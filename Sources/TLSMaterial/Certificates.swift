@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 import Foundation
 
 /// Why TLS material could not be made or read: a code for programs, a reason for people.

@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 
 /// Message digests for manifests (ceremony.json records the SHA-256 of every file it lists).
 public enum Digest {

@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 
 /// Random bytes from OpenSSL's DRBG (seeded by the kernel), for keys, serial numbers and
 /// Shamir coefficients.
