@@ -149,12 +149,13 @@ struct FaultTests {
         let dir = try TemporaryDirectory()
         let files = try writeShareFiles(dir, hex: keys)
         let t0 = Date()
-        let r = try await Keyturn.launch(["unseal", "--format", "json", "--timeout", "2", "-a", server.address, "-a", stub.address, files.hex[0]])
-        #expect(Date().timeIntervalSince(t0) < 6)
+        let r = try await Keyturn.launch(["unseal", "--format", "json", "--timeout", "5", "-a", server.address, "-a", stub.address, files.hex[0]])
+        // One timeout, not two in a row (the slack absorbs a loaded machine).
+        #expect(Date().timeIntervalSince(t0) < 10)
         #expect(r.status == 2)
         let nodes = try statusNodes(r)
         #expect(nodes[0]["result"] as? String == "accepted")
-        #expect((nodes[1]["error"] as? String)?.contains("did not answer within 2 s") == true)
+        #expect((nodes[1]["error"] as? String)?.contains("did not answer within 5 s") == true)
         withExtendedLifetime(stub) {}
     }
 

@@ -265,8 +265,9 @@ struct StatusFaultTests {
         let server = try await OpenBaoServer.start()
         defer { server.stop() }
         let t0 = Date()
-        let r = try await Keyturn.launch(["status", "-a", stub.address, "-a", server.address, "--timeout", "2", "--format", "json"])
-        #expect(Date().timeIntervalSince(t0) < 6)
+        let r = try await Keyturn.launch(["status", "-a", stub.address, "-a", server.address, "--timeout", "5", "--format", "json"])
+        // One timeout, not two in a row (the slack absorbs a loaded machine).
+        #expect(Date().timeIntervalSince(t0) < 10)
         #expect(r.status == 1)
         let nodes = try statusNodes(r)
         #expect(nodes[0]["reachable"] as? Bool == false)

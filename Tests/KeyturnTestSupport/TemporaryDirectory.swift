@@ -42,7 +42,13 @@ public final class TemporaryDirectory: @unchecked Sendable {
     deinit {
         // Restore permissions a test may have removed, then delete.
         _ = try? FileManager.default.subpathsOfDirectory(atPath: path).forEach { chmod(path + "/" + $0, 0o700) }
-        try? FileManager.default.removeItem(atPath: path)
+        // A process still shutting down (gpg-agent removing its sockets) can race the removal
+        // and leave the directory behind; try again briefly.
+        for attempt in 0..<20 {
+            try? FileManager.default.removeItem(atPath: path)
+            if !FileManager.default.fileExists(atPath: path) { break }
+            usleep(useconds_t(50_000 * (attempt < 5 ? 1 : 2)))
+        }
     }
 }
 
