@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PGPShares
 import Shamir
 
 #if canImport(Glibc)
@@ -53,7 +54,7 @@ private struct ShareFile {
     let x: UInt8
 
     /// Characters allowed after the hex: a line ending, as editors and `echo` leave.
-    static func isTrailingSpace(_ c: UInt8) -> Bool { ShareFileText.isSpace(c) }
+    static func isTrailingSpace(_ c: UInt8) -> Bool { ShareFileContent.isSpace(c) }
 
     static func open(_ path: String, passphrase: PassphraseOptions) throws -> ShareFile {
         let fd = try SecretFiles.openInput(path)

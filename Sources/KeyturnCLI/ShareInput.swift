@@ -145,9 +145,6 @@ enum ShareInput {
 /// The text of a share file: one line of lower-case hex (y-bytes, then the x byte), the form
 /// Vault's sys/init returns in `keys`.
 enum ShareFileText {
-    /// Whitespace allowed around a share's text.
-    static func isSpace(_ c: UInt8) -> Bool { ShareFileContent.isSpace(c) }
-
     /// A whole share (x byte included) as its file's line.
     static func line(_ share: [UInt8]) -> [UInt8] {
         var text = [UInt8](repeating: 0, count: 2 * share.count + 1)

@@ -124,7 +124,7 @@ struct FuzzReplay {
     static func main() {
         let args = CommandLine.arguments.dropFirst()
         guard let name = args.first, let target = FuzzTargets.all[name] else {
-            print("usage: KeyturnFuzz TARGET FILE...   targets: \(FuzzTargets.all.keys.sorted().joined(separator: " "))")
+            FileHandle.standardError.write(Data("usage: KeyturnFuzz TARGET FILE...   targets: \(FuzzTargets.all.keys.sorted().joined(separator: " "))\n".utf8))
             exit(2)
         }
         var count = 0

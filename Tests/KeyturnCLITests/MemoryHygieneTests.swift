@@ -1,5 +1,6 @@
 import Foundation
 import KeyturnTestSupport
+import Shamir
 import Testing
 
 #if canImport(Glibc)
@@ -61,7 +62,7 @@ struct MemoryScanTests {
         let (initStatus, json) = try await server.call("PUT", "sys/init", ["secret_shares": 3, "secret_threshold": 3])
         #expect(initStatus == 200)
         let hex = try #require((json["keys"] as? [String])?.first)
-        let share = try #require(hexBytes(hex))
+        let share = try #require(ShareHex.decode(hex))
         let dir = try TemporaryDirectory()
         var arguments = ["unseal", "-a", server.address]
         var stdin: [UInt8]? = nil
@@ -123,10 +124,8 @@ struct DumpabilityTests {
     /// The pid of the process whose command line contains `marker`.
     static func pid(of marker: String) async throws -> String? {
         for _ in 0..<50 {
-            for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
-                guard let cmdline = readBytes("/proc/\(pid)/cmdline") else { continue }
-                let text = String(decoding: cmdline.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
-                if text.contains(marker) && !text.contains("setpriv") { return pid }
+            if let found = processCommandLines().first(where: { $0.text.contains(marker) && !$0.text.contains("setpriv") }) {
+                return found.pid
             }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
@@ -182,16 +181,5 @@ struct DumpabilityTests {
         #expect(try await running.status == 2)
         #expect(!dir.listing().contains { $0.hasPrefix("core.\(keyturnPID)") })
         withExtendedLifetime(stub) {}
-    }
-}
-
-/// The bytes of a hex string.
-func hexBytes(_ hex: String) -> [UInt8]? {
-    let chars = Array(hex.utf8)
-    guard chars.count % 2 == 0 else { return nil }
-    return stride(from: 0, to: chars.count, by: 2).map { i in
-        UInt8(String(decoding: chars[i..<(i + 2)], as: UTF8.self), radix: 16)
-    }.reduce(into: [UInt8]?([])) { out, b in
-        if let b { out?.append(b) } else { out = nil }
     }
 }

@@ -211,10 +211,8 @@ struct SecretHygieneTests {
         try await Task.sleep(nanoseconds: 1_500_000_000)
         var seen = 0
         var keyturnPIDs: [String] = []
-        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
-            guard let cmdline = readBytes("/proc/\(pid)/cmdline") else { continue }
+        for (pid, text) in processCommandLines() {
             seen += 1
-            let text = String(decoding: cmdline.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
             #expect(!text.contains(share), "process \(pid) has the share on its command line")
             if text.contains("keyturn unseal") || (text.contains("/keyturn ") && text.contains("unseal")) { keyturnPIDs.append(pid) }
         }

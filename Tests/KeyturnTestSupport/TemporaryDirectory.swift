@@ -52,6 +52,14 @@ public final class TemporaryDirectory: @unchecked Sendable {
     }
 }
 
+/// Every running process's command line (arguments joined by spaces), by pid.
+public func processCommandLines() -> [(pid: String, text: String)] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid in
+        guard Int(pid) != nil, let cmdline = readBytes("/proc/\(pid)/cmdline") else { return nil }
+        return (pid, String(decoding: cmdline.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self))
+    }
+}
+
 /// The bytes of a file, or nil if it cannot be read.
 public func readBytes(_ path: String) -> [UInt8]? {
     FileManager.default.contents(atPath: path).map { [UInt8]($0) }
