@@ -41,7 +41,7 @@ let package = Package(
 
         // Benchmarks and the constant-time check; not part of the shipped CLI.
         .target(name: "CValgrind"),
-        .executableTarget(name: "KeyturnBench", dependencies: ["Shamir", "TLSMaterial"]),
+        .executableTarget(name: "KeyturnBench", dependencies: ["Shamir", "ShamirKernels", "TLSMaterial"]),
         .executableTarget(name: "KeyturnCTCheck", dependencies: ["Shamir", "ShamirKernels", "CValgrind"]),
         // Fuzz targets: libFuzzer with -D KEYTURN_FUZZING (Scripts/fuzz), else a corpus replayer.
         .executableTarget(name: "KeyturnFuzz", dependencies: ["Shamir", "VaultClient", "TLSMaterial", "PGPShares"]),

@@ -1,5 +1,7 @@
+#define _GNU_SOURCE  // sync_file_range
 #include "CSystem.h"
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -159,4 +161,8 @@ done:
     munmap(maps, maps_size);
     munmap(scratch, scratch_size);
     return count;
+}
+
+int kt_start_writeback(int fd, long long offset, long long count) {
+    return sync_file_range(fd, (off64_t)offset, (off64_t)count, SYNC_FILE_RANGE_WRITE);
 }

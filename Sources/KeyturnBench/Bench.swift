@@ -1,5 +1,6 @@
 import Foundation
 import Shamir
+import ShamirKernels
 import TLSMaterial
 
 /// Shamir's production random source in the benchmark: OpenSSL's DRBG, as the CLI uses.
@@ -77,6 +78,43 @@ func bulk(size: Int, impl: KernelImplementation, rounds: Int) throws {
     report("combine-\(impl)", mib / combine, "MiB/s")
 }
 
+/// Hex encoding and decoding of `size` bytes (2 * size characters) with each implementation's
+/// hex kernel, in pieces of `piece` bytes: the CLI's 1 MiB pieces stay in cache, a whole
+/// 64 MiB buffer streams through memory. MiB/s counts the binary bytes (text moves at twice that).
+func hex(size: Int, piece: Int, impl: KernelImplementation, rounds: Int) throws {
+    let bytes = SecretBuffer(count: size)
+    try BenchRandom().fill(bytes.bytes)
+    let text = SecretBuffer(count: 2 * piece)
+    let back = SecretBuffer(count: piece)
+    let src = bytes.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    let chars = text.bytes.baseAddress!.assumingMemoryBound(to: CChar.self)
+    let dst = back.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    var encode = 0.0, decode = 0.0
+    for _ in 0..<rounds {
+        var e = 0.0, d = 0.0
+        var off = 0
+        while off < size {
+            let n = min(piece, size - off)
+            let t0 = now()
+            kt_hex_encode_impl(impl.rawValue, chars, src + off, n)
+            let t1 = now()
+            let rc = kt_hex_decode_impl(impl.rawValue, dst, chars, n)
+            let t2 = now()
+            guard rc == 0, memcmp(dst, src + off, n) == 0 else { fail("hex (\(impl)) did not decode to the bytes it encoded") }
+            e += t1 - t0
+            d += t2 - t1
+            off += n
+        }
+        encode = encode == 0 ? e : min(encode, e)
+        decode = decode == 0 ? d : min(decode, d)
+    }
+    let name = String(cString: kt_hex_impl_name(impl.rawValue))
+    let mib = Double(size) / 1_048_576
+    let label = piece == size ? "whole" : "\(piece >> 20)MiB"
+    report("hex-encode-\(label)-\(name)", mib / encode, "MiB/s")
+    report("hex-decode-\(label)-\(name)", mib / decode, "MiB/s")
+}
+
 /// Latency of splitting and combining a 32-byte secret (Vault's root key), 3-of-5.
 func small(iterations: Int) throws {
     let random = BenchRandom()
@@ -112,6 +150,8 @@ struct KeyturnBench {
         }
         for impl in KernelImplementation.available.reversed() {
             try bulk(size: size, impl: impl, rounds: 3)
+            try hex(size: size, piece: 1 << 20, impl: impl, rounds: 3)
+            try hex(size: size, piece: size, impl: impl, rounds: 3)
         }
         KernelImplementation.use(best)
         try small(iterations: 20_000)

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessHygiene
 import Shamir
 
 #if canImport(Glibc)
@@ -170,10 +171,21 @@ final class PendingFile {
         _ = fchmod(fd, mode)
     }
 
-    /// Appends bytes.
+    /// Bytes written so far, and how many of them were handed to writeback.
+    private var written = 0
+    private var flushed = 0
+
+    /// Appends bytes. Past every 1 MiB, the disk starts writing what came before, so that a
+    /// large file (a split of a 64 MiB secret) reaches the disk while the rest is computed
+    /// and `publish`'s fsync waits for the tail only.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard Terminal.write(fd, bytes) else {
             throw CLIError("cannot write \(path): \(SecretFiles.describe(errno))")
+        }
+        written += bytes.count
+        if written - flushed >= 1 << 20 {
+            ProcessHygiene.startWriteback(fd: fd, offset: flushed, count: written - flushed)
+            flushed = written
         }
     }
 

@@ -19,6 +19,14 @@ public enum ProcessHygiene {
     /// What `wipeLibraryMemoryOnFree` achieved: a bit set, 1 OpenSSL, 2 libcurl; -1 before it ran.
     public static var libraryWipingStatus: Int { Int(kt_wiping_status()) }
 
+    /// Starts writing `count` bytes at `offset` of an open file back to disk, without waiting:
+    /// the fsync that publishes a large file then waits for its tail only, not all of it.
+    /// Best effort (a file system may not support it); returns whether it was started.
+    @discardableResult
+    public static func startWriteback(fd: Int32, offset: Int, count: Int) -> Bool {
+        kt_start_writeback(fd, Int64(offset), Int64(count)) == 0
+    }
+
     /// One place where `scan` found part of a secret.
     public struct ScanHit: Sendable {
         /// Where the run starts.

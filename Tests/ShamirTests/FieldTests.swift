@@ -93,6 +93,82 @@ struct HexTests {
     func refusesNonHex(_ text: String) {
         #expect(ShareHex.decode(text) == nil)
     }
+
+    /// Bytes 0-255 in turn, then pseudo-random ones: every byte value at every position class.
+    private static func testBytes(_ n: Int, seed: UInt64) -> [UInt8] {
+        var bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0) }
+        if n > 256 { bytes.withUnsafeMutableBytes { try? SeededRandom(seed: seed).fill(UnsafeMutableRawBufferPointer(rebasing: $0[256...])) } }
+        return bytes
+    }
+
+    @Test("every hex kernel encodes as the scalar reference: every byte value, lengths 0-300, unaligned starts",
+          arguments: KernelImplementation.available)
+    func kernelsEncodeAsReference(_ impl: KernelImplementation) {
+        let reference = KernelImplementation.portable.rawValue
+        for offset in 0..<4 {
+            for n in 0...300 {
+                let bytes = Self.testBytes(n + offset, seed: UInt64(n))
+                var want = [CChar](repeating: 0, count: 2 * n + 1)
+                var got = [CChar](repeating: 0x55, count: 2 * n + offset + 1)
+                bytes.withUnsafeBufferPointer { b in
+                    let src = b.baseAddress! + offset
+                    want.withUnsafeMutableBufferPointer { kt_hex_encode_impl(reference, $0.baseAddress, src, n) }
+                    got.withUnsafeMutableBufferPointer { kt_hex_encode_impl(impl.rawValue, $0.baseAddress! + offset, src, n) }
+                }
+                #expect(Array(got[offset..<(offset + 2 * n)]) == Array(want[0..<(2 * n)]), "\(impl), length \(n), offset \(offset)")
+                #expect(got[offset + 2 * n] == 0x55, "\(impl) wrote past the end at length \(n)")
+            }
+        }
+        // The reference itself: lower-case digits, high nibble first.
+        let all = (0...255).map(UInt8.init)
+        var text = [CChar](repeating: 0, count: 512)
+        text.withUnsafeMutableBufferPointer { t in all.withUnsafeBufferPointer { kt_hex_encode_impl(reference, t.baseAddress, $0.baseAddress, 256) } }
+        #expect(String(decoding: text.map { UInt8(bitPattern: $0) }, as: UTF8.self) == all.map(format2).joined())
+    }
+
+    @Test("every hex kernel decodes as the scalar reference, either case, lengths 0-300, unaligned starts",
+          arguments: KernelImplementation.available)
+    func kernelsDecodeAsReference(_ impl: KernelImplementation) {
+        for offset in 0..<4 {
+            for n in 0...300 {
+                let bytes = Self.testBytes(n, seed: UInt64(1000 + n))
+                var text = Array(repeating: UInt8(ascii: "x"), count: offset) + Array(bytes.map(format2).joined().utf8)
+                if n % 2 == 1 { text = text.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f") ? $0 - 32 : $0 } }  // upper case
+                var got = [UInt8](repeating: 0xee, count: n + 1)
+                let rc = text.withUnsafeBufferPointer { t in
+                    got.withUnsafeMutableBufferPointer { g in
+                        t.baseAddress!.withMemoryRebound(to: CChar.self, capacity: t.count) {
+                            kt_hex_decode_impl(impl.rawValue, g.baseAddress, $0 + offset, n)
+                        }
+                    }
+                }
+                #expect(rc == 0, "\(impl), length \(n), offset \(offset)")
+                #expect(Array(got[0..<n]) == bytes, "\(impl), length \(n), offset \(offset)")
+                #expect(got[n] == 0xee, "\(impl) wrote past the end at length \(n)")
+            }
+        }
+    }
+
+    @Test("every hex kernel refuses a non-hex character at every position of texts up to 300 bytes",
+          arguments: KernelImplementation.available)
+    func kernelsRefuseNonHexEverywhere(_ impl: KernelImplementation) {
+        // The characters just outside each digit range, and a few far from them.
+        let wrong: [UInt8] = [0x2f, 0x3a, 0x40, 0x47, 0x60, 0x67, 0x00, 0x20, 0x7f, 0x80, 0xb0, 0xc6, 0xff]
+        for n in [1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 300] {
+            let good = Array(Self.testBytes(n, seed: UInt64(n)).map(format2).joined().utf8)
+            for position in 0..<(2 * n) {
+                var text = good
+                text[position] = wrong[position % wrong.count]
+                var out = [UInt8](repeating: 0, count: n)
+                let rc = text.withUnsafeBufferPointer { t in
+                    out.withUnsafeMutableBufferPointer { o in
+                        t.baseAddress!.withMemoryRebound(to: CChar.self, capacity: t.count) { kt_hex_decode_impl(impl.rawValue, o.baseAddress, $0, n) }
+                    }
+                }
+                #expect(rc == -1, "\(impl): \(text[position]) at \(position) of \(2 * n) accepted")
+            }
+        }
+    }
 }
 
 private func format2(_ b: UInt8) -> String {

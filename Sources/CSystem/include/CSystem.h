@@ -22,6 +22,11 @@ int kt_wipe_library_memory_on_free(void);
 /// What kt_wipe_library_memory_on_free returned (-1 before it ran).
 int kt_wiping_status(void);
 
+/// Starts writing back `count` bytes at `offset` of a file to disk without waiting
+/// (sync_file_range with SYNC_FILE_RANGE_WRITE, which Swift's Glibc does not export), so the
+/// fsync that publishes a large file waits for its tail only. Returns 0 or -1.
+int kt_start_writeback(int fd, long long offset, long long count);
+
 /// One place where a memory scan found part of a secret.
 typedef struct {
     unsigned long address;   // where the run starts

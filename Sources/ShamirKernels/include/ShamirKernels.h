@@ -45,12 +45,21 @@ uint8_t kt_gf_mul(uint8_t a, uint8_t b);
 /// Multiplicative inverse (a^254); the inverse of 0 is 0.
 uint8_t kt_gf_inv(uint8_t a);
 
-/// Lower-case hex of n bytes into 2n characters, without tables or branches on the data.
+/// Lower-case hex of n bytes into 2n characters, without tables or branches on the data,
+/// with the SIMD kernel that goes with the current implementation.
 void kt_hex_encode(char *dst, const uint8_t *src, size_t n);
 
 /// Decodes 2n hex characters (either case) into n bytes without branching on the data.
 /// Returns 0, or -1 if any character was not a hex digit (dst then holds garbage).
 int kt_hex_decode(uint8_t *dst, const char *src, size_t n);
+
+/// The hex kernels of an implementation (which must be available): portable -> scalar,
+/// SSSE3 and AVX2 -> their own, GFNI -> AVX-512BW where the CPU has it, else AVX2.
+void kt_hex_encode_impl(int impl, char *dst, const uint8_t *src, size_t n);
+int kt_hex_decode_impl(int impl, uint8_t *dst, const char *src, size_t n);
+
+/// Name of the hex kernel an implementation uses, for reports.
+const char *kt_hex_impl_name(int impl);
 
 /// Decodes standard base64 (with or without '=' padding, no whitespace) of `len` characters
 /// into dst (capacity >= len * 3 / 4) without tables or branches on the data. Returns the
