@@ -21,6 +21,15 @@ struct Keyturn: AsyncParsableCommand {
 
 /// Runs keyturn with the process's arguments and exits with SPEC §2's codes.
 public enum KeyturnMain {
+    /// Ends the process without running atexit handlers. Every byte keyturn prints has already
+    /// been written with write(2) (nothing is buffered), while OpenSSL's and libcurl's exit-time
+    /// clean-up can still race a FoundationNetworking thread that is finishing a request: a
+    /// `keyturn status` against a TLS node was seen to end in SIGSEGV (exit 139) once in the
+    /// test suite, after it had printed its whole answer.
+    static func terminate(_ status: Int32) -> Never {
+        _exit(status)
+    }
+
     /// Parses, runs, reports errors as `keyturn: error: …`, and exits.
     public static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
         SecretHygiene.wipeLibraryMemoryOnFree()
@@ -32,21 +41,21 @@ public enum KeyturnMain {
             } else {
                 try command.run()
             }
-            exit(ExitStatus.success.rawValue)
+            terminate(ExitStatus.success.rawValue)
         } catch let error as CLIError {
             Terminal.report(error)
-            exit(error.status.rawValue)
+            terminate(error.status.rawValue)
         } catch let error as ExitCode {
-            exit(error.rawValue)
+            terminate(error.rawValue)
         } catch {
             let code = Keyturn.exitCode(for: error)
             if code == .success {
                 // --help and --version.
                 Terminal.stdoutLine(Keyturn.fullMessage(for: error))
-                exit(ExitStatus.success.rawValue)
+                terminate(ExitStatus.success.rawValue)
             }
             Terminal.report(usageError(error, arguments))
-            exit(ExitStatus.localFailure.rawValue)
+            terminate(ExitStatus.localFailure.rawValue)
         }
     }
 

@@ -5,7 +5,8 @@ Usage: stub_server.py MODE. Listens on a free loopback port, prints it on stdout
 every connection according to MODE until killed:
   garbage   a 200 reply whose body is not JSON
   shape     a 200 JSON reply without the fields Vault sends
-  silent    accepts the connection and never answers
+  silent    accepts the connection and never answers (with argv[2], appends each request
+            line to that file first, so a test can count what was asked)
   truncate  sends headers promising 1000 bytes, 10 bytes of body, then closes
   redirect  a 307 to another host
   error     a 500 with Vault's {"errors": [...]} body
@@ -34,6 +35,9 @@ def reply(conn):
             return
         data += chunk
     if MODE == "silent":
+        if len(sys.argv) > 2:
+            with open(sys.argv[2], "a") as f:
+                f.write(data.split(b"\r\n")[0].decode() + "\n")
         time.sleep(60)
         return
     if MODE in ("init", "cut-init"):
