@@ -31,10 +31,13 @@ let package = Package(
         // allocators are replaced by ones that wipe on free; the memory scan tests use.
         .target(name: "CSystem", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("curl")]),
         .target(name: "ProcessHygiene", dependencies: ["CSystem"]),
+        // The ceremonies' engine: read and check a share, submit it to every node, collect
+        // outcomes; key and share files written 0600, all or none; typed errors, no printing.
+        .target(name: "Ceremony", dependencies: ["ProcessHygiene", "Shamir", "TLSMaterial", "VaultClient", "PGPShares"]),
         .target(
             name: "KeyturnCLI",
             dependencies: [
-                "ProcessHygiene", "Shamir", "TLSMaterial", "VaultClient", "PGPShares",
+                "Ceremony", "ProcessHygiene", "Shamir", "TLSMaterial", "VaultClient", "PGPShares",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "keyturn", dependencies: ["KeyturnCLI"]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ceremony
 import Foundation
 import PGPShares
 import Shamir
@@ -38,7 +39,7 @@ struct Combine: ParsableCommand {
 
     func run() throws {
         SecretHygiene.disableCoreDumps()
-        try CombineRun(files: shareFiles, output: output, passphrase: passphrase).execute()
+        try CombineRun(files: shareFiles, output: output, passphrase: passphrase.source).execute()
     }
 }
 
@@ -59,12 +60,12 @@ private struct ShareFile {
     /// Characters allowed after the hex: a line ending, as editors and `echo` leave.
     static func isTrailingSpace(_ c: UInt8) -> Bool { ShareFileContent.isSpace(c) }
 
-    static func open(_ path: String, passphrase: PassphraseOptions) throws -> ShareFile {
+    static func open(_ path: String, passphrase: PassphraseSource) throws -> ShareFile {
         let fd = try SecretFiles.openInput(path)
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw CLIError("\(path) is not a regular file")
+            throw KeyturnError("\(path) is not a regular file")
         }
         let head = (try? readAt(fd, 0, min(Int(st.st_size), 16), path)) ?? []
         if head.starts(with: Array("-----BEGIN PGP".utf8)) {
@@ -79,7 +80,7 @@ private struct ShareFile {
         }
         if st.st_mode & 0o077 != 0 {
             close(fd)
-            throw CLIError("\(path) holds a plaintext share but is readable by group or others",
+            throw KeyturnError("\(path) holds a plaintext share but is readable by group or others",
                            hint: "chmod 600 \(path)")
         }
         do {
@@ -103,11 +104,11 @@ private struct ShareFile {
         let trailing = tail.reversed().prefix(while: isTrailingSpace).count
         let hexLength = size - trailing
         guard hexLength >= 4, hexLength % 2 == 0 else {
-            throw CLIError("\(path) is not a share: expected one line of hex, at least two bytes long")
+            throw KeyturnError("\(path) is not a share: expected one line of hex, at least two bytes long")
         }
         let xText = tail[(tail.count - trailing - 2)..<(tail.count - trailing)]
         guard let xByte = ShareHex.decode(String(decoding: xText, as: UTF8.self)) else {
-            throw CLIError("\(path) is not a share: it holds characters that are not hex")
+            throw KeyturnError("\(path) is not a share: it holds characters that are not hex")
         }
         return ShareFile(path: path, fd: fd, memory: memory, yHexLength: hexLength - 2, x: xByte[0])
     }
@@ -139,7 +140,7 @@ private struct ShareFile {
 private struct CombineRun {
     let files: [String]
     let output: String?
-    let passphrase: PassphraseOptions
+    let passphrase: PassphraseSource
 
     /// Secret bytes per pass.
     static let chunkSize = 1 << 20
@@ -152,15 +153,15 @@ private struct CombineRun {
 
         for (i, a) in shares.enumerated() {
             if let b = shares[(i + 1)...].first(where: { $0.yHexLength != a.yHexLength }) {
-                throw CLIError("\(a.path) and \(b.path) are shares of different secrets: their lengths differ")
+                throw KeyturnError("\(a.path) and \(b.path) are shares of different secrets: their lengths differ")
             }
             if let b = shares[(i + 1)...].first(where: { $0.x == a.x }) {
-                throw CLIError("\(a.path) and \(b.path) are the same share (x-coordinate \(a.x))",
+                throw KeyturnError("\(a.path) and \(b.path) are the same share (x-coordinate \(a.x))",
                                hint: "give each share once; you need shares from different holders")
             }
         }
         let combiner: ShamirCombiner
-        do throws(ShamirError) { combiner = try ShamirCombiner(xCoordinates: shares.map(\.x)) } catch { throw CLIError(error.reason) }
+        do throws(ShamirError) { combiner = try ShamirCombiner(xCoordinates: shares.map(\.x)) } catch { throw KeyturnError(error.reason) }
 
         let length = shares[0].yHexLength / 2
         if output == nil {
@@ -172,7 +173,7 @@ private struct CombineRun {
             if let pending {
                 try pending.write(piece)
             } else if !Terminal.write(STDOUT_FILENO, piece) {
-                throw CLIError("cannot write the secret to standard output: \(SecretFiles.describe(errno))")
+                throw KeyturnError("cannot write the secret to standard output: \(SecretFiles.describe(errno))")
             }
         }
         if let pending, let output {
@@ -195,7 +196,7 @@ private struct CombineRun {
             for (j, share) in shares.enumerated() {
                 let hexText = try share.text(at: 2 * offset, count: 2 * n, buffer: text.bytes)
                 guard ShareHex.decode(hexText, into: ys[j].bytes) else {
-                    throw CLIError("\(share.path) is not a share: it holds characters that are not hex")
+                    throw KeyturnError("\(share.path) is not a share: it holds characters that are not hex")
                 }
             }
             if let combiner {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ceremony
 import Foundation
 import VaultClient
 
@@ -88,7 +89,7 @@ struct ConnectionOptions: ParsableArguments {
         if let dir = setting(caPath, EnvironmentNames.caPath) {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir.value, isDirectory: &isDir), isDir.boolValue else {
-                throw CLIError("the CA directory\(dir.source) \(dir.value) does not exist or is not a directory")
+                throw KeyturnError("the CA directory\(dir.source) \(dir.value) does not exist or is not a directory")
             }
             tls.caPath = dir.value
         }
@@ -100,24 +101,24 @@ struct ConnectionOptions: ParsableArguments {
             try requireReadableFile(k.value, what: "client key\(k.source)")
             tls.clientCertFile = c.value
             tls.clientKeyFile = k.value
-        case (_?, nil): throw CLIError("a client certificate needs its key", hint: "pass --client-key (or VAULT_CLIENT_KEY) too")
-        case (nil, _?): throw CLIError("a client key needs its certificate", hint: "pass --client-cert (or VAULT_CLIENT_CERT) too")
+        case (_?, nil): throw KeyturnError("a client certificate needs its key", hint: "pass --client-key (or VAULT_CLIENT_KEY) too")
+        case (nil, _?): throw KeyturnError("a client key needs its certificate", hint: "pass --client-cert (or VAULT_CLIENT_CERT) too")
         }
         tls.serverName = setting(tlsServerName, EnvironmentNames.serverName)?.value
         if tlsSkipVerify {
             tls.skipVerify = true
         } else if let env = EnvironmentNames.first(EnvironmentNames.skipVerify, in: environment) {
             guard let flag = parseBool(env.value) else {
-                throw CLIError("\(env.name) must be true or false, not '\(env.value)'")
+                throw KeyturnError("\(env.name) must be true or false, not '\(env.value)'")
             }
             tls.skipVerify = flag
         }
-        guard timeout > 0, timeout.isFinite else { throw CLIError("--timeout must be a positive number of seconds") }
+        guard timeout > 0, timeout.isFinite else { throw KeyturnError("--timeout must be a positive number of seconds") }
 
         var outputFormat = OutputFormat.text
         if let f = format ?? EnvironmentNames.first(EnvironmentNames.format, in: environment)?.value {
             guard let parsed = OutputFormat.parse(f) else {
-                throw CLIError("unknown output format '\(f)'", hint: "use --format text or --format json")
+                throw KeyturnError("unknown output format '\(f)'", hint: "use --format text or --format json")
             }
             outputFormat = parsed
         }
@@ -125,7 +126,7 @@ struct ConnectionOptions: ParsableArguments {
         var clients: [VaultClient] = []
         for a in addresses {
             do { clients.append(try VaultClient(address: a, transport: transport)) } catch {
-                throw CLIError(error.reason, hint: error.hint)
+                throw KeyturnError(error.reason, hint: error.hint)
             }
         }
         if tls.skipVerify {
@@ -137,10 +138,10 @@ struct ConnectionOptions: ParsableArguments {
     private func requireReadableFile(_ path: String, what: String) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw CLIError("the \(what) \(path) does not exist")
+            throw KeyturnError("the \(what) \(path) does not exist")
         }
         guard !isDir.boolValue, FileManager.default.isReadableFile(atPath: path) else {
-            throw CLIError("the \(what) \(path) cannot be read")
+            throw KeyturnError("the \(what) \(path) cannot be read")
         }
     }
 

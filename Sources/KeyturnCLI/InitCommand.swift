@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ceremony
 import Foundation
 import PGPShares
 import Shamir
@@ -75,10 +76,10 @@ struct Init: AsyncParsableCommand {
         SecretHygiene.disableCoreDumps()
         let conn = try connection.resolve()
         guard conn.clients.count == 1, let client = conn.clients.first else {
-            throw CLIError("init talks to one node, not \(conn.clients.count)", hint: "give the address of one node; the others join it")
+            throw KeyturnError("init talks to one node, not \(conn.clients.count)", hint: "give the address of one node; the others join it")
         }
         if shares > 1 && threshold < 2 || threshold > shares || shares > 255 || threshold < 1 {
-            throw CLIError("a threshold of \(threshold) does not fit \(shares) share\(shares == 1 ? "" : "s")", hint: "2 <= threshold <= shares <= 255, or 1 and 1")
+            throw KeyturnError("a threshold of \(threshold) does not fit \(shares) share\(shares == 1 ? "" : "s")", hint: "2 <= threshold <= shares <= 255, or 1 and 1")
         }
         // Everything local first: keys, paths, permissions.
         let operators = try OperatorKey.inspect(keyFiles)
@@ -93,18 +94,18 @@ struct Init: AsyncParsableCommand {
             recoveryShares: recoveryShares, recoveryThreshold: recoveryThreshold,
             recoveryPGPKeys: recovery.isEmpty ? nil : recovery.map { Data($0.info.binary).base64EncodedString() })
         if let already = try? await client.initStatus(), already.initialized {
-            throw CLIError("\(client.address) is already initialised", hint: "its keys were handed out when it was initialised; keyturn status shows its state", status: .serverFailure)
+            throw KeyturnError("\(client.address) is already initialised", hint: "its keys were handed out when it was initialised; keyturn status shows its state", status: .serverFailure)
         }
         let answer: InitResponse
         do { answer = try await client.initialize(request) } catch {
             if error.serverErrors.contains(where: { $0.lowercased().contains("already initialized") }) {
-                throw CLIError("\(client.address) is already initialised", hint: "keyturn status shows its state", status: .serverFailure)
+                throw KeyturnError("\(client.address) is already initialised", hint: "keyturn status shows its state", status: .serverFailure)
             }
             if error.isUnreachable && error.code != .unreachable {
-                throw CLIError("\(error.reason); the request was sent, so the node may now be initialised",
+                throw KeyturnError("\(error.reason); the request was sent, so the node may now be initialised",
                                hint: "check with keyturn status -a \(client.address) before trying again: Vault hands out the keys only once", status: .serverFailure)
             }
-            throw CLIError(error.reason, hint: error.hint, status: .serverFailure)
+            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
         }
         guard let plan else {
             Terminal.stdoutLine(InitOutput.plaintext(answer, format: conn.format))
@@ -116,8 +117,8 @@ struct Init: AsyncParsableCommand {
             // The server will not give these keys again: nothing may be lost.
             // (With client-side encryption these are plaintext shares: there is no other copy.)
             Terminal.stdoutLine(InitOutput.json(answer))
-            let message = (error as? CLIError)?.message ?? "\(error)"
-            throw CLIError("the node is initialised but the share files could not be written (\(message)); its whole answer is on standard output above",
+            let message = (error as? KeyturnError)?.message ?? "\(error)"
+            throw KeyturnError("the node is initialised but the share files could not be written (\(message)); its whole answer is on standard output above",
                            hint: "save that output now: it holds every encrypted share and the root token", status: .localFailure)
         }
         for f in plan.shareFiles + plan.recoveryFiles { Terminal.stdoutLine(f) }
@@ -155,10 +156,10 @@ struct OperatorKey {
             close(fd)
             let info: PublicKeyInfo
             do throws(PGPError) { info = try PGPShares.inspectPublicKey(buffer, name: file, scratchHome: scratch.path) } catch {
-                throw CLIError(error.reason, hint: error.hint)
+                throw KeyturnError(error.reason, hint: error.hint)
             }
             if let other = seen[info.fingerprint] {
-                throw CLIError("\(file) and \(other) hold the same key (\(info.fingerprint))", hint: "each operator needs their own key")
+                throw KeyturnError("\(file) and \(other) hold the same key (\(info.fingerprint))", hint: "each operator needs their own key")
             }
             seen[info.fingerprint] = file
             return OperatorKey(file: file, info: info)
@@ -171,7 +172,7 @@ final class ScratchGnuPGHome {
     let path: String
     init() throws {
         var template = Array(SecretFiles.join(NSTemporaryDirectory(), "keyturn-gpg.XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw CLIError("cannot create a temporary directory") }
+        guard let made = mkdtemp(&template) else { throw KeyturnError("cannot create a temporary directory") }
         path = String(cString: made)
     }
     deinit { try? FileManager.default.removeItem(atPath: path) }
@@ -193,7 +194,7 @@ struct InitFiles {
         manifest = SecretFiles.join(path, "ceremony.json")
         let all = shareFiles + recoveryFiles + [rootTokenFile, manifest].compactMap { $0 }
         if let dup = Dictionary(grouping: all, by: { $0 }).first(where: { $0.value.count > 1 }) {
-            throw CLIError("two key files would both write \(dup.key)", hint: "give the key files distinct names")
+            throw KeyturnError("two key files would both write \(dup.key)", hint: "give the key files distinct names")
         }
         for f in all { try SecretFiles.requireAbsent(f) }
     }
@@ -218,18 +219,18 @@ struct InitFiles {
             let armoured: [UInt8]
             var commitment: String?
             if let scratch {
-                guard i < answer.keys.count else { throw CLIError("the server's answer holds fewer shares than keys") }
+                guard i < answer.keys.count else { throw KeyturnError("the server's answer holds fewer shares than keys") }
                 var hex = Array(answer.keys[i].utf8)
                 defer { secureZero(&hex) }
-                guard var bytes = ShareHex.decode(answer.keys[i]) else { throw CLIError("the server sent a share that is not hex") }
+                guard var bytes = ShareHex.decode(answer.keys[i]) else { throw KeyturnError("the server sent a share that is not hex") }
                 defer { secureZero(&bytes) }
                 commitment = bytes.withUnsafeBytes { CeremonyRecord.commitment(salt: salt, share: $0) }
                 do { armoured = try hex.withUnsafeBytes { try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path) } } catch {
-                    throw CLIError("cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
+                    throw KeyturnError("cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
                 }
             } else {
                 guard i < answer.keysBase64.count, let binary = Data(base64Encoded: answer.keysBase64[i]) else {
-                    throw CLIError("the server's answer holds fewer shares than keys")
+                    throw KeyturnError("the server's answer holds fewer shares than keys")
                 }
                 armoured = Array(Armor.encode([UInt8](binary)).utf8)
             }
@@ -243,7 +244,7 @@ struct InitFiles {
         // Recovery keys encrypted by the server to the recovery operators' keys.
         for (i, op) in recovery.enumerated() {
             guard let encoded = answer.recoveryKeysBase64, i < encoded.count, let binary = Data(base64Encoded: encoded[i]) else {
-                throw CLIError("the server's answer holds fewer recovery keys than recovery PGP keys")
+                throw KeyturnError("the server's answer holds fewer recovery keys than recovery PGP keys")
             }
             let armoured = Array(Armor.encode([UInt8](binary)).utf8)
             let file = try PendingFile(path: recoveryFiles[i])

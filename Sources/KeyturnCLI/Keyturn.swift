@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ceremony
 
 #if canImport(Glibc)
 import Glibc
@@ -42,7 +43,7 @@ public enum KeyturnMain {
                 try command.run()
             }
             terminate(ExitStatus.success.rawValue)
-        } catch let error as CLIError {
+        } catch let error as KeyturnError {
             Terminal.report(error)
             terminate(error.status.rawValue)
         } catch let error as ExitCode {
@@ -60,13 +61,13 @@ public enum KeyturnMain {
     }
 
     /// Argument parser's message, made to keyturn's one lower-case line, with a hint to --help.
-    static func usageError(_ error: Error, _ arguments: [String]) -> CLIError {
+    static func usageError(_ error: Error, _ arguments: [String]) -> KeyturnError {
         let message = Keyturn.message(for: error)
         let first = message.split(separator: "\n").first.map(String.init) ?? "invalid arguments"
         let trimmed = first.hasSuffix(".") ? String(first.dropLast()) : first
         let text = trimmed.prefix(1).lowercased() + trimmed.dropFirst()
         let names = Keyturn.configuration.subcommands.map { $0._commandName }
         let sub = arguments.first { names.contains($0) }
-        return CLIError(text, hint: "see 'keyturn \(sub.map { $0 + " " } ?? "")--help'")
+        return KeyturnError(text, hint: "see 'keyturn \(sub.map { $0 + " " } ?? "")--help'")
     }
 }

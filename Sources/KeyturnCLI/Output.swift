@@ -1,3 +1,4 @@
+import Ceremony
 import Foundation
 import VaultClient
 
@@ -14,11 +15,7 @@ enum Output {
     }
 
     /// Pretty-printed JSON with sorted keys, as keyturn writes every document.
-    static func json<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
-    }
+    static func json<T: Encodable>(_ value: T) throws -> Data { try CeremonyRecord.json(value) }
 
     /// `{"nodes": [...]}` as text.
     static func nodesDocument(_ nodes: [JSONValue]) -> String {

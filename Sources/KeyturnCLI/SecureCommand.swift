@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ceremony
 import Foundation
 import PGPShares
 import Shamir
@@ -14,15 +15,15 @@ struct Secure: AsyncParsableCommand {
 
 /// Reads a PEM file, naming it in errors.
 func readPEMFile(_ path: String) throws -> [UInt8] {
-    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path) does not exist") }
-    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+    guard FileManager.default.fileExists(atPath: path) else { throw KeyturnError("\(path) does not exist") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw KeyturnError("cannot read \(path)") }
     return [UInt8](data)
 }
 
 /// Writes a key (0600) and its certificate (0644) together, never overwriting.
 func writeKeyAndCertificate(key: PrivateKey, cert: Certificate, keyPath: String, certPath: String, directory: OutputDirectory) throws {
     let keyPEM: [UInt8], certPEM: [UInt8]
-    do throws(TLSMaterialError) { keyPEM = try key.pem(); certPEM = try cert.pem() } catch { throw CLIError(error.reason) }
+    do throws(TLSMaterialError) { keyPEM = try key.pem(); certPEM = try cert.pem() } catch { throw KeyturnError(error.reason) }
     try directory.create()
     let keyFile = try PendingFile(path: keyPath)
     try keyPEM.withUnsafeBytes { try keyFile.write($0) }
@@ -79,7 +80,7 @@ struct SecureCA: ParsableCommand {
         do throws(TLSMaterialError) {
             key = try PrivateKey.generateP256()
             cert = try Certificate.issue(CertificateRequest(commonName: name, days: days, isCA: true), key: key, issuer: nil)
-        } catch { throw CLIError(error.reason) }
+        } catch { throw KeyturnError(error.reason) }
         guard let threshold, !operators.isEmpty else {
             try writeKeyAndCertificate(key: key, cert: cert, keyPath: keyPath, certPath: certPath, directory: directory)
             Terminal.stdoutLine(certPath)
@@ -88,11 +89,11 @@ struct SecureCA: ParsableCommand {
         }
         // Escrow: the key never touches the disk; a quorum of operators holds it.
         var keyPEM: [UInt8], certPEM: [UInt8]
-        do throws(TLSMaterialError) { keyPEM = try key.pem(); certPEM = try cert.pem() } catch { throw CLIError(error.reason) }
+        do throws(TLSMaterialError) { keyPEM = try key.pem(); certPEM = try cert.pem() } catch { throw KeyturnError(error.reason) }
         defer { secureZeroArray(&keyPEM) }
         var shares: [[UInt8]]
         do throws(ShamirError) { shares = try Shamir.split(keyPEM, shares: operators.count, threshold: threshold, random: OpenSSLRandom()) } catch {
-            throw CLIError(error.reason)
+            throw KeyturnError(error.reason)
         }
         defer { for i in shares.indices { secureZeroArray(&shares[i]) } }
         try directory.create()
@@ -105,7 +106,7 @@ struct SecureCA: ParsableCommand {
             do {
                 armoured = try text.withUnsafeBytes { try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path) }
             } catch {
-                throw CLIError("cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
+                throw KeyturnError("cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
             }
             let file = try PendingFile(path: sharePaths[i])
             try armoured.withUnsafeBytes { try file.write($0) }
@@ -173,8 +174,8 @@ struct SecureCert: ParsableCommand {
         do throws(TLSMaterialError) {
             caCert = try Certificate(pem: caCertPEM, name: caCertPath)
             caKey = try PrivateKey(pem: caKeyPEM, name: caKeyPath)
-        } catch { throw CLIError(error.reason) }
-        guard caCert.matches(caKey) else { throw CLIError("\(caDir)/ca-key.pem is not the key of \(caDir)/ca.pem") }
+        } catch { throw KeyturnError(error.reason) }
+        guard caCert.matches(caKey) else { throw KeyturnError("\(caDir)/ca-key.pem is not the key of \(caDir)/ca.pem") }
         let dir = outDir ?? caDir
         let directory = try OutputDirectory(dir)
         let keyPath = SecretFiles.join(dir, "\(name)-key.pem"), certPath = SecretFiles.join(dir, "\(name).pem")
@@ -186,7 +187,7 @@ struct SecureCert: ParsableCommand {
             cert = try Certificate.issue(
                 CertificateRequest(commonName: name, dnsNames: dnsNames, ipAddresses: ipAddresses, days: days, clientAuth: clientAuth),
                 key: key, issuer: (caCert, caKey))
-        } catch { throw CLIError(error.reason) }
+        } catch { throw KeyturnError(error.reason) }
         try writeKeyAndCertificate(key: key, cert: cert, keyPath: keyPath, certPath: certPath, directory: directory)
         Terminal.stdoutLine(certPath)
         Terminal.stdoutLine(keyPath)
@@ -201,7 +202,7 @@ struct SecureGossip: ParsableCommand {
     func run() throws {
         var key = [UInt8](repeating: 0, count: 32)
         defer { secureZeroArray(&key) }
-        do { try key.withUnsafeMutableBytes { try SecureRandom.fill($0) } } catch { throw CLIError("the random number generator failed") }
+        do { try key.withUnsafeMutableBytes { try SecureRandom.fill($0) } } catch { throw KeyturnError("the random number generator failed") }
         Terminal.stdoutLine(Data(key).base64EncodedString())
     }
 }
@@ -226,7 +227,7 @@ struct SecureCheck: AsyncParsableCommand {
     func run() async throws {
         let conn = try connection.resolve()
         var rows: [[String]] = [], documents: [JSONValue] = [], status = ExitStatus.success
-        var problems: [CLIError] = []
+        var problems: [KeyturnError] = []
         for client in conn.clients {
             var doc: [String: JSONValue] = ["address": .string(client.address)]
             do {
@@ -236,10 +237,10 @@ struct SecureCheck: AsyncParsableCommand {
                 var problem: String?
                 if let e = served.verificationError {
                     problem = Output.shortReason(e.reason, address: client.address)
-                    problems.append(CLIError(e.reason, hint: e.hint))
+                    problems.append(KeyturnError(e.reason, hint: e.hint))
                 } else if daysLeft < warnDays {
                     problem = cert.notAfter < Date() ? "expired" : "expires in \(daysLeft) days (within \(warnDays))"
-                    problems.append(CLIError("\(client.address)'s certificate \(problem!)", hint: "renew it: keyturn secure cert ..."))
+                    problems.append(KeyturnError("\(client.address)'s certificate \(problem!)", hint: "renew it: keyturn secure cert ..."))
                 }
                 if problem != nil, status == .success { status = .serverFailure }
                 let expiry = ISO8601DateFormatter().string(from: cert.notAfter)
@@ -254,7 +255,7 @@ struct SecureCheck: AsyncParsableCommand {
                 let reason = (error as? VaultError)?.reason ?? (error as? TLSMaterialError)?.reason ?? "\(error)"
                 rows.append([client.address, "-", "-", "-", "-", Output.shortReason(reason, address: client.address)])
                 doc["error"] = .string(reason)
-                problems.append(CLIError(reason, hint: (error as? VaultError)?.hint))
+                problems.append(KeyturnError(reason, hint: (error as? VaultError)?.hint))
                 status = .localFailure
             }
             documents.append(.object(doc))
@@ -297,16 +298,16 @@ struct SecureConfig: ParsableCommand {
             cert = try Certificate(pem: certPEM, name: tlsCert)
             key = try PrivateKey(pem: keyPEM, name: tlsKey)
             ca = try Certificate(pem: caPEM, name: caCert)
-        } catch { throw CLIError(error.reason) }
-        guard cert.matches(key) else { throw CLIError("\(tlsKey) is not the private key of \(tlsCert)", hint: "pass the key that was made with this certificate") }
+        } catch { throw KeyturnError(error.reason) }
+        guard cert.matches(key) else { throw KeyturnError("\(tlsKey) is not the private key of \(tlsCert)", hint: "pass the key that was made with this certificate") }
         do throws(TLSMaterialError) { try cert.verify(against: ca) } catch {
-            throw CLIError("\(tlsCert) does not chain to \(caCert): \(error.reason)")
+            throw KeyturnError("\(tlsCert) does not chain to \(caCert): \(error.reason)")
         }
         var gossip: String?
         if let gossipKey {
             let text = String(decoding: try readPEMFile(gossipKey), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard let raw = Data(base64Encoded: text), raw.count == 32 else {
-                throw CLIError("\(gossipKey) does not hold a 32-byte base64 gossip key", hint: "make one with keyturn secure gossip")
+                throw KeyturnError("\(gossipKey) does not hold a 32-byte base64 gossip key", hint: "make one with keyturn secure gossip")
             }
             gossip = text
         }

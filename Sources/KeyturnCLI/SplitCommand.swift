@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ceremony
 import Foundation
 import PGPShares
 import Shamir
@@ -89,7 +90,7 @@ private struct SplitRun {
         let directory = try OutputDirectory(outDir)
         for path in paths { try SecretFiles.requireAbsent(path) }
         if options.input == "-", Terminal.isTerminal(STDIN_FILENO) {
-            throw CLIError("refusing to read the secret from the terminal, where it would be echoed",
+            throw KeyturnError("refusing to read the secret from the terminal, where it would be echoed",
                            hint: "name a file, or pipe the secret in: keyturn split ... - < secret")
         }
         let inputName = options.input == "-" ? "standard input" : options.input
@@ -98,11 +99,11 @@ private struct SplitRun {
 
         let chunk = SecretBuffer(count: Split.chunkSize)
         var got = try SecretFiles.readFully(fd, into: chunk.bytes, name: inputName)
-        guard got > 0 else { throw CLIError("the secret in \(inputName) is empty") }
+        guard got > 0 else { throw KeyturnError("the secret in \(inputName) is empty") }
 
         let splitter: ShamirSplitter
         do throws(ShamirError) { splitter = try ShamirSplitter(shares: count, threshold: options.threshold, random: OpenSSLRandom()) } catch {
-            throw CLIError(error.reason)
+            throw KeyturnError(error.reason)
         }
         try directory.create()
         let files = try paths.map { (path) throws in try PendingFile(path: path) }
@@ -112,7 +113,7 @@ private struct SplitRun {
         let hex = SecretBuffer(count: Split.chunkSize * 2)
         while got > 0 {
             let piece = UnsafeRawBufferPointer(rebasing: chunk.bytes[0..<got])
-            do throws(ShamirError) { try splitter.split(piece, into: ys.bytes) } catch { throw CLIError(error.reason) }
+            do throws(ShamirError) { try splitter.split(piece, into: ys.bytes) } catch { throw KeyturnError(error.reason) }
             for (j, file) in files.enumerated() {
                 let y = UnsafeRawBufferPointer(rebasing: ys.bytes[(j * got)..<((j + 1) * got)])
                 ShareHex.encode(y, into: hex.bytes)
@@ -132,7 +133,7 @@ private struct SplitRun {
                 let scratch = try ScratchGnuPGHome()
                 let armoured: [UInt8]
                 do throws(PGPError) { armoured = try plaintexts.encrypt(j, to: operators[j].info, scratchHome: scratch.path) } catch {
-                    throw CLIError("cannot encrypt the share for \(operators[j].file): \(error.reason)")
+                    throw KeyturnError("cannot encrypt the share for \(operators[j].file): \(error.reason)")
                 }
                 try armoured.withUnsafeBytes { try file.write($0) }
             } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ceremony
 import Foundation
 import VaultClient
 
@@ -62,7 +63,7 @@ struct StatusReport {
         case .text:
             Terminal.stdoutLine(table())
             for node in nodes {
-                if let error = node.error { Terminal.report(CLIError(error.reason, hint: error.hint)) }
+                if let error = node.error { Terminal.report(KeyturnError(error.reason, hint: error.hint)) }
             }
         }
     }

@@ -1,3 +1,5 @@
+import Ceremony
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,20 +10,7 @@ import Darwin
 enum Terminal {
     /// Writes all of `bytes` to a file descriptor; returns false on failure (e.g. a closed pipe).
     @discardableResult
-    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard var p = bytes.baseAddress else { return true }
-        var left = bytes.count
-        while left > 0 {
-            let n = Glibc.write(fd, p, left)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            p += n
-            left -= n
-        }
-        return true
-    }
+    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool { SecretFiles.writeAll(fd, bytes) }
 
     /// Writes a line of text to stderr.
     static func stderrLine(_ text: String) {
@@ -38,7 +27,7 @@ enum Terminal {
     }
 
     /// Reports an error the way every keyturn command does.
-    static func report(_ error: CLIError) {
+    static func report(_ error: KeyturnError) {
         stderrLine("keyturn: error: \(error.message)")
         if let hint = error.hint { stderrLine("keyturn: hint: \(hint)") }
     }

@@ -12,7 +12,7 @@ public enum ExitStatus: Int32, Sendable {
 ///
 /// Messages are lower-case single lines that name the file, node or value at fault and never
 /// contain secret material.
-public struct CLIError: Error, Sendable {
+public struct KeyturnError: Error, Sendable {
     /// What went wrong.
     public let message: String
     /// What the user can do about it, if anything useful can be said.

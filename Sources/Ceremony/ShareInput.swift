@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import PGPShares
 import Shamir
@@ -9,28 +8,28 @@ import Glibc
 
 /// Reads one unseal share from a file, standard input or the terminal, and decodes it,
 /// checking everything that can be checked before anything is sent.
-enum ShareInput {
+public enum ShareInput {
     /// More than any share file needs; a larger input is not a share.
-    static let maximumSize = 64 << 10
+    public static let maximumSize = 64 << 10
 
     /// The share's bytes (16 to 33), in a buffer that is zeroed when released.
-    struct Share {
-        let buffer: SecretBuffer
-        let count: Int
+    public struct Share {
+        public let buffer: SecretBuffer
+        public let count: Int
         /// Where it came from, for messages ("alice.key", "standard input", "the terminal").
-        let source: String
-        var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<count]) }
+        public let source: String
+        public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<count]) }
     }
 
     /// Reads the share named by the command's argument: a path, `-` for stdin, or nothing for
     /// a prompt on the terminal.
-    static func read(_ argument: String?, passphrase: PassphraseOptions = PassphraseOptions()) throws -> Share {
+    public static func read(_ argument: String?, passphrase: PassphraseSource = .agent) throws -> Share {
         switch argument {
         case nil:
             return try fromTerminal()
         case "-":
             // On a terminal, '-' means the operator types it: ask without echo.
-            if Terminal.isTerminal(STDIN_FILENO) { return try fromTerminal() }
+            if isatty(STDIN_FILENO) == 1 { return try fromTerminal() }
             let text = try readAll(STDIN_FILENO, name: "standard input")
             if isPGP(text) { return try decrypt(text, source: "standard input", passphrase: passphrase) }
             return try decode(text, source: "standard input")
@@ -38,17 +37,17 @@ enum ShareInput {
             var st = stat()
             guard stat(path, &st) == 0 else {
                 if ShareText.looksLikeShare(path) {
-                    throw CLIError("refusing a share given on the command line: it would be visible in the process list and shell history",
+                    throw KeyturnError("refusing a share given on the command line: it would be visible in the process list and shell history",
                                    hint: "put the share in a file only you can read (chmod 600), or pipe it in with '-'")
                 }
-                throw CLIError("\(path) does not exist")
+                throw KeyturnError("\(path) does not exist")
             }
             let fd = try SecretFiles.openInput(path)
             defer { close(fd) }
             let text = try readAll(fd, name: path)
             if isPGP(text) { return try decrypt(text, source: path, passphrase: passphrase) }
             if (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o077 != 0 {
-                throw CLIError("\(path) holds a plaintext share but is readable by group or others", hint: "chmod 600 \(path)")
+                throw KeyturnError("\(path) holds a plaintext share but is readable by group or others", hint: "chmod 600 \(path)")
             }
             return try decode(text, source: path)
         }
@@ -56,29 +55,29 @@ enum ShareInput {
 
     /// Decrypts a PGP-encrypted share (armoured, or Vault's base64 of a binary message) with
     /// the operator's key, then decodes the hex share inside.
-    static func decrypt(_ text: SecretBuffer, source: String, passphrase: PassphraseOptions) throws -> Share {
+    public static func decrypt(_ text: SecretBuffer, source: String, passphrase: PassphraseSource) throws -> Share {
         let plain = try decryptMessage(text, source: source, passphrase: passphrase)
         return try decode(plain, source: "\(source) (decrypted)")
     }
 
     /// Decrypts a PGP message (armoured, or base64 of a binary one) to its plaintext.
-    static func decryptMessage(_ text: SecretBuffer, source: String, passphrase: PassphraseOptions) throws -> SecretBuffer {
+    public static func decryptMessage(_ text: SecretBuffer, source: String, passphrase: PassphraseSource) throws -> SecretBuffer {
         let secret = try passphrase.read()
         var message = text
         if ShareFileContent.classify(UnsafeRawBufferPointer(text.bytes)) != .armouredPGP {
             // Vault's form: base64 of the binary message, on one line.
             guard let binary = ShareFileContent.binaryMessage(fromVaultBase64: UnsafeRawBufferPointer(text.bytes)) else {
-                throw CLIError("\(source) is not a readable PGP message")
+                throw KeyturnError("\(source) is not a readable PGP message")
             }
             message = binary
         }
         do { return try PGPShares.decrypt(UnsafeRawBufferPointer(message.bytes), passphrase: secret) } catch {
-            throw CLIError("cannot decrypt \(source): \(error.reason)", hint: error.hint)
+            throw KeyturnError("cannot decrypt \(source): \(error.reason)", hint: error.hint)
         }
     }
 
     /// Whether text is a PGP message, armoured or as Vault's base64 of a binary message.
-    static func isPGP(_ text: SecretBuffer) -> Bool {
+    public static func isPGP(_ text: SecretBuffer) -> Bool {
         ShareFileContent.classify(UnsafeRawBufferPointer(text.bytes)) != .plain
     }
 
@@ -86,22 +85,22 @@ enum ShareInput {
     private static func readAll(_ fd: Int32, name: String) throws -> SecretBuffer {
         let buffer = SecretBuffer(count: maximumSize + 1)
         let n = try SecretFiles.readFully(fd, into: buffer.bytes, name: name)
-        guard n <= maximumSize else { throw CLIError("\(name) is too large to be a share") }
+        guard n <= maximumSize else { throw KeyturnError("\(name) is too large to be a share") }
         let exact = SecretBuffer(count: n)
         if n > 0 { exact.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<n])) }
         return exact
     }
 
     /// Trims the text and decodes hex or base64, checking the length Vault accepts.
-    static func decode(_ text: SecretBuffer, source: String) throws -> Share {
+    public static func decode(_ text: SecretBuffer, source: String) throws -> Share {
         let trimmed = ShareFileContent.trimmed(UnsafeRawBufferPointer(text.bytes))
-        guard trimmed.count > 0 else { throw CLIError("\(source) holds no share (it is empty)") }
+        guard trimmed.count > 0 else { throw KeyturnError("\(source) holds no share (it is empty)") }
         let out = SecretBuffer(count: trimmed.count)
         guard let n = ShareText.decode(trimmed, into: out.bytes) else {
-            throw CLIError("\(source) does not hold a share: expected one line of hex or base64")
+            throw KeyturnError("\(source) does not hold a share: expected one line of hex or base64")
         }
         guard ShareText.acceptedLengths.contains(n) else {
-            throw CLIError("the share in \(source) is \(n) bytes long; a Vault share is 33 bytes (32 for a single-share key)")
+            throw KeyturnError("the share in \(source) is \(n) bytes long; a Vault share is 33 bytes (32 for a single-share key)")
         }
         return Share(buffer: out, count: n, source: source)
     }
@@ -110,12 +109,12 @@ enum ShareInput {
     private static func fromTerminal() throws -> Share {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else {
-            throw CLIError("no share given and no terminal to ask for one on",
+            throw KeyturnError("no share given and no terminal to ask for one on",
                            hint: "pass a key file, or '-' and pipe the share in")
         }
         defer { close(fd) }
         var saved = termios()
-        guard tcgetattr(fd, &saved) == 0 else { throw CLIError("cannot read from the terminal") }
+        guard tcgetattr(fd, &saved) == 0 else { throw KeyturnError("cannot read from the terminal") }
         var quiet = saved
         quiet.c_lflag &= ~tcflag_t(ECHO)
         quiet.c_lflag |= tcflag_t(ECHONL)
@@ -144,9 +143,9 @@ enum ShareInput {
 
 /// The text of a share file: one line of lower-case hex (y-bytes, then the x byte), the form
 /// Vault's sys/init returns in `keys`.
-enum ShareFileText {
+public enum ShareFileText {
     /// A whole share (x byte included) as its file's line.
-    static func line(_ share: [UInt8]) -> [UInt8] {
+    public static func line(_ share: [UInt8]) -> [UInt8] {
         var text = [UInt8](repeating: 0, count: 2 * share.count + 1)
         share.withUnsafeBytes { s in text.withUnsafeMutableBytes { ShareHex.encode(s, into: $0) } }
         text[text.count - 1] = 0x0a
@@ -154,36 +153,30 @@ enum ShareFileText {
     }
 }
 
-/// How the operator's PGP passphrase is given when pinentry cannot ask (automation, tests).
-struct PassphraseOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Read your PGP key's passphrase from this file (first line) instead of pinentry.", valueName: "file"))
-    var passphraseFile: String?
-
-    @Option(help: ArgumentHelp("Read your PGP key's passphrase from this open file descriptor.", valueName: "n"))
-    var passphraseFd: Int32?
-
-    init() {}
-
-    func validate() throws {
-        if passphraseFile != nil && passphraseFd != nil {
-            throw ValidationError("give --passphrase-file or --passphrase-fd, not both")
-        }
-    }
+/// Where the operator's PGP passphrase comes from when pinentry cannot ask (automation,
+/// tests): gpg-agent's pinentry by default, or the first line of a file or descriptor.
+public enum PassphraseSource: Sendable {
+    /// gpg-agent asks (pinentry).
+    case agent
+    /// The first line of this file.
+    case file(String)
+    /// The first line read from this open descriptor.
+    case descriptor(Int32)
 
     /// The passphrase (first line, without its line ending), or nil to let gpg-agent ask.
-    func read() throws -> SecretBuffer? {
+    public func read() throws -> SecretBuffer? {
         let fd: Int32
         let name: String
-        if let file = passphraseFile {
-            fd = try SecretFiles.openInput(file)
-            name = file
-        } else if let n = passphraseFd {
+        switch self {
+        case .agent: return nil
+        case .file(let path):
+            fd = try SecretFiles.openInput(path)
+            name = path
+        case .descriptor(let n):
             fd = n
             name = "file descriptor \(n)"
-        } else {
-            return nil
         }
-        defer { if passphraseFile != nil { close(fd) } }
+        defer { if case .file = self { close(fd) } }
         let buffer = SecretBuffer(count: 4096)
         let n = try SecretFiles.readFully(fd, into: buffer.bytes, name: name)
         let end = buffer.bytes[0..<n].firstIndex { $0 == 0x0a || $0 == 0x0d } ?? n

@@ -1,0 +1,139 @@
+import Foundation
+import Shamir
+import TLSMaterial
+
+/// ceremony.json: who holds what, with no secret in it. With client-side encryption it also
+/// holds a salted SHA-256 commitment of each share, so a share can be checked offline.
+public struct CeremonyRecord: Codable {
+    public var address: String
+    public var time: String
+    public var shares: Int
+    public var threshold: Int
+    /// "server" (Vault encrypted the shares: no commitments) or "client" (keyturn did).
+    public var encryption: String
+    /// Hex of the random salt of the commitments.
+    public var commitmentSalt: String?
+    public var shareFiles: [ShareRecord]
+    /// Recovery keys (auto-unseal seals), each encrypted to a recovery operator.
+    public var recoveryFiles: [ShareRecord]?
+    public var rootToken: FileRecord?
+
+    /// A record of one generation of shares.
+    public init(address: String, time: String, shares: Int, threshold: Int, encryption: String, commitmentSalt: String?,
+                shareFiles: [ShareRecord], recoveryFiles: [ShareRecord]?, rootToken: FileRecord?) {
+        self.address = address
+        self.time = time
+        self.shares = shares
+        self.threshold = threshold
+        self.encryption = encryption
+        self.commitmentSalt = commitmentSalt
+        self.shareFiles = shareFiles
+        self.recoveryFiles = recoveryFiles
+        self.rootToken = rootToken
+    }
+
+    public struct ShareRecord: Codable {
+        public var file: String
+        public var keyFile: String
+        public var fingerprint: String
+        public var userID: String
+        public var sha256: String
+        /// SHA-256(salt || share bytes), hex; only with client-side encryption.
+        public var commitment: String?
+
+        /// One share file and its holder.
+        public init(file: String, keyFile: String, fingerprint: String, userID: String, sha256: String, commitment: String?) {
+            self.file = file
+            self.keyFile = keyFile
+            self.fingerprint = fingerprint
+            self.userID = userID
+            self.sha256 = sha256
+            self.commitment = commitment
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case file, fingerprint, sha256, commitment
+            case keyFile = "key_file", userID = "user_id"
+        }
+    }
+
+    public struct FileRecord: Codable {
+        public var file: String
+        public var fingerprint: String
+        public var userID: String
+        public var sha256: String
+
+        /// One file encrypted to one key.
+        public init(file: String, fingerprint: String, userID: String, sha256: String) {
+            self.file = file
+            self.fingerprint = fingerprint
+            self.userID = userID
+            self.sha256 = sha256
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case file, fingerprint, sha256
+            case userID = "user_id"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case address, time, shares, threshold, encryption
+        case commitmentSalt = "commitment_salt", shareFiles = "share_files", rootToken = "root_token"
+        case recoveryFiles = "recovery_files"
+    }
+
+    /// The salted commitment to a share.
+    public static func commitment(salt: [UInt8], share: UnsafeRawBufferPointer) -> String {
+        var input = salt + Array(share)
+        defer { secureZero(&input) }
+        return Digest.sha256Hex(input)
+    }
+
+    /// Pretty, sorted JSON with a final newline.
+    public func encoded() throws -> [UInt8] {
+        Array(try Self.json(self)) + [0x0a]
+    }
+
+    /// Pretty-printed JSON with sorted keys, as keyturn writes every document.
+    public static func json<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    /// Reads a ceremony.json, or fails naming the file.
+    public static func load(_ path: String) throws -> CeremonyRecord {
+        guard let data = FileManager.default.contents(atPath: path) else { throw KeyturnError("cannot read the manifest \(path)") }
+        do { return try JSONDecoder().decode(CeremonyRecord.self, from: data) } catch {
+            throw KeyturnError("\(path) is not a keyturn ceremony.json")
+        }
+    }
+
+    /// The manifest given, or the ceremony.json beside `keyFile` if there is one.
+    public static func find(explicit: String?, beside keyFile: String?) throws -> (CeremonyRecord, String)? {
+        if let explicit { return (try load(explicit), explicit) }
+        guard let keyFile, keyFile != "-" else { return nil }
+        let candidate = SecretFiles.join(SecretFiles.directory(of: keyFile), "ceremony.json")
+        guard FileManager.default.fileExists(atPath: candidate) else { return nil }
+        return (try load(candidate), candidate)
+    }
+
+    /// Checks a decrypted share against the commitments: the entry for this file if there is
+    /// one, else any entry. Returns nil when the manifest has no commitments (nothing to check),
+    /// true on a match.
+    public func matches(_ share: UnsafeRawBufferPointer, file: String?) -> Bool? {
+        guard let saltHex = commitmentSalt, let salt = ShareHex.decode(saltHex) else { return nil }
+        let commitments = shareFiles.compactMap(\.commitment)
+        guard !commitments.isEmpty else { return nil }
+        let mine = commitment(salt: salt, share: share)
+        if let file, let entry = shareFiles.first(where: { $0.file == URL(fileURLWithPath: file).lastPathComponent }), let expected = entry.commitment {
+            return expected == mine
+        }
+        return commitments.contains(mine)
+    }
+
+    private func commitment(salt: [UInt8], share: UnsafeRawBufferPointer) -> String {
+        Self.commitment(salt: salt, share: share)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Shamir
+import VaultClient
+
+/// What happened at one node.
+public struct UnsealOutcome: Sendable {
+    public enum Result: Sendable {
+        /// The share counted; more are needed.
+        case accepted
+        /// The node is unsealed now.
+        case unsealed
+        /// The last share went in and the node is joining its raft cluster (it reports
+        /// sealed with progress 0 for a few seconds): `status --wait` confirms.
+        case joining
+        /// The node was unsealed before: nothing sent.
+        case alreadyUnsealed
+        /// `--reset` discarded the node's progress.
+        case reset
+        /// The node refused or could not be reached.
+        case failed(VaultError)
+        /// The share cannot belong to this node (wrong length): nothing was sent to it.
+        case mismatch(VaultError)
+    }
+
+    public let address: String
+    public let result: Result
+    public let status: SealStatus?
+    /// Something the operator should know beyond the result (e.g. progress lost in a restart).
+    public var note: String? = nil
+
+    public var succeeded: Bool {
+        switch result {
+        case .failed, .mismatch: return false
+        default: return true
+        }
+    }
+
+    /// The error, for failed and mismatched nodes.
+    public var error: VaultError? {
+        switch result {
+        case .failed(let e), .mismatch(let e): return e
+        default: return nil
+        }
+    }
+}
+
+/// Submits one share (or a reset) to every node concurrently.
+public struct UnsealRun: @unchecked Sendable {
+    public let clients: [VaultClient]
+    public let share: ShareInput.Share?
+    public let migrate: Bool
+
+    /// A run that submits `share` (nil: a reset) to every one of `clients`.
+    public init(clients: [VaultClient], share: ShareInput.Share?, migrate: Bool) {
+        self.clients = clients
+        self.share = share
+        self.migrate = migrate
+    }
+
+    public func run() async -> [UnsealOutcome] {
+        // First every node's state, all at once: a node whose progress is behind the others'
+        // (it restarted and lost the shares they hold) can then be named.
+        let states: [Result<SealStatus, VaultError>] = await concurrently { (_, client) -> Result<SealStatus, VaultError> in
+            do throws(VaultError) { return .success(try await client.sealStatus().0) } catch { return .failure(error) }
+        }
+        let progress = states.compactMap { try? $0.get() }.filter { $0.initialized && $0.sealed }.map { $0.progress }
+        let most = progress.max() ?? 0
+        return await concurrently { i, client in
+            var outcome = await one(client, states[i])
+            if case .success(let before) = states[i], before.initialized, before.sealed, before.progress < most, outcome.succeeded {
+                outcome.note = "its unseal progress was \(before.progress) while other nodes had \(most): it probably restarted and lost the shares submitted before; those operators must submit theirs again for it"
+            }
+            return outcome
+        }
+    }
+
+    /// Runs `body` for every node at once; results keep the order of `clients`.
+    private func concurrently<T: Sendable>(_ body: @escaping @Sendable (Int, VaultClient) async -> T) async -> [T] {
+        await withTaskGroup(of: (Int, T).self) { group in
+            for (i, client) in clients.enumerated() {
+                group.addTask { (i, await body(i, client)) }
+            }
+            var results = [T?](repeating: nil, count: clients.count)
+            for await (i, value) in group { results[i] = value }
+            return results.map { $0! }
+        }
+    }
+
+    private func one(_ client: VaultClient, _ state: Result<SealStatus, VaultError>) async -> UnsealOutcome {
+        func fail(_ e: VaultError, _ status: SealStatus? = nil) -> UnsealOutcome {
+            UnsealOutcome(address: client.address, result: .failed(e), status: status)
+        }
+        let before: SealStatus
+        switch state {
+        case .success(let s): before = s
+        case .failure(let e): return fail(e)
+        }
+        guard before.initialized else {
+            return fail(VaultError(.server, "\(client.address) is not initialised",
+                                   hint: "run keyturn init; a new raft follower only learns it is initialised once its leader is unsealed, so unseal the leader first, then run again for the followers"), before)
+        }
+        guard let share else {
+            do {
+                let after = try await client.unseal(UnsealRequest(reset: true))
+                return UnsealOutcome(address: client.address, result: .reset, status: after)
+            } catch { return fail(error, before) }
+        }
+        guard before.sealed else {
+            return UnsealOutcome(address: client.address, result: .alreadyUnsealed, status: before)
+        }
+        // A Shamir share of the 32-byte key is 33 bytes; a single-share key is the key itself.
+        if before.type == nil || before.type == "shamir" {
+            let expected = before.n == 1 ? 32 : 33
+            if share.count != expected {
+                let e = VaultError(.server, "the share from \(share.source) is \(share.count) bytes, but \(client.address)'s shares are \(expected) bytes: it is not a share of this cluster; nothing was sent to it")
+                return UnsealOutcome(address: client.address, result: .mismatch(e), status: before)
+            }
+        }
+        do {
+            let after = try await client.unseal(share: share.bytes, migrate: migrate)
+            if !after.sealed { return UnsealOutcome(address: client.address, result: .unsealed, status: after) }
+            if after.progress == 0 && before.progress == before.t - 1 {
+                return UnsealOutcome(address: client.address, result: .joining, status: after)
+            }
+            return UnsealOutcome(address: client.address, result: .accepted, status: after)
+        } catch {
+            if error.serverErrors.contains(where: { $0.contains("message authentication failed") }) {
+                return fail(VaultError(
+                    .server, "\(client.address) refused the shares: together they do not open its key, so one of them was wrong or belongs to another cluster; the node reset its unseal progress to 0",
+                    hint: "every operator must submit their share again; keyturn verify checks a share file offline", httpStatus: error.httpStatus, serverErrors: error.serverErrors), before)
+            }
+            return fail(error, before)
+        }
+    }
+}
+
