@@ -17,6 +17,25 @@ public struct CeremonyRecord: Codable {
     /// Recovery keys (auto-unseal seals), each encrypted to a recovery operator.
     public var recoveryFiles: [ShareRecord]?
     public var rootToken: FileRecord?
+    /// Which generation of keys this is: 1 for init's (absent in records made before rekey
+    /// existed), counting up with each rekey.
+    public var generation: Int?
+    /// SHA-256 of the previous generation's ceremony.json, chaining the records.
+    public var previousSHA256: String?
+    /// "recovery" for a generation of recovery keys; absent for unseal keys.
+    public var target: String?
+
+    /// Where a rekey's record comes from: the generation, its predecessor, the keys replaced.
+    public struct Lineage: Sendable {
+        public var generation: Int
+        public var previousSHA256: String?
+        public var target: String?
+        public init(generation: Int, previousSHA256: String?, target: String?) {
+            self.generation = generation
+            self.previousSHA256 = previousSHA256
+            self.target = target
+        }
+    }
 
     /// A record of one generation of shares.
     public init(address: String, time: String, shares: Int, threshold: Int, encryption: String, commitmentSalt: String?,
@@ -80,7 +99,7 @@ public struct CeremonyRecord: Codable {
     enum CodingKeys: String, CodingKey {
         case address, time, shares, threshold, encryption
         case commitmentSalt = "commitment_salt", shareFiles = "share_files", rootToken = "root_token"
-        case recoveryFiles = "recovery_files"
+        case recoveryFiles = "recovery_files", generation, previousSHA256 = "previous_sha256", target
     }
 
     /// The salted commitment to a share.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import Shamir
 import VaultClient
 
 /// The environment variables keyturn reads (SPEC §1): for each setting, the first one set wins.
@@ -13,6 +14,7 @@ enum EnvironmentNames {
     static let serverName = ["VAULT_TLS_SERVER_NAME", "BAO_TLS_SERVER_NAME"]
     static let skipVerify = ["VAULT_SKIP_VERIFY", "BAO_SKIP_VERIFY"]
     static let format = ["VAULT_FORMAT"]
+    static let token = ["VAULT_TOKEN", "BAO_TOKEN"]
 
     /// The value of the first of `names` that is set and not empty.
     static func first(_ names: [String], in environment: [String: String]) -> (name: String, value: String)? {
@@ -160,4 +162,36 @@ struct Connection {
     let clients: [VaultClient]
     let transport: VaultTransport
     let format: OutputFormat
+}
+
+/// The token for OpenBao's authenticated ceremony endpoints (`sys/rotate/*`): from
+/// `--token-file` (a file only its owner can read) or VAULT_TOKEN / BAO_TOKEN; never argv.
+struct TokenOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Read the token for OpenBao's authenticated endpoints from this file (0600); default: VAULT_TOKEN or BAO_TOKEN.", valueName: "file"))
+    var tokenFile: String?
+
+    init() {}
+
+    /// The token, or nil when none is given.
+    func resolve(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+        guard let tokenFile else { return EnvironmentNames.first(EnvironmentNames.token, in: environment)?.value }
+        let fd = try SecretFiles.openInput(tokenFile)
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o077 != 0 {
+            throw KeyturnError("\(tokenFile) holds a token but is readable by group or others", hint: "chmod 600 \(tokenFile)")
+        }
+        let buffer = SecretBuffer(count: 4096)
+        let n = try SecretFiles.readFully(fd, into: buffer.bytes, name: tokenFile)
+        let text = String(decoding: buffer.bytes[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, !text.contains(where: \.isWhitespace) else { throw KeyturnError("\(tokenFile) does not hold a token (one line)") }
+        return text
+    }
+}
+
+extension Connection {
+    /// The same connection with `token` on every client (sent only to authenticated endpoints).
+    func with(token: String?) -> Connection {
+        Connection(clients: clients.map { var c = $0; c.token = token; return c }, transport: transport, format: format)
+    }
 }

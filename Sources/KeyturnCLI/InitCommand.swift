@@ -85,7 +85,7 @@ struct Init: AsyncParsableCommand {
         let operators = try OperatorKey.inspect(keyFiles)
         let recovery = try OperatorKey.inspect(recoveryKeyFiles)
         let rootKey = try rootTokenPgpKey.map { try OperatorKey.inspect([$0])[0] }
-        let plan = try noPgp ? nil : InitFiles(directory: outDir, keyFiles: keyFiles, recoveryKeyFiles: recoveryKeyFiles, rootToken: rootKey != nil)
+        let plan = try noPgp ? nil : ShareFilePlan(directory: outDir, keyFiles: keyFiles, recoveryKeyFiles: recoveryKeyFiles, rootToken: rootKey != nil)
 
         let request = InitRequest(
             secretShares: shares, secretThreshold: threshold,
@@ -112,7 +112,7 @@ struct Init: AsyncParsableCommand {
             return
         }
         do {
-            try plan.write(answer, operators: operators, recovery: recovery, rootKey: rootKey, address: client.address, shares: shares, threshold: threshold, clientSide: clientSideEncryption)
+            try plan.write(IssuedKeys(answer), operators: operators, recovery: recovery, rootKey: rootKey, address: client.address, shares: shares, threshold: threshold, clientSide: clientSideEncryption)
         } catch {
             // The server will not give these keys again: nothing may be lost.
             // (With client-side encryption these are plaintext shares: there is no other copy.)
@@ -135,137 +135,6 @@ struct Init: AsyncParsableCommand {
             Terminal.stderrLine("keyturn: the root token above is in plaintext; use it, then revoke it (or pass --root-token-pgp-key next time)")
         }
         Terminal.stderrLine("keyturn: \(client.address) is initialised: \(shares) shares, any \(threshold) unseal it; hand each operator their .key file")
-    }
-}
-
-/// A key file and what it holds.
-struct OperatorKey {
-    let file: String
-    let info: PublicKeyInfo
-
-    /// Checks each key file (one usable public key each, no key twice).
-    static func inspect(_ files: [String]) throws -> [OperatorKey] {
-        guard !files.isEmpty else { return [] }
-        let scratch = try ScratchGnuPGHome()
-        var seen: [String: String] = [:]
-        return try files.map { file in
-            let fd = try SecretFiles.openInput(file)
-            let buffer = [UInt8](unsafeUninitializedCapacity: 1 << 20) { b, n in
-                n = (try? SecretFiles.readFully(fd, into: UnsafeMutableRawBufferPointer(b), name: file)) ?? 0
-            }
-            close(fd)
-            let info: PublicKeyInfo
-            do throws(PGPError) { info = try PGPShares.inspectPublicKey(buffer, name: file, scratchHome: scratch.path) } catch {
-                throw KeyturnError(error.reason, hint: error.hint)
-            }
-            if let other = seen[info.fingerprint] {
-                throw KeyturnError("\(file) and \(other) hold the same key (\(info.fingerprint))", hint: "each operator needs their own key")
-            }
-            seen[info.fingerprint] = file
-            return OperatorKey(file: file, info: info)
-        }
-    }
-}
-
-/// An empty, private GnuPG home for listing key files without touching the user's keyring.
-final class ScratchGnuPGHome {
-    let path: String
-    init() throws {
-        var template = Array(SecretFiles.join(NSTemporaryDirectory(), "keyturn-gpg.XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw KeyturnError("cannot create a temporary directory") }
-        path = String(cString: made)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// The files `init` writes, planned and checked before the server is called.
-struct InitFiles {
-    let directory: OutputDirectory
-    let shareFiles: [String]
-    let recoveryFiles: [String]
-    let rootTokenFile: String?
-    let manifest: String
-
-    init(directory path: String, keyFiles: [String], recoveryKeyFiles: [String], rootToken: Bool) throws {
-        directory = try OutputDirectory(path)
-        shareFiles = keyFiles.map { SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".key") }
-        recoveryFiles = recoveryKeyFiles.map { SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".recovery.key") }
-        rootTokenFile = rootToken ? SecretFiles.join(path, "root-token.asc") : nil
-        manifest = SecretFiles.join(path, "ceremony.json")
-        let all = shareFiles + recoveryFiles + [rootTokenFile, manifest].compactMap { $0 }
-        if let dup = Dictionary(grouping: all, by: { $0 }).first(where: { $0.value.count > 1 }) {
-            throw KeyturnError("two key files would both write \(dup.key)", hint: "give the key files distinct names")
-        }
-        for f in all { try SecretFiles.requireAbsent(f) }
-    }
-
-    /// Writes every file, all or none. With `clientSide`, the answer holds plaintext shares:
-    /// each is encrypted here to its operator and committed to in ceremony.json.
-    func write(_ answer: InitResponse, operators: [OperatorKey], recovery: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int, clientSide: Bool) throws {
-        if let action = ProcessInfo.processInfo.environment["KEYTURN_TEST_BEFORE_WRITE"], action == "remove-out-dir" {
-            // Test hook: the directory vanishes between validation and writing.
-            try? FileManager.default.removeItem(atPath: directory.path)
-        }
-        try directory.create()
-        let scratch = clientSide ? try ScratchGnuPGHome() : nil
-        var salt = [UInt8](repeating: 0, count: 16)
-        if clientSide { try salt.withUnsafeMutableBytes { try SecureRandom.fill($0) } }
-        var pending: [PendingFile] = []
-        var record = CeremonyRecord(
-            address: address, time: ISO8601DateFormatter().string(from: Date()), shares: shares, threshold: threshold,
-            encryption: clientSide ? "client" : "server", commitmentSalt: clientSide ? ShareHex.encode(salt) : nil,
-            shareFiles: [], recoveryFiles: nil, rootToken: nil)
-        for (i, op) in operators.enumerated() {
-            let armoured: [UInt8]
-            var commitment: String?
-            if let scratch {
-                guard i < answer.keys.count else { throw KeyturnError("the server's answer holds fewer shares than keys") }
-                var hex = Array(answer.keys[i].utf8)
-                defer { secureZero(&hex) }
-                guard var bytes = ShareHex.decode(answer.keys[i]) else { throw KeyturnError("the server sent a share that is not hex") }
-                defer { secureZero(&bytes) }
-                commitment = bytes.withUnsafeBytes { CeremonyRecord.commitment(salt: salt, share: $0) }
-                do { armoured = try hex.withUnsafeBytes { try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path) } } catch {
-                    throw KeyturnError("cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
-                }
-            } else {
-                guard i < answer.keysBase64.count, let binary = Data(base64Encoded: answer.keysBase64[i]) else {
-                    throw KeyturnError("the server's answer holds fewer shares than keys")
-                }
-                armoured = Array(Armor.encode([UInt8](binary)).utf8)
-            }
-            let file = try PendingFile(path: shareFiles[i])
-            try armoured.withUnsafeBytes { try file.write($0) }
-            pending.append(file)
-            record.shareFiles.append(.init(
-                file: URL(fileURLWithPath: shareFiles[i]).lastPathComponent, keyFile: op.file, fingerprint: op.info.fingerprint,
-                userID: op.info.userID, sha256: Digest.sha256Hex(armoured), commitment: commitment))
-        }
-        // Recovery keys encrypted by the server to the recovery operators' keys.
-        for (i, op) in recovery.enumerated() {
-            guard let encoded = answer.recoveryKeysBase64, i < encoded.count, let binary = Data(base64Encoded: encoded[i]) else {
-                throw KeyturnError("the server's answer holds fewer recovery keys than recovery PGP keys")
-            }
-            let armoured = Array(Armor.encode([UInt8](binary)).utf8)
-            let file = try PendingFile(path: recoveryFiles[i])
-            try armoured.withUnsafeBytes { try file.write($0) }
-            pending.append(file)
-            record.recoveryFiles = (record.recoveryFiles ?? []) + [.init(
-                file: URL(fileURLWithPath: recoveryFiles[i]).lastPathComponent, keyFile: op.file, fingerprint: op.info.fingerprint,
-                userID: op.info.userID, sha256: Digest.sha256Hex(armoured), commitment: nil)]
-        }
-        if let rootKey, let path = rootTokenFile, let binary = Data(base64Encoded: answer.rootToken) {
-            let armoured = Array(Armor.encode([UInt8](binary)).utf8)
-            let file = try PendingFile(path: path)
-            try armoured.withUnsafeBytes { try file.write($0) }
-            pending.append(file)
-            record.rootToken = .init(file: "root-token.asc", fingerprint: rootKey.info.fingerprint, userID: rootKey.info.userID, sha256: Digest.sha256Hex(armoured))
-        }
-        let manifestFile = try PendingFile(path: manifest)
-        try record.encoded().withUnsafeBytes { try manifestFile.write($0) }
-        pending.append(manifestFile)
-        try FileBatch.publish(pending, directory: directory.path)
-        directory.keep()
     }
 }
 

@@ -44,6 +44,25 @@ enum Terminal {
         line.withUTF8 { _ = write(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
     }
 
+    /// Asks a yes/no question on the controlling terminal; true for y or yes. nil when there is
+    /// no terminal to ask on.
+    static func confirm(_ question: String) -> Bool? {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        question.withCString { _ = Glibc.write(fd, $0, strlen($0)) }
+        var answer: [UInt8] = []
+        var byte: UInt8 = 0
+        while answer.count < 16 {
+            let n = read(fd, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 || byte == 0x0a || byte == 0x0d { break }
+            answer.append(byte)
+        }
+        let text = String(decoding: answer, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+        return text == "y" || text == "yes"
+    }
+
     /// Whether a descriptor is a terminal.
     static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 }

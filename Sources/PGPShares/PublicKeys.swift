@@ -10,6 +10,14 @@ public struct PublicKeyInfo: Sendable, Hashable {
     public let userID: String
     /// The binary (unarmoured) key, as Vault's `pgp_keys` wants it in base64.
     public let binary: [UInt8]
+
+    /// A key known by these facts (for a holder known only by the fingerprint a server reports,
+    /// `binary` is empty).
+    public init(fingerprint: String, userID: String, binary: [UInt8]) {
+        self.fingerprint = fingerprint
+        self.userID = userID
+        self.binary = binary
+    }
 }
 
 extension PGPShares {

@@ -163,6 +163,9 @@ public struct VaultClient: Sendable {
     public let address: String
     private let base: URL
     let transport: VaultTransport
+    /// The token sent (as `X-Vault-Token`) to the endpoints that need one: OpenBao's
+    /// authenticated `sys/rotate/*`. Never sent anywhere else.
+    public var token: String?
 
     /// A client for the node at `address` (http or https URL with a host, no query).
     public init(address: String, transport: VaultTransport) throws(VaultError) {
@@ -215,18 +218,23 @@ public struct VaultClient: Sendable {
     /// `PUT sys/unseal` with one share given as bytes: the request body is built in memory
     /// that is zeroed when released, so the share's hex never sits in an ordinary String.
     public func unseal(share: UnsafeRawBufferPointer, migrate: Bool = false) async throws(VaultError) -> SealStatus {
+        try await call("PUT", "sys/unseal", body: Self.shareBody(share, suffix: migrate ? #","migrate":true}"# : "}"), accept: [200]).0
+    }
+
+    /// `{"key":"<hex of share>"` followed by `suffix` (the rest of the object), built in memory
+    /// that is zeroed when the body is released, so the share's hex never sits in a String.
+    static func shareBody(_ share: UnsafeRawBufferPointer, suffix: String) -> Data {
         let prefix = Array(#"{"key":""#.utf8)
-        let suffix = Array((migrate ? #"","migrate":true}"# : #""}"#).utf8)
-        let count = prefix.count + 2 * share.count + suffix.count
+        let tail = Array(("\"" + suffix).utf8)
+        let count = prefix.count + 2 * share.count + tail.count
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
         raw.copyBytes(from: prefix)
         ShareHex.encode(share, into: UnsafeMutableRawBufferPointer(rebasing: raw[prefix.count..<(prefix.count + 2 * share.count)]))
-        UnsafeMutableRawBufferPointer(rebasing: raw[(prefix.count + 2 * share.count)...]).copyBytes(from: suffix)
-        let body = Data(bytesNoCopy: raw.baseAddress!, count: count, deallocator: .custom { pointer, size in
+        UnsafeMutableRawBufferPointer(rebasing: raw[(prefix.count + 2 * share.count)...]).copyBytes(from: tail)
+        return Data(bytesNoCopy: raw.baseAddress!, count: count, deallocator: .custom { pointer, size in
             secureZero(UnsafeMutableRawBufferPointer(start: pointer, count: size))
             pointer.deallocate()
         })
-        return try await call("PUT", "sys/unseal", body: body, accept: [200]).0
     }
 
     private func encode<T: Encodable>(_ value: T) throws(VaultError) -> Data {
@@ -236,10 +244,13 @@ public struct VaultClient: Sendable {
     }
 
     /// Sends a request and decodes the reply both as `T` and as raw JSON.
-    func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, accept: Set<Int>) async throws(VaultError) -> (T, [String: JSONValue]) {
+    /// With `token`, the client's token goes along (an authenticated endpoint); with
+    /// `allowEmpty`, an empty body (a 204) decodes as an empty object.
+    func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, accept: Set<Int>, token: Bool = false, allowEmpty: Bool = false) async throws(VaultError) -> (T, [String: JSONValue]) {
         var request = URLRequest(url: base.appendingPathComponent("v1/" + path))
         request.httpMethod = method
         request.setValue("true", forHTTPHeaderField: "X-Vault-Request")
+        if token, let value = self.token { request.setValue(value, forHTTPHeaderField: "X-Vault-Token") }
         var bodyID: String?
         if let body {
             // Beside the request, not in httpBody: see TransportRegistry.
@@ -249,7 +260,8 @@ public struct VaultClient: Sendable {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         defer { if let bodyID { TransportRegistry.shared.removeBody(bodyID) } }
-        let (status, headers, data) = try await transport.send(request, node: address)
+        let (status, headers, reply) = try await transport.send(request, node: address)
+        let data = allowEmpty && reply.isEmpty ? Data("{}".utf8) : reply
         let endpoint = "\(method) \(path)"
         if (300..<400).contains(status) {
             let location = headers.first { ($0.key as? String)?.lowercased() == "location" }?.value as? String

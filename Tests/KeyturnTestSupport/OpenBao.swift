@@ -65,12 +65,30 @@ public final class OpenBaoServer: @unchecked Sendable {
         public var joinLeader: String?
         /// The raft node id.
         public var nodeID: String
-        public init(tlsCertFile: String? = nil, tlsKeyFile: String? = nil, clientCAFile: String? = nil, joinLeader: String? = nil, nodeID: String = "n1") {
+        /// More listener attributes, one per line (`disable_unauthed_rekey_endpoints = false`).
+        public var listenerExtra: [String]
+        /// A seal stanza (HCL), e.g. OpenBao's `seal "static"`; nil for Shamir.
+        public var seal: String?
+        public init(tlsCertFile: String? = nil, tlsKeyFile: String? = nil, clientCAFile: String? = nil, joinLeader: String? = nil, nodeID: String = "n1",
+                    listenerExtra: [String] = [], seal: String? = nil) {
             self.tlsCertFile = tlsCertFile
             self.tlsKeyFile = tlsKeyFile
             self.clientCAFile = clientCAFile
             self.joinLeader = joinLeader
             self.nodeID = nodeID
+            self.listenerExtra = listenerExtra
+            self.seal = seal
+        }
+
+        /// The listener re-enables the unauthenticated rekey and generate-root endpoints that
+        /// OpenBao 2.5 turned off (Vault's API, as HashiCorp Vault still serves it).
+        public static let legacyCeremonyEndpoints = ["disable_unauthed_rekey_endpoints = false", "disable_unauthed_generate_root_endpoints = false"]
+
+        /// OpenBao's static seal with a fresh random key: an auto-unseal node (recovery keys).
+        public static func staticSeal() -> String {
+            var key = [UInt8](repeating: 0, count: 32)
+            for i in key.indices { key[i] = UInt8.random(in: 0...255) }
+            return "seal \"static\" {\n  current_key_id = \"k1\"\n  current_key = \"\(Data(key).base64EncodedString())\"\n}\n"
         }
     }
 
@@ -114,6 +132,7 @@ public final class OpenBaoServer: @unchecked Sendable {
         } else {
             listener += "  tls_disable = true\n"
         }
+        for line in options.listenerExtra { listener += "  \(line)\n" }
         let join = options.joinLeader.map { "  retry_join {\n    leader_api_addr = \"\($0)\"\n  }\n" } ?? ""
         let config = """
             storage "raft" {
@@ -126,6 +145,7 @@ public final class OpenBaoServer: @unchecked Sendable {
             cluster_addr = "https://127.0.0.1:\(clusterPort)"
             disable_mlock = true
             ui = false
+            \(options.seal ?? "")
             """
         try dir.write("config.hcl", text: config)
         let process = try launch(binary, dir.file("config.hcl"), dir)

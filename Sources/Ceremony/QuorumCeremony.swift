@@ -1,0 +1,184 @@
+import Foundation
+import Shamir
+import VaultClient
+
+/// The engine of the ceremonies that need a quorum of the current shares after `init`:
+/// `rekey` (new shares) and `generate-root` (a new root token). Someone starts the operation
+/// (parameters, nonce); each operator submits a share after checking that the running
+/// operation is the one they were told about; the submit that reaches the threshold gets the
+/// result; anyone may read its state or cancel it. `unseal` is the third use of the same
+/// share reading and checks (ShareInput), with its own concurrent run over every node
+/// (UnsealRun), since there every node takes the share, not one.
+public struct QuorumCeremony: Sendable {
+    /// The node that holds the operation: the active node of the cluster.
+    public let client: VaultClient
+    /// The API the server offers for it.
+    public let endpoints: QuorumEndpoints
+
+    /// What one submit achieved.
+    public enum Submitted: Sendable {
+        /// The share counted; `state` says how many more are needed.
+        case progressed(QuorumState)
+        /// The share completed the operation: `state` holds the result (the new keys, the
+        /// encoded root token) or, for a verification round, that the new keys are in force.
+        case completed(QuorumState)
+    }
+
+    public init(client: VaultClient, endpoints: QuorumEndpoints) {
+        self.client = client
+        self.endpoints = endpoints
+    }
+
+    /// Finds the active node among `clients` and the API it offers for `kind` on `target`'s
+    /// keys: OpenBao's authenticated one first when the clients carry a token, else (or when it
+    /// is not there) the unauthenticated one. When it offers neither, the error names what is
+    /// missing: a token, or the listener parameter that re-enables the old endpoints.
+    public static func connect(_ clients: [VaultClient], kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target) async throws -> QuorumCeremony {
+        let client = try await activeNode(clients)
+        let hasToken = client.token != nil
+        var candidates: [QuorumEndpoints]
+        switch kind {
+        case .rekey: candidates = [.legacyRekey(target)]
+        case .generateRoot: candidates = [.generateRoot]
+        }
+        if hasToken {
+            switch kind {
+            case .rekey: candidates.insert(.rotate(target), at: 0)
+            case .generateRoot: candidates.insert(.generateRootToken, at: 0)
+            }
+        }
+        var refusals: [(QuorumEndpoints, VaultError)] = []
+        for e in candidates {
+            do {
+                _ = try await client.quorumState(e)
+                return QuorumCeremony(client: client, endpoints: e)
+            } catch {
+                if error.code != .server { throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure) }
+                if target == .recovery, error.serverErrors.contains(where: { $0.contains("recovery not supported") }) {
+                    throw KeyturnError("\(client.address) has no recovery keys: its seal is Shamir, so its unseal keys are rekeyed (--target unseal)", status: .serverFailure)
+                }
+                refusals.append((e, error))
+            }
+        }
+        throw unavailable(client, kind: kind, refusals: refusals, hasToken: hasToken)
+    }
+
+    /// The one-line reason why neither API could be used.
+    private static func unavailable(_ client: VaultClient, kind: QuorumEndpoints.Kind, refusals: [(QuorumEndpoints, VaultError)], hasToken: Bool) -> KeyturnError {
+        let what = kind == .rekey ? "rekey" : "generate-root"
+        let legacy = refusals.first { !$0.0.authenticated }
+        let legacyDisabled = legacy.map { $0.1.serverErrors.contains { $0.contains("unsupported operation") } } ?? false
+        let tokenRefused = refusals.first { $0.0.authenticated }?.1
+        let parameter = (kind == .rekey ? QuorumEndpoints.legacyRekey(.unseal) : .generateRoot).listenerParameter
+        if legacyDisabled && !hasToken {
+            return KeyturnError(
+                "\(client.address) offers no \(what) that keyturn can use without a token: its unauthenticated endpoints are disabled (OpenBao >= 2.5)",
+                hint: "give a token in VAULT_TOKEN or BAO_TOKEN, or with --token-file, for OpenBao's authenticated endpoints; or set \(parameter) on the listener",
+                status: .serverFailure)
+        }
+        if legacyDisabled, let tokenRefused {
+            return KeyturnError(
+                "\(client.address) refused the token for its authenticated \(what) endpoints (\(oneLine(tokenRefused.serverErrors.joined(separator: "; ")))) and its unauthenticated ones are disabled",
+                hint: "use a token with sudo on sys/rotate (or sys/generate-root-token), or set \(parameter) on the listener",
+                status: .serverFailure)
+        }
+        let said = refusals.map { $0.1.reason }.first ?? "no \(what) endpoint answered"
+        return KeyturnError(said, status: .serverFailure)
+    }
+
+    /// The cluster's active node: the one whose `sys/leader` says `is_self`, else the one the
+    /// others name as leader, else the only node given. Standbys redirect these endpoints to
+    /// the active node, and keyturn follows no redirect.
+    static func activeNode(_ clients: [VaultClient]) async throws -> VaultClient {
+        if clients.count == 1 { return clients[0] }
+        let leaders: [(VaultClient, Result<LeaderStatus?, VaultError>)] = await withTaskGroup(of: (Int, Result<LeaderStatus?, VaultError>).self) { group in
+            for (i, c) in clients.enumerated() {
+                group.addTask {
+                    do throws(VaultError) { return (i, .success(try await c.leader()?.0)) } catch { return (i, .failure(error)) }
+                }
+            }
+            var out = [(VaultClient, Result<LeaderStatus?, VaultError>)?](repeating: nil, count: clients.count)
+            for await (i, r) in group { out[i] = (clients[i], r) }
+            return out.map { $0! }
+        }
+        if let active = leaders.first(where: { (try? $0.1.get())??.isSelf == true }) { return active.0 }
+        let named = leaders.compactMap { (try? $0.1.get())??.leaderAddress }.first { !$0.isEmpty }
+        if let named, let match = clients.first(where: { $0.address == named || $0.address + "/" == named }) { return match }
+        let reasons = leaders.compactMap { if case .failure(let e) = $0.1 { return e.reason } else { return nil } }
+        throw KeyturnError("no active node among \(clients.map(\.address).joined(separator: ", "))\(reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; "))",
+                           hint: "the operation runs on the active node: unseal the cluster first (keyturn status shows which node leads)",
+                           status: .serverFailure)
+    }
+
+    /// The operation's state (or, with `verification`, its verification round's).
+    public func state(verification: Bool = false) async throws -> QuorumState {
+        do { return verification ? try await client.quorumVerification(endpoints) : try await client.quorumState(endpoints) } catch {
+            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
+        }
+    }
+
+    /// Starts the operation; if one is running already, says so with its nonce.
+    public func start<Body: Encodable>(_ body: Body) async throws -> QuorumState {
+        if let running = try? await state(), running.started == true {
+            throw KeyturnError("a \(endpoints.kind.rawValue) is already running on \(client.address) (nonce \(running.nonce ?? "?"))",
+                               hint: "submit to it with --nonce \(running.nonce ?? "NONCE"), or cancel it first with keyturn \(endpoints.kind.rawValue) cancel",
+                               status: .serverFailure)
+        }
+        do { return try await client.startQuorum(endpoints, body) } catch {
+            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
+        }
+    }
+
+    /// Cancels the running operation (or only its verification round).
+    public func cancel(verification: Bool = false) async throws {
+        do { try await client.cancelQuorum(endpoints, verification: verification) } catch {
+            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
+        }
+    }
+
+    /// Reads the running operation and checks that its nonce is `nonce`; returns its state.
+    /// Anyone who can reach the endpoint can cancel or restart an operation, so an operator
+    /// submits only to the one they were told about. Nothing secret is sent.
+    public func expect(nonce: String, verification: Bool = false) async throws -> QuorumState {
+        let s = try await state(verification: verification)
+        let what = verification ? "verification of the \(endpoints.kind.rawValue)" : endpoints.kind.rawValue
+        guard s.started == true, let running = s.nonce, !running.isEmpty else {
+            throw KeyturnError("no \(what) is running on \(client.address); nothing was sent",
+                               hint: verification ? "the new keys are verified once a threshold of them was submitted; keyturn rekey status shows the state" : "someone must start it first (keyturn \(endpoints.kind.rawValue) start), or it was cancelled",
+                               status: .serverFailure)
+        }
+        guard running == nonce else {
+            throw KeyturnError("the \(what) running on \(client.address) has nonce \(running), not \(nonce): someone else started or restarted it; nothing was sent",
+                               hint: "ask the operator who started the ceremony which nonce is right; cancel the unknown one with keyturn \(endpoints.kind.rawValue) cancel",
+                               status: .serverFailure)
+        }
+        return s
+    }
+
+    /// Submits one share to the operation with `nonce` (call `expect(nonce:)` first); a share
+    /// that cannot belong to the keys (wrong length) is refused before it is sent.
+    public func submit(_ share: ShareInput.Share, nonce: String, verification: Bool = false) async throws -> Submitted {
+        guard ShareText.acceptedLengths.contains(share.count) else {
+            throw KeyturnError("the share from \(share.source) is \(share.count) bytes long; nothing was sent")
+        }
+        do {
+            let s = try await client.submitQuorumShare(endpoints, share: share.bytes, nonce: nonce, verification: verification)
+            return s.complete == true ? .completed(s) : .progressed(s)
+        } catch {
+            let said = error.serverErrors.joined(separator: "; ").lowercased()
+            if said.contains("authentication failed") || said.contains("failed to decrypt") || said.contains("invalid key") && error.httpStatus == 400 && !said.contains("nonce") {
+                throw KeyturnError(
+                    "\(client.address) refused the shares: together they do not open the key, so one of them was wrong or belongs to another cluster; the \(endpoints.kind.rawValue)'s progress is lost",
+                    hint: "every operator must submit again (keyturn \(endpoints.kind.rawValue) status shows the progress); keyturn verify checks a share file offline",
+                    status: .serverFailure)
+            }
+            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
+        }
+    }
+}
+
+/// Server text on one line, bounded.
+private func oneLine(_ text: String) -> String {
+    let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    return flat.count > 200 ? String(flat.prefix(200)) + "..." : flat
+}

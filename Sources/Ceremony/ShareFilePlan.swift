@@ -1,0 +1,171 @@
+import Foundation
+import PGPShares
+import Shamir
+import TLSMaterial
+import VaultClient
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the server issued: the shares (hex, and base64; each base64 one a binary PGP message
+/// when the server encrypted it), recovery keys, the root token (base64 of a PGP message when
+/// encrypted). From `sys/init`'s answer or a completed rekey.
+public struct IssuedKeys {
+    public var keys: [String]
+    public var keysBase64: [String]
+    public var recoveryKeysBase64: [String]?
+    public var rootToken: String?
+
+    public init(keys: [String], keysBase64: [String], recoveryKeysBase64: [String]? = nil, rootToken: String? = nil) {
+        self.keys = keys
+        self.keysBase64 = keysBase64
+        self.recoveryKeysBase64 = recoveryKeysBase64
+        self.rootToken = rootToken
+    }
+
+    public init(_ answer: InitResponse) {
+        self.init(keys: answer.keys, keysBase64: answer.keysBase64, recoveryKeysBase64: answer.recoveryKeysBase64, rootToken: answer.rootToken)
+    }
+}
+
+/// A key file and what it holds.
+public struct OperatorKey {
+    public let file: String
+    public let info: PublicKeyInfo
+
+    public init(file: String, info: PublicKeyInfo) {
+        self.file = file
+        self.info = info
+    }
+
+    /// Checks each key file (one usable public key each, no key twice).
+    public static func inspect(_ files: [String]) throws -> [OperatorKey] {
+        guard !files.isEmpty else { return [] }
+        let scratch = try ScratchGnuPGHome()
+        var seen: [String: String] = [:]
+        return try files.map { file in
+            let fd = try SecretFiles.openInput(file)
+            let buffer = [UInt8](unsafeUninitializedCapacity: 1 << 20) { b, n in
+                n = (try? SecretFiles.readFully(fd, into: UnsafeMutableRawBufferPointer(b), name: file)) ?? 0
+            }
+            close(fd)
+            let info: PublicKeyInfo
+            do throws(PGPError) { info = try PGPShares.inspectPublicKey(buffer, name: file, scratchHome: scratch.path) } catch {
+                throw KeyturnError(error.reason, hint: error.hint)
+            }
+            if let other = seen[info.fingerprint] {
+                throw KeyturnError("\(file) and \(other) hold the same key (\(info.fingerprint))", hint: "each operator needs their own key")
+            }
+            seen[info.fingerprint] = file
+            return OperatorKey(file: file, info: info)
+        }
+    }
+}
+
+/// An empty, private GnuPG home for listing key files without touching the user's keyring.
+public final class ScratchGnuPGHome {
+    public let path: String
+    public init() throws {
+        var template = Array(SecretFiles.join(NSTemporaryDirectory(), "keyturn-gpg.XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw KeyturnError("cannot create a temporary directory") }
+        path = String(cString: made)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The files a ceremony that issues shares writes (`init`, the completing `rekey submit`):
+/// planned and checked before the server is called, then written all or none.
+public struct ShareFilePlan {
+    public let directory: OutputDirectory
+    public let shareFiles: [String]
+    public let recoveryFiles: [String]
+    public let rootTokenFile: String?
+    public let manifest: String
+
+    public init(directory path: String, keyFiles: [String], recoveryKeyFiles: [String], rootToken: Bool) throws {
+        directory = try OutputDirectory(path)
+        shareFiles = keyFiles.map { SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".key") }
+        recoveryFiles = recoveryKeyFiles.map { SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".recovery.key") }
+        rootTokenFile = rootToken ? SecretFiles.join(path, "root-token.asc") : nil
+        manifest = SecretFiles.join(path, "ceremony.json")
+        let all = shareFiles + recoveryFiles + [rootTokenFile, manifest].compactMap { $0 }
+        if let dup = Dictionary(grouping: all, by: { $0 }).first(where: { $0.value.count > 1 }) {
+            throw KeyturnError("two key files would both write \(dup.key)", hint: "give the key files distinct names")
+        }
+        for f in all { try SecretFiles.requireAbsent(f) }
+    }
+
+    /// Writes every file, all or none. With `clientSide`, the answer holds plaintext shares:
+    /// each is encrypted here to its operator and committed to in ceremony.json.
+    public func write(_ answer: IssuedKeys, operators: [OperatorKey], recovery: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int, clientSide: Bool, lineage: CeremonyRecord.Lineage? = nil) throws {
+        if let action = ProcessInfo.processInfo.environment["KEYTURN_TEST_BEFORE_WRITE"], action == "remove-out-dir" {
+            // Test hook: the directory vanishes between validation and writing.
+            try? FileManager.default.removeItem(atPath: directory.path)
+        }
+        try directory.create()
+        let scratch = clientSide ? try ScratchGnuPGHome() : nil
+        var salt = [UInt8](repeating: 0, count: 16)
+        if clientSide { try salt.withUnsafeMutableBytes { try SecureRandom.fill($0) } }
+        var pending: [PendingFile] = []
+        var record = CeremonyRecord(
+            address: address, time: ISO8601DateFormatter().string(from: Date()), shares: shares, threshold: threshold,
+            encryption: clientSide ? "client" : "server", commitmentSalt: clientSide ? ShareHex.encode(salt) : nil,
+            shareFiles: [], recoveryFiles: nil, rootToken: nil)
+        record.generation = lineage?.generation
+        record.previousSHA256 = lineage?.previousSHA256
+        record.target = lineage?.target
+        for (i, op) in operators.enumerated() {
+            let armoured: [UInt8]
+            var commitment: String?
+            if let scratch {
+                guard i < answer.keys.count else { throw KeyturnError("the server's answer holds fewer shares than keys") }
+                var hex = Array(answer.keys[i].utf8)
+                defer { secureZero(&hex) }
+                guard var bytes = ShareHex.decode(answer.keys[i]) else { throw KeyturnError("the server sent a share that is not hex") }
+                defer { secureZero(&bytes) }
+                commitment = bytes.withUnsafeBytes { CeremonyRecord.commitment(salt: salt, share: $0) }
+                do { armoured = try hex.withUnsafeBytes { try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path) } } catch {
+                    throw KeyturnError("cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
+                }
+            } else {
+                guard i < answer.keysBase64.count, let binary = Data(base64Encoded: answer.keysBase64[i]) else {
+                    throw KeyturnError("the server's answer holds fewer shares than keys")
+                }
+                armoured = Array(Armor.encode([UInt8](binary)).utf8)
+            }
+            let file = try PendingFile(path: shareFiles[i])
+            try armoured.withUnsafeBytes { try file.write($0) }
+            pending.append(file)
+            record.shareFiles.append(.init(
+                file: URL(fileURLWithPath: shareFiles[i]).lastPathComponent, keyFile: op.file, fingerprint: op.info.fingerprint,
+                userID: op.info.userID, sha256: Digest.sha256Hex(armoured), commitment: commitment))
+        }
+        // Recovery keys encrypted by the server to the recovery operators' keys.
+        for (i, op) in recovery.enumerated() {
+            guard let encoded = answer.recoveryKeysBase64, i < encoded.count, let binary = Data(base64Encoded: encoded[i]) else {
+                throw KeyturnError("the server's answer holds fewer recovery keys than recovery PGP keys")
+            }
+            let armoured = Array(Armor.encode([UInt8](binary)).utf8)
+            let file = try PendingFile(path: recoveryFiles[i])
+            try armoured.withUnsafeBytes { try file.write($0) }
+            pending.append(file)
+            record.recoveryFiles = (record.recoveryFiles ?? []) + [.init(
+                file: URL(fileURLWithPath: recoveryFiles[i]).lastPathComponent, keyFile: op.file, fingerprint: op.info.fingerprint,
+                userID: op.info.userID, sha256: Digest.sha256Hex(armoured), commitment: nil)]
+        }
+        if let rootKey, let path = rootTokenFile, let token = answer.rootToken, let binary = Data(base64Encoded: token) {
+            let armoured = Array(Armor.encode([UInt8](binary)).utf8)
+            let file = try PendingFile(path: path)
+            try armoured.withUnsafeBytes { try file.write($0) }
+            pending.append(file)
+            record.rootToken = .init(file: "root-token.asc", fingerprint: rootKey.info.fingerprint, userID: rootKey.info.userID, sha256: Digest.sha256Hex(armoured))
+        }
+        let manifestFile = try PendingFile(path: manifest)
+        try record.encoded().withUnsafeBytes { try manifestFile.write($0) }
+        pending.append(manifestFile)
+        try FileBatch.publish(pending, directory: directory.path)
+        directory.keep()
+    }
+}
+

@@ -1,0 +1,175 @@
+import Foundation
+import Shamir
+
+/// The endpoints of one quorum operation (a rekey, a root-key rotation, a root-token
+/// generation): `GET` its state, `PUT` to start it, `DELETE` to cancel it, `PUT {key, nonce}`
+/// on the update path to add a share. Vault's (and OpenBao's legacy) ones answer bare JSON
+/// without a token; OpenBao's `sys/rotate/*` (since 2.4) need a token and wrap replies in `data`.
+public struct QuorumEndpoints: Sendable, Hashable {
+    /// What the operation produces.
+    public enum Kind: String, Sendable {
+        case rekey, generateRoot = "generate-root"
+    }
+
+    /// Which keys a rekey replaces.
+    public enum Target: String, Sendable, CaseIterable {
+        case unseal, recovery
+    }
+
+    public let kind: Kind
+    public let target: Target
+    /// `sys/rekey/init`, `sys/rotate/root/init`, `sys/generate-root/attempt`, ...
+    public let statusPath: String
+    public let updatePath: String
+    /// The verification endpoint of a rekey (`.../verify`); nil for generate-root.
+    public let verifyPath: String?
+    /// OpenBao's authenticated API: a token is sent and replies are wrapped in `data`.
+    public let authenticated: Bool
+
+    /// Vault's unauthenticated rekey (`sys/rekey/*`, `sys/rekey-recovery-key/*`).
+    public static func legacyRekey(_ target: Target) -> QuorumEndpoints {
+        let base = target == .unseal ? "sys/rekey" : "sys/rekey-recovery-key"
+        return QuorumEndpoints(kind: .rekey, target: target, statusPath: base + "/init", updatePath: base + "/update",
+                               verifyPath: base + "/verify", authenticated: false)
+    }
+
+    /// OpenBao's authenticated rotation (`sys/rotate/root/*`, `sys/rotate/recovery/*`).
+    public static func rotate(_ target: Target) -> QuorumEndpoints {
+        let base = target == .unseal ? "sys/rotate/root" : "sys/rotate/recovery"
+        return QuorumEndpoints(kind: .rekey, target: target, statusPath: base + "/init", updatePath: base + "/update",
+                               verifyPath: base + "/verify", authenticated: true)
+    }
+
+    /// `sys/generate-root/*` (shares are unseal keys, or recovery keys on an auto-unseal seal).
+    public static let generateRoot = QuorumEndpoints(
+        kind: .generateRoot, target: .unseal, statusPath: "sys/generate-root/attempt", updatePath: "sys/generate-root/update",
+        verifyPath: nil, authenticated: false)
+
+    /// OpenBao's authenticated generate-root (`sys/generate-root-token/*`, what `bao operator
+    /// generate-root` 2.7 uses): a token is sent and replies are wrapped in `data`.
+    public static let generateRootToken = QuorumEndpoints(
+        kind: .generateRoot, target: .unseal, statusPath: "sys/generate-root-token/attempt", updatePath: "sys/generate-root-token/update",
+        verifyPath: nil, authenticated: true)
+
+    /// The listener parameter that re-enables an unauthenticated family on OpenBao >= 2.5.
+    public var listenerParameter: String {
+        kind == .rekey ? "disable_unauthed_rekey_endpoints = false" : "disable_unauthed_generate_root_endpoints = false"
+    }
+}
+
+/// The state of a quorum operation, as every one of these endpoints reports it (each field
+/// only where that operation has it). Vault's field names.
+public struct QuorumState: Codable, Sendable, Hashable {
+    public var started: Bool?
+    public var nonce: String?
+    /// Shares submitted so far, and how many complete the operation.
+    public var progress: Int?
+    public var required: Int?
+    /// The answer of the submit that completed it.
+    public var complete: Bool?
+    // A rekey: the new shares (n) and threshold (t), the keys they go to, verification.
+    public var t: Int?
+    public var n: Int?
+    public var pgpFingerprints: [String]?
+    public var backup: Bool?
+    public var verificationRequired: Bool?
+    public var verificationNonce: String?
+    /// The new shares (hex, or base64 of PGP messages when pgp_keys were given): only in the
+    /// completing answer of a rekey.
+    public var keys: [String]?
+    public var keysBase64: [String]?
+    // generate-root: the one-time pad (shown once, by the start), its length, the result.
+    public var otp: String?
+    public var otpLength: Int?
+    public var pgpFingerprint: String?
+    public var encodedToken: String?
+    public var encodedRootToken: String?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case started, nonce, progress, required, complete, t, n, backup, keys, otp
+        case pgpFingerprints = "pgp_fingerprints", verificationRequired = "verification_required"
+        case verificationNonce = "verification_nonce", keysBase64 = "keys_base64", otpLength = "otp_length"
+        case pgpFingerprint = "pgp_fingerprint", encodedToken = "encoded_token", encodedRootToken = "encoded_root_token"
+    }
+}
+
+/// `PUT .../init` of a rekey: the new shares and to whom they are encrypted.
+public struct RekeyRequest: Encodable, Sendable {
+    public var secretShares: Int
+    public var secretThreshold: Int
+    /// Base64 of each binary PGP public key, one per new share; nil for plaintext shares.
+    public var pgpKeys: [String]?
+    /// The new shares must be verified (a threshold of them submitted) before they take over.
+    public var requireVerification: Bool
+
+    public init(secretShares: Int, secretThreshold: Int, pgpKeys: [String]?, requireVerification: Bool) {
+        self.secretShares = secretShares
+        self.secretThreshold = secretThreshold
+        self.pgpKeys = pgpKeys
+        self.requireVerification = requireVerification
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case secretShares = "secret_shares", secretThreshold = "secret_threshold", pgpKeys = "pgp_keys"
+        case requireVerification = "require_verification"
+    }
+}
+
+/// `PUT sys/generate-root/attempt`: the token comes back encrypted to `pgpKey`, or XORed with
+/// a one-time pad the server makes (nil).
+public struct GenerateRootRequest: Encodable, Sendable {
+    /// Base64 of the binary PGP public key.
+    public var pgpKey: String?
+
+    public init(pgpKey: String?) { self.pgpKey = pgpKey }
+
+    enum CodingKeys: String, CodingKey { case pgpKey = "pgp_key" }
+}
+
+/// Replies of OpenBao's authenticated endpoints: the answer sits in `data`.
+private struct Wrapped<T: Decodable>: Decodable {
+    var data: T
+}
+
+extension VaultClient {
+    /// `GET` the operation's state.
+    public func quorumState(_ e: QuorumEndpoints) async throws(VaultError) -> QuorumState {
+        try await quorumCall("GET", e.statusPath, e, body: nil)
+    }
+
+    /// `PUT` the start of an operation with its parameters (JSON-encoded).
+    public func startQuorum<Body: Encodable>(_ e: QuorumEndpoints, _ body: Body) async throws(VaultError) -> QuorumState {
+        let data: Data
+        do { data = try JSONEncoder().encode(body) } catch { throw VaultError(.malformedReply, "cannot encode the request to \(address)") }
+        return try await quorumCall("PUT", e.statusPath, e, body: data)
+    }
+
+    /// `DELETE` the running operation (or, with `verification`, only its verification round).
+    public func cancelQuorum(_ e: QuorumEndpoints, verification: Bool = false) async throws(VaultError) {
+        let path = verification ? (e.verifyPath ?? e.statusPath) : e.statusPath
+        let _: [String: JSONValue] = try await call("DELETE", path, accept: [200, 204], token: e.authenticated, allowEmpty: true).0
+    }
+
+    /// `GET` the verification round of a rekey.
+    public func quorumVerification(_ e: QuorumEndpoints) async throws(VaultError) -> QuorumState {
+        try await quorumCall("GET", e.verifyPath ?? e.statusPath, e, body: nil)
+    }
+
+    /// `PUT {key, nonce}` on the update (or, with `verification`, the verify) path: one share,
+    /// hex-encoded into memory that is zeroed when released.
+    public func submitQuorumShare(_ e: QuorumEndpoints, share: UnsafeRawBufferPointer, nonce: String, verification: Bool = false) async throws(VaultError) -> QuorumState {
+        let path = verification ? (e.verifyPath ?? e.updatePath) : e.updatePath
+        let nonceJSON = String(decoding: (try? JSONEncoder().encode(nonce)) ?? Data("\"\"".utf8), as: UTF8.self)
+        return try await quorumCall("PUT", path, e, body: Self.shareBody(share, suffix: ",\"nonce\":\(nonceJSON)}"))
+    }
+
+    private func quorumCall(_ method: String, _ path: String, _ e: QuorumEndpoints, body: Data?) async throws(VaultError) -> QuorumState {
+        if e.authenticated {
+            let reply: (Wrapped<QuorumState>, [String: JSONValue]) = try await call(method, path, body: body, accept: [200], token: true)
+            return reply.0.data
+        }
+        return try await call(method, path, body: body, accept: [200], token: false).0
+    }
+}

@@ -1,0 +1,240 @@
+import Foundation
+import KeyturnTestSupport
+import Testing
+
+/// The JSON document a `--format json` command printed.
+func jsonObject(_ r: ProcessResult) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any], "stdout: \(r.stdoutText) stderr: \(r.stderr)")
+}
+
+/// Seals a node with the root token (sys/seal), as an operator does before a maintenance.
+func sealNode(_ server: OpenBaoServer, token: String) async throws {
+    let (status, json) = try await server.call("PUT", "sys/seal", token: token)
+    guard status == 204 || status == 200 else { throw HarnessError("sys/seal failed: \(status) \(json)") }
+}
+
+@Suite("keyturn rekey against real OpenBao (both APIs, real gpg)")
+struct RekeyTests {
+    @Test("legacy API on one node: keyturn init's holders rekey to two new ones; after a restart the new shares unseal and an old one is refused")
+    func legacyRekeyOneNode() async throws {
+        let gpg = try TestGPG()
+        let (alice, bob, carol) = try gpg.makeOperators()
+        let dave = try gpg.makeKey("dave"), erin = try gpg.makeKey("erin")
+        let server = try await OpenBaoServer.start(.init(listenerExtra: OpenBaoServer.Options.legacyCeremonyEndpoints))
+        defer { server.stop() }
+        let dir = try TemporaryDirectory()
+        let env = gpg.environment
+        let gen1 = dir.file("gen1"), gen2 = dir.file("gen2")
+        var r = try await Keyturn.launch(["init", "-a", server.address, "--pgp-keys", [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
+                                          "--key-threshold", "2", "--client-side-encryption", "--out-dir", gen1], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        for who in ["bob", "carol"] {
+            r = try await Keyturn.launch(["unseal", "-a", server.address, "\(gen1)/\(who).asc.key"], environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+
+        r = try await Keyturn.launch(["rekey", "start", "-a", server.address, "--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)", "--key-threshold", "2", "--format", "json"], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        let started = try jsonObject(r)
+        let nonce = try #require(started["nonce"] as? String)
+        #expect(started["api"] as? String == "sys/rekey/init")
+        #expect(started["n"] as? Int == 2 && started["t"] as? Int == 2)
+        #expect((started["pgp_fingerprints"] as? [String])?.map { $0.uppercased() } == [dave.fingerprint, erin.fingerprint].map { $0.uppercased() })
+
+        // A second start while one runs: refused, naming the running nonce.
+        r = try await Keyturn.launch(["rekey", "start", "-a", server.address, "--pgp-keys", dave.armouredFile, "--key-threshold", "1"], environment: env)
+        expectOneLineError(r, status: 2, mentioning: "already running")
+        #expect(r.stderr.contains(nonce))
+
+        let newKeys = ["--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)", "--out-dir", gen2]
+        r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", nonce, "\(gen1)/bob.asc.key", "--yes"] + newKeys, environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("share accepted: 1 of 2"))
+
+        // The wrong nonce: refused before anything is sent; the progress stays at 1.
+        r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", "not-the-nonce", "\(gen1)/carol.asc.key", "--yes"] + newKeys, environment: env)
+        expectOneLineError(r, status: 2, mentioning: "has nonce \(nonce), not not-the-nonce")
+        #expect(r.stderr.contains("nothing was sent"))
+        r = try await Keyturn.launch(["rekey", "status", "-a", server.address, "--format", "json"])
+        #expect(try jsonObject(r)["progress"] as? Int == 1)
+        // No terminal and no --yes: nothing is sent either.
+        r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", nonce, "\(gen1)/carol.asc.key"] + newKeys, environment: env)
+        expectOneLineError(r, mentioning: "no terminal to confirm on")
+
+        r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", nonce, "\(gen1)/carol.asc.key", "--yes"] + newKeys, environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdoutText.contains("\(gen2)/dave.asc.key") && r.stdoutText.contains("\(gen2)/ceremony.json"))
+        for f in ["dave.asc.key", "erin.asc.key", "ceremony.json"] {
+            #expect(try FileManager.default.attributesOfItem(atPath: "\(gen2)/\(f)")[.posixPermissions] as? Int == 0o600, "\(f)")
+        }
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(readBytes("\(gen2)/ceremony.json") ?? [])) as? [String: Any])
+        #expect(record["generation"] as? Int == 2)
+        #expect(record["previous_sha256"] as? String == sha256Hex(readBytes("\(gen1)/ceremony.json") ?? []))
+        #expect(record["threshold"] as? Int == 2 && record["shares"] as? Int == 2)
+        let holders = (record["share_files"] as? [[String: Any]])?.compactMap { $0["user_id"] as? String }
+        #expect(holders == ["dave <dave@keyturn.test>", "erin <erin@keyturn.test>"])
+        // The new files decrypt with gpg -d, as init's do.
+        let hex = try gpg.gpg(["--decrypt", "\(gen2)/dave.asc.key"]).stdoutText
+        #expect(hex.count == 66 && hex.allSatisfy(\.isHexDigit))
+
+        try await server.restart()
+        // An old share: counted, then at the threshold the server finds the key does not open.
+        r = try await Keyturn.launch(["unseal", "-a", server.address, "\(gen1)/bob.asc.key"], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try await Keyturn.launch(["unseal", "-a", server.address, "\(gen2)/dave.asc.key"], environment: env)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("refused the shares"), "\(r.stderr)")
+        for who in ["dave", "erin"] {
+            r = try await Keyturn.launch(["unseal", "-a", server.address, "\(gen2)/\(who).asc.key"], environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(try await server.sealStatus()["sealed"] as? Bool == false)
+    }
+
+    @Test("OpenBao's authenticated rotate: a token from VAULT_TOKEN starts it, one from --token-file completes it; without a token the refusal names what is missing")
+    func authenticatedRotate() async throws {
+        let gpg = try TestGPG()
+        let dave = try gpg.makeKey("dave"), erin = try gpg.makeKey("erin")
+        let server = try await OpenBaoServer.start()
+        defer { server.stop() }
+        let (keys, rootToken) = try await server.initialize(shares: 3, threshold: 2)
+        try await server.unseal(with: Array(keys.prefix(2)))
+        let dir = try TemporaryDirectory()
+        let files = try writeShareFiles(dir, hex: keys)
+        let env = gpg.environment
+
+        // Neither API: the legacy endpoints are off (OpenBao >= 2.5) and no token was given.
+        var r = try await Keyturn.launch(["rekey", "status", "-a", server.address])
+        expectOneLineError(r, status: 2, mentioning: "without a token")
+        #expect(r.stderr.contains("VAULT_TOKEN") && r.stderr.contains("disable_unauthed_rekey_endpoints = false"))
+        // A token file others can read is refused; a bad token names the refusal.
+        let loose = try dir.write("loose.token", text: rootToken + "\n", mode: 0o644)
+        r = try await Keyturn.launch(["rekey", "status", "-a", server.address, "--token-file", loose])
+        expectOneLineError(r, mentioning: "readable by group or others")
+        #expect(!r.stderr.contains(rootToken))
+        r = try await Keyturn.launch(["rekey", "status", "-a", server.address], environment: ["VAULT_TOKEN": "s.not-a-token"])
+        expectOneLineError(r, status: 2, mentioning: "refused the token")
+
+        r = try await Keyturn.launch(["rekey", "start", "-a", server.address, "--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)", "--format", "json"],
+                                     environment: env.merging(["VAULT_TOKEN": rootToken]) { $1 })
+        #expect(r.status == 0, "\(r.stderr)")
+        let started = try jsonObject(r)
+        #expect(started["api"] as? String == "sys/rotate/root/init")
+        let nonce = try #require(started["nonce"] as? String)
+        let tokenFile = try dir.write("root.token", text: rootToken + "\n")
+        let out = dir.file("new")
+        for file in files.hex.prefix(2) {
+            r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--token-file", tokenFile, "--nonce", nonce, file, "--yes",
+                                          "--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)", "--out-dir", out], environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(!r.stdoutText.contains(rootToken) && !r.stderr.contains(rootToken))
+        }
+        #expect(FileManager.default.fileExists(atPath: "\(out)/erin.asc.key"))
+        try await server.restart()
+        for who in ["dave", "erin"] {
+            r = try await Keyturn.launch(["unseal", "-a", server.address, "\(out)/\(who).asc.key"], environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(try await server.sealStatus()["sealed"] as? Bool == false)
+        #expect(try await server.sealStatus()["n"] as? Int == 2)
+    }
+
+    @Test("--verify: the old shares stay in force until a threshold of new holders verified; then only the new ones unseal")
+    func verifiedRekey() async throws {
+        let gpg = try TestGPG()
+        let dave = try gpg.makeKey("dave"), erin = try gpg.makeKey("erin")
+        let server = try await OpenBaoServer.start(.init(listenerExtra: OpenBaoServer.Options.legacyCeremonyEndpoints))
+        defer { server.stop() }
+        let (keys, rootToken) = try await server.initialize(shares: 3, threshold: 2)
+        try await server.unseal(with: Array(keys.prefix(2)))
+        let dir = try TemporaryDirectory()
+        let files = try writeShareFiles(dir, hex: keys)
+        let env = gpg.environment
+        let newKeys = ["--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)"]
+
+        // A verified rekey that is completed, then the node is sealed before anyone verified:
+        // the old shares still unseal it (and the server drops the unverified rekey).
+        func completedRekey(_ out: String) async throws -> String {
+            var r = try await Keyturn.launch(["rekey", "start", "-a", server.address, "--verify", "--key-threshold", "2", "--format", "json"] + newKeys, environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+            let nonce = try #require(try jsonObject(r)["nonce"] as? String)
+            for file in files.hex.prefix(2) {
+                r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", nonce, file, "--yes", "--out-dir", out] + newKeys, environment: env)
+                #expect(r.status == 0, "\(r.stderr)")
+            }
+            #expect(r.stderr.contains("keyturn rekey verify --nonce"))
+            r = try await Keyturn.launch(["rekey", "status", "-a", server.address, "--format", "json"])
+            return try #require(try jsonObject(r)["verification_nonce"] as? String)
+        }
+        _ = try await completedRekey(dir.file("unverified"))
+        #expect(try await server.sealStatus()["n"] as? Int == 3, "the old keys are in force until verification")
+        try await sealNode(server, token: rootToken)
+        var r = try await Keyturn.launch(["unseal", "-a", server.address, files.hex[0]])
+        r = try await Keyturn.launch(["unseal", "-a", server.address, files.hex[1]])
+        #expect(r.status == 0 && r.stdoutText.contains("unsealed"), "\(r.stdoutText) \(r.stderr)")
+
+        let out = dir.file("verified")
+        let verification = try await completedRekey(out)
+        r = try await Keyturn.launch(["rekey", "verify", "-a", server.address, "--nonce", "wrong", "\(out)/dave.asc.key"], environment: env)
+        expectOneLineError(r, status: 2, mentioning: "not wrong")
+        r = try await Keyturn.launch(["rekey", "verify", "-a", server.address, "--nonce", verification, "\(out)/dave.asc.key"], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try await server.sealStatus()["n"] as? Int == 3)
+        r = try await Keyturn.launch(["rekey", "verify", "-a", server.address, "--nonce", verification, "\(out)/erin.asc.key"], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("verification complete"))
+        #expect(try await server.sealStatus()["n"] as? Int == 2)
+
+        try await sealNode(server, token: rootToken)
+        r = try await Keyturn.launch(["unseal", "-a", server.address, files.hex[0]])
+        r = try await Keyturn.launch(["unseal", "-a", server.address, files.hex[1]])
+        #expect(r.status == 2 && r.stderr.contains("refused the shares"), "\(r.stderr)")
+        for who in ["dave", "erin"] {
+            r = try await Keyturn.launch(["unseal", "-a", server.address, "\(out)/\(who).asc.key"], environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(try await server.sealStatus()["sealed"] as? Bool == false)
+    }
+
+    @Test("cancel mid-way discards the progress; a wrong share at the threshold says the progress is lost; an unreachable node exits 2")
+    func cancelWrongShareUnreachable() async throws {
+        let gpg = try TestGPG()
+        let dave = try gpg.makeKey("dave")
+        let server = try await OpenBaoServer.start(.init(listenerExtra: OpenBaoServer.Options.legacyCeremonyEndpoints))
+        defer { server.stop() }
+        let (keys, _) = try await server.initialize(shares: 3, threshold: 2)
+        try await server.unseal(with: Array(keys.prefix(2)))
+        let dir = try TemporaryDirectory()
+        let files = try writeShareFiles(dir, hex: keys)
+        // A well-formed share of another key: 33 bytes, so only the server can tell.
+        let stranger = try dir.write("stranger.key", text: String(repeating: "ab", count: 33) + "\n")
+        let env = gpg.environment
+        let start = ["rekey", "start", "-a", server.address, "--pgp-keys", dave.armouredFile, "--key-threshold", "1", "--format", "json"]
+
+        var r = try await Keyturn.launch(start, environment: env)
+        var nonce = try #require(try jsonObject(r)["nonce"] as? String)
+        r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", nonce, files.hex[0], "--yes", "--out-dir", dir.file("a")], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try await Keyturn.launch(["rekey", "cancel", "-a", server.address])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", nonce, files.hex[1], "--yes", "--out-dir", dir.file("a")], environment: env)
+        expectOneLineError(r, status: 2, mentioning: "no rekey is running")
+
+        r = try await Keyturn.launch(start, environment: env)
+        nonce = try #require(try jsonObject(r)["nonce"] as? String)
+        r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", nonce, files.hex[0], "--yes", "--out-dir", dir.file("b")], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", nonce, stranger, "--yes", "--out-dir", dir.file("b")], environment: env)
+        expectOneLineError(r, status: 2, mentioning: "progress is lost")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("b")), "no file and no directory after a failed completing submit")
+
+        r = try await Keyturn.launch(["rekey", "status", "-a", "http://127.0.0.1:\(try freeLoopbackPort())"])
+        expectOneLineError(r, status: 2, mentioning: "unreachable")
+    }
+}
+
+/// SHA-256 of bytes, hex (via sha256sum, independent of keyturn's own).
+func sha256Hex(_ bytes: [UInt8]) -> String {
+    guard let r = try? Processes.run("/usr/bin/sha256sum", [], stdin: bytes) else { return "" }
+    return String(r.stdoutText.prefix(64))
+}
