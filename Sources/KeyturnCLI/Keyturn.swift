@@ -17,7 +17,7 @@ struct Keyturn: AsyncParsableCommand {
         commandName: "keyturn",
         abstract: "Key ceremonies for HashiCorp Vault and OpenBao.",
         version: KeyturnVersion.current,
-        subcommands: [Status.self, Init.self, Unseal.self, Verify.self, Rekey.self, Secure.self, Split.self, Combine.self])
+        subcommands: [Status.self, Init.self, Unseal.self, Verify.self, Rekey.self, GenerateRoot.self, Secure.self, Split.self, Combine.self])
 }
 
 /// Runs keyturn with the process's arguments and exits with SPEC §2's codes.

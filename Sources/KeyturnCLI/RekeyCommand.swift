@@ -80,7 +80,7 @@ struct RekeyStart: AsyncParsableCommand {
             pgpKeys: clientSideEncryption ? nil : keys.map { Data($0.info.binary).base64EncodedString() },
             requireVerification: verify)
         let state = try await ceremony.start(request)
-        RekeyOutput.print(state, ceremony: ceremony, format: conn.format, keys: keys)
+        QuorumOutput.print(state, ceremony: ceremony, format: conn.format, keys: keys)
         if conn.format == .text {
             Terminal.stderrLine("keyturn: hand the nonce to the current holders; each runs: keyturn rekey submit --nonce \(state.nonce ?? "NONCE") THEIR-KEY-FILE")
         }
@@ -132,7 +132,7 @@ struct RekeySubmit: AsyncParsableCommand {
             throw KeyturnError("this rekey returns the new shares unencrypted, and no --pgp-keys were given to encrypt them to their holders; nothing was sent",
                                hint: "pass the new holders' key files with --pgp-keys, as given to rekey start")
         }
-        try confirm(RekeyOutput.summary(state, ceremony: ceremony, completes: completes))
+        try confirm(QuorumOutput.summary(state, ceremony: ceremony, completes: completes))
         let share = try ShareInput.read(keyFile, passphrase: passphrase.source)
         if let (record, path) = previous, record.matches(share.bytes, file: keyFile) == false {
             throw KeyturnError("the share from \(share.source) does not match its commitment in \(path); nothing was sent",
@@ -140,7 +140,7 @@ struct RekeySubmit: AsyncParsableCommand {
         }
         switch try await ceremony.submit(share, nonce: nonce) {
         case .progressed(let s):
-            RekeyOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
+            QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
             Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
         case .completed(let s):
             guard let plan else { throw KeyturnError("\(ceremony.client.address) completed the rekey sooner than its progress said", status: .serverFailure) }
@@ -194,10 +194,10 @@ struct RekeyVerify: AsyncParsableCommand {
         }
         switch try await ceremony.submit(share, nonce: nonce, verification: true) {
         case .progressed(let s):
-            RekeyOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
+            QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
             Terminal.stderrLine("keyturn: new share verified: \(s.progress ?? 0) of \(s.t ?? 0)")
         case .completed(let s):
-            RekeyOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
+            QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
             Terminal.stderrLine("keyturn: verification complete: the new shares are in force, the old ones no longer unseal")
         }
     }
@@ -218,7 +218,7 @@ struct RekeyStatus: AsyncParsableCommand {
             state.verificationNonce = round.nonce ?? v
             state.progress = round.progress
         }
-        RekeyOutput.print(state, ceremony: ceremony, format: conn.format, keys: [])
+        QuorumOutput.print(state, ceremony: ceremony, format: conn.format, keys: [])
     }
 }
 
@@ -303,8 +303,8 @@ enum RekeyFiles {
     }
 }
 
-/// How rekey states are shown.
-enum RekeyOutput {
+/// How the states of rekey and generate-root are shown.
+enum QuorumOutput {
     static func summary(_ s: QuorumState, ceremony: QuorumCeremony, completes: Bool) -> String {
         var lines = [
             "Rekey on \(ceremony.client.address) (\(ceremony.endpoints.statusPath)), nonce \(s.nonce ?? "-"):",
@@ -318,9 +318,19 @@ enum RekeyOutput {
 
     static func print(_ s: QuorumState, ceremony: QuorumCeremony, format: OutputFormat, keys: [OperatorKey]) {
         var shown = s
-        shown.keys = nil  // new shares are written to files, never shown
-        shown.keysBase64 = nil
         if (shown.pgpFingerprints ?? []).isEmpty, !keys.isEmpty { shown.pgpFingerprints = keys.map(\.info.fingerprint) }
+        printQuorum(shown, ceremony: ceremony, format: format)
+    }
+
+    /// A quorum operation's state as a two-column table or one JSON document. New shares, the
+    /// OTP and the encoded token are never shown: they go to files.
+    static func printQuorum(_ s: QuorumState, ceremony: QuorumCeremony, format: OutputFormat) {
+        var shown = s
+        shown.keys = nil
+        shown.keysBase64 = nil
+        shown.otp = nil
+        shown.encodedToken = nil
+        shown.encodedRootToken = nil
         switch format {
         case .json:
             var doc: [String: JSONValue] = ["address": .string(ceremony.client.address), "api": .string(ceremony.endpoints.statusPath)]
@@ -332,11 +342,17 @@ enum RekeyOutput {
             var rows: [[String]] = [
                 ["address", ceremony.client.address], ["api", ceremony.endpoints.statusPath],
                 ["started", (shown.started ?? false) ? "yes" : "no"], ["nonce", shown.nonce.flatMap { $0.isEmpty ? nil : $0 } ?? "-"],
-                ["progress", "\(shown.progress ?? 0)/\(shown.required ?? 0)"], ["new shares", "\(shown.n ?? 0)"],
-                ["new threshold", "\(shown.t ?? 0)"], ["verification", shown.verificationRequired == true ? "required" : "no"],
+                ["progress", "\(shown.progress ?? 0)/\(shown.required ?? 0)"],
             ]
-            if let v = shown.verificationNonce, !v.isEmpty { rows.append(["verification nonce", v]) }
-            if let f = shown.pgpFingerprints, !f.isEmpty { rows.append(["new keys", f.joined(separator: ", ")]) }
+            if ceremony.endpoints.kind == .rekey {
+                rows += [["new shares", "\(shown.n ?? 0)"], ["new threshold", "\(shown.t ?? 0)"],
+                         ["verification", shown.verificationRequired == true ? "required" : "no"]]
+                if let v = shown.verificationNonce, !v.isEmpty { rows.append(["verification nonce", v]) }
+                if let f = shown.pgpFingerprints, !f.isEmpty { rows.append(["new keys", f.joined(separator: ", ")]) }
+            } else {
+                let pgp = shown.pgpFingerprint.flatMap { $0.isEmpty ? nil : $0 }
+                rows.append(["token returned", pgp.map { "encrypted to \($0)" } ?? "masked with the one-time pad"])
+            }
             if shown.complete == true { rows.append(["complete", "yes"]) }
             Terminal.stdoutLine(Output.table(["FIELD", "VALUE"], rows))
         }
