@@ -166,7 +166,11 @@ public struct QuorumCeremony: Sendable {
             return s.complete == true ? .completed(s) : .progressed(s)
         } catch {
             let said = error.serverErrors.joined(separator: "; ").lowercased()
-            if said.contains("authentication failed") || said.contains("failed to decrypt") || said.contains("invalid key") && error.httpStatus == 400 && !said.contains("nonce") {
+            // What Vault and OpenBao say when the threshold-th share shows the shares do not
+            // combine to the key: unseal keys fail to decrypt the keyring, recovery keys fail
+            // their check; either way the operation's progress is reset.
+            let lost = ["authentication failed", "failed to decrypt", "unable to authenticate", "does not match submitted values", "verification failed"]
+            if lost.contains(where: said.contains) {
                 throw KeyturnError(
                     "\(client.address) refused the shares: together they do not open the key, so one of them was wrong or belongs to another cluster; the \(endpoints.kind.rawValue)'s progress is lost",
                     hint: "every operator must submit again (keyturn \(endpoints.kind.rawValue) status shows the progress); keyturn verify checks a share file offline",

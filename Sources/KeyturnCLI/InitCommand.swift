@@ -56,8 +56,11 @@ struct Init: AsyncParsableCommand {
 
     func validate() throws {
         if noPgp && !keyFiles.isEmpty { throw ValidationError("--no-pgp and --pgp-keys cannot be combined") }
-        if !noPgp && keyFiles.isEmpty {
-            throw ValidationError("init needs --pgp-keys (one public key file per operator), or --no-pgp for a dev server")
+        if !noPgp && keyFiles.isEmpty && recoveryKeyFiles.isEmpty {
+            throw ValidationError("init needs --pgp-keys (one public key file per operator), --recovery-pgp-keys for an auto-unseal seal, or --no-pgp for a dev server")
+        }
+        if autoUnseal && (keyThreshold != nil || keyShares != nil) {
+            throw ValidationError("an auto-unseal init (--recovery-pgp-keys without --pgp-keys) takes --recovery-threshold, not --key-threshold or --key-shares")
         }
         if !noPgp, let n = keyShares, n != keyFiles.count {
             throw ValidationError("--key-shares is \(n) but \(keyFiles.count) PGP keys were given; each share needs one key")
@@ -71,6 +74,11 @@ struct Init: AsyncParsableCommand {
 
     var shares: Int { noPgp ? (keyShares ?? 1) : keyFiles.count }
     var threshold: Int { keyThreshold ?? (shares / 2 + 1) }
+    /// An auto-unseal seal (OpenBao's static seal, a cloud KMS): recovery keys only; the server
+    /// refuses secret_shares for it.
+    var autoUnseal: Bool { !noPgp && keyFiles.isEmpty && !recoveryKeyFiles.isEmpty }
+    var recoveryCount: Int { recoveryShares ?? recoveryKeyFiles.count }
+    var recoveryQuorum: Int { recoveryThreshold ?? (recoveryCount / 2 + 1) }
 
     func run() async throws {
         SecretHygiene.disableCoreDumps()
@@ -78,7 +86,10 @@ struct Init: AsyncParsableCommand {
         guard conn.clients.count == 1, let client = conn.clients.first else {
             throw KeyturnError("init talks to one node, not \(conn.clients.count)", hint: "give the address of one node; the others join it")
         }
-        if shares > 1 && threshold < 2 || threshold > shares || shares > 255 || threshold < 1 {
+        if autoUnseal, recoveryCount > 1 && recoveryQuorum < 2 || recoveryQuorum > recoveryCount || recoveryCount > 255 || recoveryQuorum < 1 {
+            throw KeyturnError("a recovery threshold of \(recoveryQuorum) does not fit \(recoveryCount) recovery share\(recoveryCount == 1 ? "" : "s")", hint: "2 <= threshold <= shares <= 255, or 1 and 1")
+        }
+        if !autoUnseal, shares > 1 && threshold < 2 || threshold > shares || shares > 255 || threshold < 1 {
             throw KeyturnError("a threshold of \(threshold) does not fit \(shares) share\(shares == 1 ? "" : "s")", hint: "2 <= threshold <= shares <= 255, or 1 and 1")
         }
         // Everything local first: keys, paths, permissions.
@@ -88,10 +99,10 @@ struct Init: AsyncParsableCommand {
         let plan = try noPgp ? nil : ShareFilePlan(directory: outDir, keyFiles: keyFiles, recoveryKeyFiles: recoveryKeyFiles, rootToken: rootKey != nil)
 
         let request = InitRequest(
-            secretShares: shares, secretThreshold: threshold,
+            secretShares: autoUnseal ? nil : shares, secretThreshold: autoUnseal ? nil : threshold,
             pgpKeys: noPgp || clientSideEncryption ? nil : operators.map { Data($0.info.binary).base64EncodedString() },
             rootTokenPGPKey: rootKey.map { Data($0.info.binary).base64EncodedString() },
-            recoveryShares: recoveryShares, recoveryThreshold: recoveryThreshold,
+            recoveryShares: autoUnseal ? recoveryCount : recoveryShares, recoveryThreshold: autoUnseal ? recoveryQuorum : recoveryThreshold,
             recoveryPGPKeys: recovery.isEmpty ? nil : recovery.map { Data($0.info.binary).base64EncodedString() })
         if let already = try? await client.initStatus(), already.initialized {
             throw KeyturnError("\(client.address) is already initialised", hint: "its keys were handed out when it was initialised; keyturn status shows its state", status: .serverFailure)
@@ -112,7 +123,9 @@ struct Init: AsyncParsableCommand {
             return
         }
         do {
-            try plan.write(IssuedKeys(answer), operators: operators, recovery: recovery, rootKey: rootKey, address: client.address, shares: shares, threshold: threshold, clientSide: clientSideEncryption)
+            try plan.write(IssuedKeys(answer), operators: operators, recovery: recovery, rootKey: rootKey, address: client.address,
+                           shares: autoUnseal ? recoveryCount : shares, threshold: autoUnseal ? recoveryQuorum : threshold, clientSide: clientSideEncryption,
+                           lineage: autoUnseal ? CeremonyRecord.Lineage(generation: 1, previousSHA256: nil, target: "recovery") : nil)
         } catch {
             // The server will not give these keys again: nothing may be lost.
             // (With client-side encryption these are plaintext shares: there is no other copy.)
@@ -134,7 +147,9 @@ struct Init: AsyncParsableCommand {
             Terminal.stdoutLine("Initial Root Token: \(answer.rootToken)")
             Terminal.stderrLine("keyturn: the root token above is in plaintext; use it, then revoke it (or pass --root-token-pgp-key next time)")
         }
-        Terminal.stderrLine("keyturn: \(client.address) is initialised: \(shares) shares, any \(threshold) unseal it; hand each operator their .key file")
+        Terminal.stderrLine(autoUnseal
+            ? "keyturn: \(client.address) is initialised and unseals itself (auto-unseal): \(recoveryCount) recovery keys, any \(recoveryQuorum) authorise rekey and generate-root; hand each operator their .recovery.key file"
+            : "keyturn: \(client.address) is initialised: \(shares) shares, any \(threshold) unseal it; hand each operator their .key file")
     }
 }
 

@@ -151,7 +151,9 @@ struct RekeySubmit: AsyncParsableCommand {
                 Terminal.stderrLine("keyturn: the rekey is complete; the new keys take over once a threshold of their holders ran: keyturn rekey verify --nonce \(v) THEIR-NEW-FILE")
                 Terminal.stderrLine("keyturn: until then the old shares still unseal")
             } else {
-                Terminal.stderrLine("keyturn: the rekey is complete: the new shares are in force, the old ones no longer unseal; hand each holder their file")
+                Terminal.stderrLine(target.target == .unseal
+                    ? "keyturn: the rekey is complete: the new shares are in force, the old ones no longer unseal; hand each holder their file"
+                    : "keyturn: the rekey is complete: the new recovery keys are in force, the old ones no longer count; hand each holder their file")
             }
         }
     }

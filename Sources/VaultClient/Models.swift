@@ -110,8 +110,9 @@ public struct InitStatus: Codable, Sendable, Hashable {
 
 /// `PUT sys/init`: how to split the root key, and to whom to encrypt the shares.
 public struct InitRequest: Encodable, Sendable, Hashable {
-    public var secretShares: Int
-    public var secretThreshold: Int
+    /// Nil for an auto-unseal seal, which takes recovery shares only.
+    public var secretShares: Int?
+    public var secretThreshold: Int?
     /// Base64 of each binary PGP public key, one per share, in order.
     public var pgpKeys: [String]?
     /// Base64 of the binary PGP key to encrypt the root token to.
@@ -121,7 +122,7 @@ public struct InitRequest: Encodable, Sendable, Hashable {
     public var recoveryPGPKeys: [String]?
 
     /// A request for `shares` shares, `threshold` of which unseal.
-    public init(secretShares: Int, secretThreshold: Int, pgpKeys: [String]? = nil, rootTokenPGPKey: String? = nil,
+    public init(secretShares: Int?, secretThreshold: Int?, pgpKeys: [String]? = nil, rootTokenPGPKey: String? = nil,
                 recoveryShares: Int? = nil, recoveryThreshold: Int? = nil, recoveryPGPKeys: [String]? = nil) {
         self.secretShares = secretShares
         self.secretThreshold = secretThreshold

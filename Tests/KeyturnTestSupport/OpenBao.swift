@@ -276,11 +276,11 @@ public final class OpenBaoCluster: @unchecked Sendable {
     private init(nodes: [OpenBaoServer]) { self.nodes = nodes }
 
     /// Starts `count` nodes (uninitialised); followers retry-join the first.
-    public static func start(_ count: Int = 3) async throws -> OpenBaoCluster {
-        let leader = try await OpenBaoServer.start(.init(nodeID: "n1"))
+    public static func start(_ count: Int = 3, listenerExtra: [String] = []) async throws -> OpenBaoCluster {
+        let leader = try await OpenBaoServer.start(.init(nodeID: "n1", listenerExtra: listenerExtra))
         var nodes = [leader]
         for i in 2...count {
-            nodes.append(try await OpenBaoServer.start(.init(joinLeader: leader.address, nodeID: "n\(i)")))
+            nodes.append(try await OpenBaoServer.start(.init(joinLeader: leader.address, nodeID: "n\(i)", listenerExtra: listenerExtra)))
         }
         return OpenBaoCluster(nodes: nodes)
     }
