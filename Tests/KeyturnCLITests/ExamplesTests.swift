@@ -91,3 +91,49 @@ struct ExamplesTests {
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
     }
 }
+
+@Suite("the keys' life runbooks (Examples/operator-leaves.sh, Examples/new-root-token.sh) against real OpenBao")
+struct KeysLifeRunbookTests {
+    @Test("an operator leaves: start --verify, two submits, two verifies; put the three new shares in force; a new root token comes back to Alice's key")
+    func runbooks() async throws {
+        let gpg = try TestGPG()
+        let (alice, bob, carol) = try gpg.makeOperators()
+        let dave = try gpg.makeKey("dave")
+        let server = try await OpenBaoServer.start(.init(listenerExtra: OpenBaoServer.Options.legacyCeremonyEndpoints))
+        defer { server.stop() }
+        let dir = try TemporaryDirectory()
+        let gen1 = dir.file("gen1"), gen2 = dir.file("gen2")
+        var r = try await Keyturn.launch(["init", "-a", server.address, "--pgp-keys", [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
+                                          "--key-threshold", "2", "--client-side-encryption", "--out-dir", gen1], environment: gpg.environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        for who in ["bob", "carol"] { _ = try await Keyturn.launch(["unseal", "-a", server.address, "\(gen1)/\(who).asc.key"], environment: gpg.environment) }
+        let env = cleanEnvironment(["KEYTURN": Keyturn.path, "VAULT_ADDR": server.address].merging(gpg.environment) { $1 })
+        let leaves = "\(examplesDirectory)/operator-leaves.sh", root = "\(examplesDirectory)/new-root-token.sh"
+        let newKeys = "\(bob.armouredFile),\(carol.armouredFile),\(dave.armouredFile)"
+
+        r = try await Processes.launch("/bin/bash", [leaves, "start", newKeys, "2"], environment: env)
+        #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
+        let nonce = try #require(r.stdoutText.split(separator: "\n").first { $0.hasPrefix("nonce") }?.split(separator: " ").last.map(String.init))
+        for who in ["bob", "carol"] {
+            r = try await Processes.launch("/bin/bash", [leaves, "submit", nonce, "\(gen1)/\(who).asc.key", newKeys, gen2], environment: env)
+            #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
+        }
+        let verification = try #require(r.stderr.split(separator: " ").first { $0.count == 36 && $0.contains("-") }.map(String.init), "\(r.stderr)")
+        for who in ["bob", "dave"] {
+            r = try await Processes.launch("/bin/bash", [leaves, "verify", verification, "\(gen2)/\(who).asc.key"], environment: env)
+            #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
+        }
+        #expect(try await server.sealStatus()["n"] as? Int == 3)
+        #expect(r.stderr.contains("verification complete"))
+
+        r = try await Processes.launch("/bin/bash", [root, "start", alice.armouredFile], environment: env)
+        #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
+        let grNonce = try #require(r.stdoutText.split(separator: "\n").first { $0.hasPrefix("nonce") }?.split(separator: " ").last.map(String.init))
+        for who in ["carol", "dave"] {
+            r = try await Processes.launch("/bin/bash", [root, "submit", grNonce, "\(gen2)/\(who).asc.key", dir.file("token")], environment: env)
+            #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
+        }
+        let token = try gpg.gpg(["--pinentry-mode", "loopback", "--passphrase", alice.passphrase, "--decrypt", dir.file("token") + "/root-token.asc"]).stdoutText
+        #expect(try await GenerateRootTests.tokenWorks(server, token.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+}

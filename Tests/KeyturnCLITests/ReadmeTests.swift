@@ -41,7 +41,8 @@ struct ReadmeTests {
             var path: [String] = []
             for w in words { if w.hasPrefix("-") || w.contains("/") || w.contains(".") { break }; path.append(w) }
             // Subcommands only: `secure ca`, `status`; stop at the first argument that is not one.
-            let known = ["status", "init", "unseal", "verify", "secure", "split", "combine", "ca", "cert", "gossip", "config", "check"]
+            let known = ["status", "init", "unseal", "verify", "secure", "split", "combine", "ca", "cert", "gossip", "config", "check",
+                         "rekey", "generate-root", "start", "submit", "cancel", "decode"]
             path = Array(path.prefix { known.contains($0) })
             #expect(!path.isEmpty, "no subcommand in: keyturn \(words.joined(separator: " "))")
             let key = path.joined(separator: " ")
