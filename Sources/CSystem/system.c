@@ -2,6 +2,9 @@
 #include "CSystem.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <termios.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -165,4 +168,81 @@ done:
 
 int kt_start_writeback(int fd, long long offset, long long count) {
     return sync_file_range(fd, (off64_t)offset, (off64_t)count, SYNC_FILE_RANGE_WRITE);
+}
+
+// MARK: signals at the hidden prompt and around answers that must not be lost
+
+static int hidden_fd = -1;
+static struct termios hidden_saved;
+static const int prompt_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+#define PROMPT_SIGNALS (sizeof(prompt_signals) / sizeof(prompt_signals[0]))
+static struct sigaction prompt_previous[PROMPT_SIGNALS];
+
+static void hide(void) {
+    struct termios quiet = hidden_saved;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    quiet.c_lflag |= ECHONL;
+    tcsetattr(hidden_fd, TCSAFLUSH, &quiet);
+}
+
+// Only async-signal-safe calls: tcsetattr, sigaction, raise.
+static void prompt_signal(int sig) {
+    if (hidden_fd >= 0) tcsetattr(hidden_fd, TCSANOW, &hidden_saved);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    struct sigaction mine;
+    sigaction(sig, &dfl, &mine);
+    raise(sig);  // SA_NODEFER: delivered now; ends the process, or stops it (SIGTSTP)
+    // Continued after a stop: hide the input again and keep guarding.
+    sigaction(sig, &mine, NULL);
+    if (hidden_fd >= 0) hide();
+}
+
+int kt_terminal_hide_input(int fd) {
+    if (tcgetattr(fd, &hidden_saved) != 0) return -1;
+    hidden_fd = fd;
+    struct sigaction act;
+    memset(&act, 0, sizeof act);
+    act.sa_handler = prompt_signal;
+    act.sa_flags = SA_NODEFER;
+    sigemptyset(&act.sa_mask);
+    for (size_t i = 0; i < PROMPT_SIGNALS; i++) sigaction(prompt_signals[i], &act, &prompt_previous[i]);
+    // Echo goes off before the prompt appears, so nothing typed can echo (TCSAFLUSH also drops
+    // anything typed ahead of the prompt).
+    hide();
+    return 0;
+}
+
+void kt_terminal_restore(void) {
+    if (hidden_fd < 0) return;
+    tcsetattr(hidden_fd, TCSANOW, &hidden_saved);
+    for (size_t i = 0; i < PROMPT_SIGNALS; i++) sigaction(prompt_signals[i], &prompt_previous[i], NULL);
+    hidden_fd = -1;
+}
+
+static volatile sig_atomic_t held = 0;
+static const int held_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define HELD_SIGNALS (sizeof(held_signals) / sizeof(held_signals[0]))
+static struct sigaction held_previous[HELD_SIGNALS];
+
+static void hold_signal(int sig) {
+    if (!held) held = sig;
+}
+
+void kt_hold_signals(void) {
+    held = 0;
+    struct sigaction act;
+    memset(&act, 0, sizeof act);
+    act.sa_handler = hold_signal;
+    act.sa_flags = SA_RESTART;
+    sigemptyset(&act.sa_mask);
+    for (size_t i = 0; i < HELD_SIGNALS; i++) sigaction(held_signals[i], &act, &held_previous[i]);
+}
+
+int kt_held_signal(void) { return held; }
+
+int kt_release_signals(void) {
+    for (size_t i = 0; i < HELD_SIGNALS; i++) sigaction(held_signals[i], &held_previous[i], NULL);
+    return held;
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PGPShares
+import ProcessHygiene
 import Shamir
 
 #if canImport(Glibc)
@@ -113,15 +114,11 @@ public enum ShareInput {
                            hint: "pass a key file, or '-' and pipe the share in")
         }
         defer { close(fd) }
-        var saved = termios()
-        guard tcgetattr(fd, &saved) == 0 else { throw KeyturnError("cannot read from the terminal") }
-        var quiet = saved
-        quiet.c_lflag &= ~tcflag_t(ECHO)
-        quiet.c_lflag |= tcflag_t(ECHONL)
         // Echo goes off before the prompt appears, so nothing typed after it can echo (and
-        // nothing typed ahead of the prompt is kept: TCSAFLUSH drops it).
-        _ = tcsetattr(fd, TCSAFLUSH, &quiet)
-        defer { _ = tcsetattr(fd, TCSANOW, &saved) }
+        // nothing typed ahead of the prompt is kept); Ctrl-C, SIGTERM, SIGHUP and Ctrl-Z put
+        // the terminal's settings back first, so the operator never types blind afterwards.
+        guard ProcessHygiene.hideTerminalInput(fd) else { throw KeyturnError("cannot read from the terminal") }
+        defer { ProcessHygiene.restoreTerminal() }
         let prompt = "Unseal key share (will be hidden): "
         _ = prompt.withCString { Glibc.write(fd, $0, strlen($0)) }
         let line = SecretBuffer(count: 4096)

@@ -35,6 +35,16 @@ public struct UnsealOutcome: Sendable {
         }
     }
 
+    /// A node that cannot take the share yet but may soon: not initialised (a new raft
+    /// follower before its leader is unsealed) or unreachable (restarting). `unseal --wait`
+    /// tries it again.
+    public var notReady: Bool {
+        guard case .failed(let e) = result else { return false }
+        if e.isUnreachable { return true }
+        if let status, !status.initialized { return true }
+        return false
+    }
+
     /// The error, for failed and mismatched nodes.
     public var error: VaultError? {
         switch result {
@@ -57,17 +67,56 @@ public struct UnsealRun: @unchecked Sendable {
         self.migrate = migrate
     }
 
-    public func run() async -> [UnsealOutcome] {
-        // First every node's state, all at once: a node whose progress is behind the others'
-        // (it restarted and lost the shares they hold) can then be named.
-        let states: [Result<SealStatus, VaultError>] = await concurrently { (_, client) -> Result<SealStatus, VaultError> in
+    /// Submits the share (or the reset) to every node at once and returns each node's outcome.
+    ///
+    /// With `wait`, nodes that are not ready for it yet (a new raft follower that does not know
+    /// yet that its leader is initialised, a node that cannot be reached while it restarts)
+    /// are tried again every `interval` until each has taken the share or the time is up; the
+    /// share stays in its zeroing buffer meanwhile. `update` sees the outcomes so far after each
+    /// round (nil for a node still waited for); `stop` ends the waiting early (Ctrl-C).
+    public func run(wait: TimeInterval? = nil, interval: TimeInterval = 1,
+                    update: (@Sendable ([UnsealOutcome?]) -> Void)? = nil,
+                    stop: @Sendable () -> Bool = { false }) async -> [UnsealOutcome] {
+        var settled = [UnsealOutcome?](repeating: nil, count: clients.count)
+        var last = [UnsealOutcome?](repeating: nil, count: clients.count)
+        let deadline = Date().addingTimeInterval(wait ?? 0)
+        var first = true
+        while true {
+            let pending = settled.indices.filter { settled[$0] == nil }
+            let round = await self.round(pending, notingLostProgress: first)
+            first = false
+            for (i, outcome) in zip(pending, round) {
+                last[i] = outcome
+                if wait == nil || !outcome.notReady { settled[i] = outcome }
+            }
+            if !settled.contains(where: { $0 == nil }) || stop() || Date() >= deadline { break }
+            update?(settled)
+            try? await Task.sleep(nanoseconds: UInt64(max(0.05, min(interval, deadline.timeIntervalSinceNow)) * 1e9))
+            if stop() { break }
+        }
+        return settled.indices.map { i in
+            if let done = settled[i] { return done }
+            var outcome = last[i]!
+            if let wait, let e = outcome.error {
+                outcome = UnsealOutcome(address: outcome.address, result: .failed(VaultError(e.code, "\(e.reason); still not ready after waiting \(Int(wait.rounded())) s", hint: e.hint, httpStatus: e.httpStatus, serverErrors: e.serverErrors)), status: outcome.status)
+            }
+            return outcome
+        }
+    }
+
+    /// One pass over the nodes at `indices`: each node's state first, all at once, so that a
+    /// node whose progress is behind the others' (it restarted and lost the shares they hold)
+    /// can be named; then the share to each.
+    private func round(_ indices: [Int], notingLostProgress: Bool) async -> [UnsealOutcome] {
+        let subset = indices.map { clients[$0] }
+        let states: [Result<SealStatus, VaultError>] = await concurrently(subset) { (_, client) -> Result<SealStatus, VaultError> in
             do throws(VaultError) { return .success(try await client.sealStatus().0) } catch { return .failure(error) }
         }
         let progress = states.compactMap { try? $0.get() }.filter { $0.initialized && $0.sealed }.map { $0.progress }
         let most = progress.max() ?? 0
-        return await concurrently { i, client in
+        return await concurrently(subset) { i, client in
             var outcome = await one(client, states[i])
-            if case .success(let before) = states[i], before.initialized, before.sealed, before.progress < most, outcome.succeeded {
+            if notingLostProgress, case .success(let before) = states[i], before.initialized, before.sealed, before.progress < most, outcome.succeeded {
                 outcome.note = "its unseal progress was \(before.progress) while other nodes had \(most): it probably restarted and lost the shares submitted before; those operators must submit theirs again for it"
             }
             return outcome
@@ -75,7 +124,7 @@ public struct UnsealRun: @unchecked Sendable {
     }
 
     /// Runs `body` for every node at once; results keep the order of `clients`.
-    private func concurrently<T: Sendable>(_ body: @escaping @Sendable (Int, VaultClient) async -> T) async -> [T] {
+    private func concurrently<T: Sendable>(_ clients: [VaultClient], _ body: @escaping @Sendable (Int, VaultClient) async -> T) async -> [T] {
         await withTaskGroup(of: (Int, T).self) { group in
             for (i, client) in clients.enumerated() {
                 group.addTask { (i, await body(i, client)) }

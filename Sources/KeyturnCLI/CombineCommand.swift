@@ -29,6 +29,8 @@ struct Combine: ParsableCommand {
 
     @OptionGroup(title: "Passphrase options") var passphrase: PassphraseOptions
 
+    @OptionGroup var transcript: TranscriptOptions
+
     func validate() throws {
         guard shareFiles.count >= 2 else {
             throw ValidationError(shareFiles.isEmpty
@@ -39,7 +41,9 @@ struct Combine: ParsableCommand {
 
     func run() throws {
         SecretHygiene.disableCoreDumps()
+        let log = try transcript.open("combine")
         try CombineRun(files: shareFiles, output: output, passphrase: passphrase.source).execute()
+        log?.record(result: "combined", progress: "\(shareFiles.count) shares")
     }
 }
 

@@ -39,6 +39,7 @@ struct GenerateRootStart: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
+    @OptionGroup var transcript: TranscriptOptions
 
     @Option(help: ArgumentHelp("Public key file to encrypt the new root token to (preferred).", valueName: "file"))
     var pgpKey: String?
@@ -54,6 +55,7 @@ struct GenerateRootStart: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let log = try transcript.open("generate-root start")
         let key = try pgpKey.map { try OperatorKey.inspect([$0])[0] }
         // The OTP's file is checked before anything is sent: the server shows the OTP once.
         var otp: PendingFile?
@@ -83,6 +85,7 @@ struct GenerateRootStart: AsyncParsableCommand {
                 throw KeyturnError("cannot write the one-time pad to \(otpPath) (\((error as? KeyturnError)?.message ?? "\(error)")); the generation was cancelled", hint: "start again with a writable --otp-file")
             }
         }
+        log?.record(node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)", nonce: state.nonce)
         var shown = state
         shown.otp = nil
         QuorumOutput.printQuorum(shown, ceremony: ceremony, format: conn.format)
@@ -98,6 +101,7 @@ struct GenerateRootSubmit: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
+    @OptionGroup var transcript: TranscriptOptions
 
     @Option(help: ArgumentHelp("The nonce of the generation you were asked to join.", valueName: "nonce"))
     var nonce: String
@@ -118,6 +122,7 @@ struct GenerateRootSubmit: AsyncParsableCommand {
 
     func run() async throws {
         SecretHygiene.disableCoreDumps()
+        let log = try transcript.open("generate-root submit", share: keyFile, manifest: try CeremonyRecord.find(explicit: manifest, beside: keyFile))
         let (ceremony, conn) = try await generateRootCeremony(connection, token)
         let state = try await ceremony.expect(nonce: nonce)
         let completes = (state.progress ?? 0) + 1 >= (state.required ?? Int.max)
@@ -141,38 +146,45 @@ struct GenerateRootSubmit: AsyncParsableCommand {
         if let (record, path) = try CeremonyRecord.find(explicit: manifest, beside: keyFile), record.matches(share.bytes, file: keyFile) == false {
             throw KeyturnError("the share from \(share.source) does not match its commitment in \(path); nothing was sent")
         }
-        switch try await ceremony.submit(share, nonce: nonce) {
-        case .progressed(let s):
-            QuorumOutput.printQuorum(s, ceremony: ceremony, format: conn.format)
-            Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
-        case .completed(let s):
-            let encoded = (s.encodedToken ?? "").isEmpty ? (s.encodedRootToken ?? "") : (s.encodedToken ?? "")
-            var text: [UInt8]
-            if pgp {
-                guard let binary = Data(base64Encoded: encoded) else {
-                    throw KeyturnError("\(ceremony.client.address) sent an encrypted token that is not base64", status: .serverFailure)
+        // The submit that completes it gets the only copy of the result: signals wait until
+        // it is saved.
+        func submitAndSave() async throws {
+            switch try await ceremony.submit(share, nonce: nonce) {
+            case .progressed(let s):
+                log?.record(node: ceremony.client.address, result: "accepted", progress: "\(s.progress ?? 0)/\(s.required ?? 0)", nonce: nonce)
+                QuorumOutput.printQuorum(s, ceremony: ceremony, format: conn.format)
+                Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
+            case .completed(let s):
+                let encoded = (s.encodedToken ?? "").isEmpty ? (s.encodedRootToken ?? "") : (s.encodedToken ?? "")
+                var text: [UInt8]
+                if pgp {
+                    guard let binary = Data(base64Encoded: encoded) else {
+                        throw KeyturnError("\(ceremony.client.address) sent an encrypted token that is not base64", status: .serverFailure)
+                    }
+                    text = Array(Armor.encode([UInt8](binary)).utf8)
+                } else {
+                    text = Array((encoded + "\n").utf8)
                 }
-                text = Array(Armor.encode([UInt8](binary)).utf8)
-            } else {
-                text = Array((encoded + "\n").utf8)
+                do {
+                    try directory?.create()
+                    let file = try PendingFile(path: path)
+                    try text.withUnsafeBytes { try file.write($0) }
+                    try FileBatch.publish([file], directory: outDir)
+                    directory?.keep()
+                } catch {
+                    // Harmless without the OTP (or the PGP key), and given only once: print it.
+                    Terminal.stdoutLine(encoded)
+                    throw KeyturnError("the generation is complete but \(path) could not be written (\((error as? KeyturnError)?.message ?? "\(error)")); the \(pgp ? "encrypted" : "encoded") token is on standard output above",
+                                       hint: "save that output now", status: .localFailure)
+                }
+                log?.record(node: ceremony.client.address, result: "completed", progress: "\(state.required ?? 0)/\(state.required ?? 0)", nonce: nonce)
+                Terminal.stdoutLine(path)
+                Terminal.stderrLine(pgp
+                    ? "keyturn: the new root token is in \(path), encrypted to \(state.pgpFingerprint ?? "the key"): gpg -d \(path)"
+                    : "keyturn: the encoded token is in \(path); the holder of the one-time pad runs: keyturn generate-root decode --otp-file OTP-FILE \(path)")
             }
-            do {
-                try directory?.create()
-                let file = try PendingFile(path: path)
-                try text.withUnsafeBytes { try file.write($0) }
-                try FileBatch.publish([file], directory: outDir)
-                directory?.keep()
-            } catch {
-                // Harmless without the OTP (or the PGP key), and given only once: print it.
-                Terminal.stdoutLine(encoded)
-                throw KeyturnError("the generation is complete but \(path) could not be written (\((error as? KeyturnError)?.message ?? "\(error)")); the \(pgp ? "encrypted" : "encoded") token is on standard output above",
-                                   hint: "save that output now", status: .localFailure)
-            }
-            Terminal.stdoutLine(path)
-            Terminal.stderrLine(pgp
-                ? "keyturn: the new root token is in \(path), encrypted to \(state.pgpFingerprint ?? "the key"): gpg -d \(path)"
-                : "keyturn: the encoded token is in \(path); the holder of the one-time pad runs: keyturn generate-root decode --otp-file OTP-FILE \(path)")
         }
+        if completes { try await SignalHold.around("the new root token was being saved") { try await submitAndSave() } } else { try await submitAndSave() }
     }
 }
 
@@ -190,8 +202,11 @@ struct GenerateRootDecode: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the token to this file (created 0600, never overwriting) instead of standard output.", valueName: "file"))
     var output: String?
 
+    @OptionGroup var transcript: TranscriptOptions
+
     func run() throws {
         SecretHygiene.disableCoreDumps()
+        let log = try transcript.open("generate-root decode")
         if let output { try SecretFiles.requireAbsent(output) }
         let otp = try Self.firstLine(otpFile, what: "one-time pad", secret: true)
         let encoded = try Self.firstLine(encodedFile, what: "encoded token", secret: false)
@@ -209,6 +224,7 @@ struct GenerateRootDecode: ParsableCommand {
                 throw KeyturnError("cannot write the token to standard output")
             }
         }
+        log?.record(result: "decoded")
     }
 
     /// The first line of a small file (or stdin for '-'); a file holding a secret must be 0600.
@@ -247,11 +263,15 @@ struct GenerateRootStatus: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
+    @OptionGroup var transcript: TranscriptOptions
 
     func run() async throws {
+        let log = try transcript.open("generate-root status")
         let (ceremony, conn) = try await generateRootCeremony(connection, token)
         var state = try await ceremony.state()
         state.otp = nil
+        log?.record(node: ceremony.client.address, result: state.started == true ? "running" : "none running",
+                    progress: "\(state.progress ?? 0)/\(state.required ?? 0)", nonce: state.nonce.flatMap { $0.isEmpty ? nil : $0 })
         QuorumOutput.printQuorum(state, ceremony: ceremony, format: conn.format)
     }
 }
@@ -261,10 +281,13 @@ struct GenerateRootCancel: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
+    @OptionGroup var transcript: TranscriptOptions
 
     func run() async throws {
+        let log = try transcript.open("generate-root cancel")
         let (ceremony, _) = try await generateRootCeremony(connection, token)
         try await ceremony.cancel()
+        log?.record(node: ceremony.client.address, result: "cancelled")
         Terminal.stderrLine("keyturn: the root token generation on \(ceremony.client.address) is cancelled (if one was running)")
     }
 }

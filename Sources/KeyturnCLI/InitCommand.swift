@@ -48,6 +48,8 @@ struct Init: AsyncParsableCommand {
     @Flag(help: "No PGP (dev servers, CI): shares and root token go to stdout only, never to a file.")
     var noPgp = false
 
+    @OptionGroup var transcript: TranscriptOptions
+
     @Flag(help: "Receive the shares over TLS and encrypt them here, recording a salted commitment of each in ceremony.json (enables keyturn verify).")
     var clientSideEncryption = false
 
@@ -83,6 +85,7 @@ struct Init: AsyncParsableCommand {
     func run() async throws {
         SecretHygiene.disableCoreDumps()
         let conn = try connection.resolve()
+        let log = try transcript.open("init")
         guard conn.clients.count == 1, let client = conn.clients.first else {
             throw KeyturnError("init talks to one node, not \(conn.clients.count)", hint: "give the address of one node; the others join it")
         }
@@ -107,49 +110,56 @@ struct Init: AsyncParsableCommand {
         if let already = try? await client.initStatus(), already.initialized {
             throw KeyturnError("\(client.address) is already initialised", hint: "its keys were handed out when it was initialised; keyturn status shows its state", status: .serverFailure)
         }
-        let answer: InitResponse
-        do { answer = try await client.initialize(request) } catch {
-            if error.serverErrors.contains(where: { $0.lowercased().contains("already initialized") }) {
-                throw KeyturnError("\(client.address) is already initialised", hint: "keyturn status shows its state", status: .serverFailure)
+        // From the moment sys/init is sent until its answer is saved, Ctrl-C, SIGTERM and
+        // SIGHUP wait: Vault gives the keys only once.
+        try await SignalHold.around("the node's answer was being saved") {
+            let answer: InitResponse
+            do throws(VaultError) { answer = try await client.initialize(request) } catch {
+                if error.serverErrors.contains(where: { $0.lowercased().contains("already initialized") }) {
+                    throw KeyturnError("\(client.address) is already initialised", hint: "keyturn status shows its state", status: .serverFailure)
+                }
+                if error.isUnreachable && error.code != .unreachable {
+                    throw KeyturnError("\(error.reason); the request was sent, so the node may now be initialised",
+                                   hint: "check with keyturn status -a \(client.address) before trying again: Vault hands out the keys only once", status: .serverFailure)
+                }
+                throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
             }
-            if error.isUnreachable && error.code != .unreachable {
-                throw KeyturnError("\(error.reason); the request was sent, so the node may now be initialised",
-                               hint: "check with keyturn status -a \(client.address) before trying again: Vault hands out the keys only once", status: .serverFailure)
+            guard let plan else {
+                Terminal.stdoutLine(InitOutput.plaintext(answer, format: conn.format))
+                log?.record(node: client.address, result: "initialised", progress: "\(threshold)/\(shares)")
+                return
             }
-            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
+            do {
+                try plan.write(IssuedKeys(answer), operators: operators, recovery: recovery, rootKey: rootKey, address: client.address,
+                               shares: autoUnseal ? recoveryCount : shares, threshold: autoUnseal ? recoveryQuorum : threshold, clientSide: clientSideEncryption,
+                               lineage: autoUnseal ? CeremonyRecord.Lineage(generation: 1, previousSHA256: nil, target: "recovery") : nil)
+            } catch {
+                // The server will not give these keys again: nothing may be lost.
+                // (With client-side encryption these are plaintext shares: there is no other copy.)
+                Terminal.stdoutLine(InitOutput.json(answer))
+                let message = (error as? KeyturnError)?.message ?? "\(error)"
+                throw KeyturnError("the node is initialised but the share files could not be written (\(message)); its whole answer is on standard output above",
+                               hint: "save that output now: it holds every encrypted share and the root token", status: .localFailure)
+            }
+            for f in plan.shareFiles + plan.recoveryFiles { Terminal.stdoutLine(f) }
+            if let f = plan.rootTokenFile { Terminal.stdoutLine(f) }
+            if recovery.isEmpty, let keys = answer.recoveryKeys, !keys.isEmpty {
+                // Recovery keys not encrypted to anyone: their only copy goes to the screen.
+                for (i, key) in keys.enumerated() { Terminal.stdoutLine("Recovery Key \(i + 1): \(key)") }
+            }
+            Terminal.stdoutLine(plan.manifest)
+            if rootKey == nil {
+                // Not encrypted to anyone: this is its only copy, so it goes to the operator's screen
+                // (as Vault's CLI does), never to a file.
+                Terminal.stdoutLine("Initial Root Token: \(answer.rootToken)")
+                Terminal.stderrLine("keyturn: the root token above is in plaintext; use it, then revoke it (or pass --root-token-pgp-key next time)")
+            }
+            log?.record(node: client.address, result: "initialised",
+                        progress: autoUnseal ? "\(recoveryQuorum)/\(recoveryCount) recovery" : "\(threshold)/\(shares)")
+            Terminal.stderrLine(autoUnseal
+                ? "keyturn: \(client.address) is initialised and unseals itself (auto-unseal): \(recoveryCount) recovery keys, any \(recoveryQuorum) authorise rekey and generate-root; hand each operator their .recovery.key file"
+                : "keyturn: \(client.address) is initialised: \(shares) shares, any \(threshold) unseal it; hand each operator their .key file")
         }
-        guard let plan else {
-            Terminal.stdoutLine(InitOutput.plaintext(answer, format: conn.format))
-            return
-        }
-        do {
-            try plan.write(IssuedKeys(answer), operators: operators, recovery: recovery, rootKey: rootKey, address: client.address,
-                           shares: autoUnseal ? recoveryCount : shares, threshold: autoUnseal ? recoveryQuorum : threshold, clientSide: clientSideEncryption,
-                           lineage: autoUnseal ? CeremonyRecord.Lineage(generation: 1, previousSHA256: nil, target: "recovery") : nil)
-        } catch {
-            // The server will not give these keys again: nothing may be lost.
-            // (With client-side encryption these are plaintext shares: there is no other copy.)
-            Terminal.stdoutLine(InitOutput.json(answer))
-            let message = (error as? KeyturnError)?.message ?? "\(error)"
-            throw KeyturnError("the node is initialised but the share files could not be written (\(message)); its whole answer is on standard output above",
-                           hint: "save that output now: it holds every encrypted share and the root token", status: .localFailure)
-        }
-        for f in plan.shareFiles + plan.recoveryFiles { Terminal.stdoutLine(f) }
-        if let f = plan.rootTokenFile { Terminal.stdoutLine(f) }
-        if recovery.isEmpty, let keys = answer.recoveryKeys, !keys.isEmpty {
-            // Recovery keys not encrypted to anyone: their only copy goes to the screen.
-            for (i, key) in keys.enumerated() { Terminal.stdoutLine("Recovery Key \(i + 1): \(key)") }
-        }
-        Terminal.stdoutLine(plan.manifest)
-        if rootKey == nil {
-            // Not encrypted to anyone: this is its only copy, so it goes to the operator's screen
-            // (as Vault's CLI does), never to a file.
-            Terminal.stdoutLine("Initial Root Token: \(answer.rootToken)")
-            Terminal.stderrLine("keyturn: the root token above is in plaintext; use it, then revoke it (or pass --root-token-pgp-key next time)")
-        }
-        Terminal.stderrLine(autoUnseal
-            ? "keyturn: \(client.address) is initialised and unseals itself (auto-unseal): \(recoveryCount) recovery keys, any \(recoveryQuorum) authorise rekey and generate-root; hand each operator their .recovery.key file"
-            : "keyturn: \(client.address) is initialised: \(shares) shares, any \(threshold) unseal it; hand each operator their .key file")
     }
 }
 

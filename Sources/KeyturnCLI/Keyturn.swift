@@ -44,6 +44,7 @@ public enum KeyturnMain {
             }
             terminate(ExitStatus.success.rawValue)
         } catch let error as KeyturnError {
+            TranscriptLog.recordFailure(error.message)
             Terminal.report(error)
             terminate(error.status.rawValue)
         } catch let error as ExitCode {

@@ -42,6 +42,7 @@ struct RekeyStart: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
+    @OptionGroup var transcript: TranscriptOptions
     @OptionGroup var target: RekeyTargetOptions
 
     @Option(name: .customLong("pgp-keys"), parsing: .singleValue, help: ArgumentHelp("The new holders' public key files, comma-separated or repeated; one new share each.", valueName: "files"))
@@ -66,6 +67,7 @@ struct RekeyStart: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let log = try transcript.open("rekey start")
         let shares = keyFiles.count
         let threshold = keyThreshold ?? (shares / 2 + 1)
         if shares > 1 && threshold < 2 || threshold > shares || shares > 255 || threshold < 1 {
@@ -80,6 +82,7 @@ struct RekeyStart: AsyncParsableCommand {
             pgpKeys: clientSideEncryption ? nil : keys.map { Data($0.info.binary).base64EncodedString() },
             requireVerification: verify)
         let state = try await ceremony.start(request)
+        log?.record(node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)", nonce: state.nonce)
         QuorumOutput.print(state, ceremony: ceremony, format: conn.format, keys: keys)
         if conn.format == .text {
             Terminal.stderrLine("keyturn: hand the nonce to the current holders; each runs: keyturn rekey submit --nonce \(state.nonce ?? "NONCE") THEIR-KEY-FILE")
@@ -94,6 +97,7 @@ struct RekeySubmit: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
+    @OptionGroup var transcript: TranscriptOptions
     @OptionGroup var target: RekeyTargetOptions
 
     @Option(help: ArgumentHelp("The nonce of the rekey you were asked to join.", valueName: "nonce"))
@@ -120,6 +124,7 @@ struct RekeySubmit: AsyncParsableCommand {
 
     func run() async throws {
         SecretHygiene.disableCoreDumps()
+        let log = try transcript.open("rekey submit", share: keyFile, manifest: try CeremonyRecord.find(explicit: manifest, beside: keyFile))
         let (ceremony, conn) = try await rekeyCeremony(connection, token, target.target)
         // The running operation first: its nonce, what it will do.
         let state = try await ceremony.expect(nonce: nonce)
@@ -138,24 +143,31 @@ struct RekeySubmit: AsyncParsableCommand {
             throw KeyturnError("the share from \(share.source) does not match its commitment in \(path); nothing was sent",
                                hint: "it is wrong or corrupt; check it with keyturn verify")
         }
-        switch try await ceremony.submit(share, nonce: nonce) {
-        case .progressed(let s):
-            QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
-            Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
-        case .completed(let s):
-            guard let plan else { throw KeyturnError("\(ceremony.client.address) completed the rekey sooner than its progress said", status: .serverFailure) }
-            try RekeyFiles.write(s, before: state, plan: plan, newKeys: newKeys, previous: previous, ceremony: ceremony, target: target.target)
-            for f in plan.shareFiles + plan.recoveryFiles { Terminal.stdoutLine(f) }
-            Terminal.stdoutLine(plan.manifest)
-            if s.verificationRequired == true, let v = s.verificationNonce {
-                Terminal.stderrLine("keyturn: the rekey is complete; the new keys take over once a threshold of their holders ran: keyturn rekey verify --nonce \(v) THEIR-NEW-FILE")
-                Terminal.stderrLine("keyturn: until then the old shares still unseal")
-            } else {
-                Terminal.stderrLine(target.target == .unseal
-                    ? "keyturn: the rekey is complete: the new shares are in force, the old ones no longer unseal; hand each holder their file"
-                    : "keyturn: the rekey is complete: the new recovery keys are in force, the old ones no longer count; hand each holder their file")
+        // The submit that completes it gets the only copy of the result: signals wait until
+        // it is saved.
+        func submitAndSave() async throws {
+            switch try await ceremony.submit(share, nonce: nonce) {
+            case .progressed(let s):
+                log?.record(node: ceremony.client.address, result: "accepted", progress: "\(s.progress ?? 0)/\(s.required ?? 0)", nonce: nonce)
+                QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
+                Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
+            case .completed(let s):
+                guard let plan else { throw KeyturnError("\(ceremony.client.address) completed the rekey sooner than its progress said", status: .serverFailure) }
+                try RekeyFiles.write(s, before: state, plan: plan, newKeys: newKeys, previous: previous, ceremony: ceremony, target: target.target)
+                log?.record(node: ceremony.client.address, result: "completed", progress: "\(state.required ?? 0)/\(state.required ?? 0)", nonce: nonce)
+                for f in plan.shareFiles + plan.recoveryFiles { Terminal.stdoutLine(f) }
+                Terminal.stdoutLine(plan.manifest)
+                if s.verificationRequired == true, let v = s.verificationNonce {
+                    Terminal.stderrLine("keyturn: the rekey is complete; the new keys take over once a threshold of their holders ran: keyturn rekey verify --nonce \(v) THEIR-NEW-FILE")
+                    Terminal.stderrLine("keyturn: until then the old shares still unseal")
+                } else {
+                    Terminal.stderrLine(target.target == .unseal
+                        ? "keyturn: the rekey is complete: the new shares are in force, the old ones no longer unseal; hand each holder their file"
+                        : "keyturn: the rekey is complete: the new recovery keys are in force, the old ones no longer count; hand each holder their file")
+                }
             }
         }
+        if completes { try await SignalHold.around("the new shares were being saved") { try await submitAndSave() } } else { try await submitAndSave() }
     }
 
     /// Asks on the terminal unless --yes (scripts: the table printed after the submit shows the
@@ -176,6 +188,7 @@ struct RekeyVerify: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
+    @OptionGroup var transcript: TranscriptOptions
     @OptionGroup var target: RekeyTargetOptions
 
     @Option(help: ArgumentHelp("The verification nonce the completing submit printed.", valueName: "nonce"))
@@ -188,6 +201,7 @@ struct RekeyVerify: AsyncParsableCommand {
 
     func run() async throws {
         SecretHygiene.disableCoreDumps()
+        let log = try transcript.open("rekey verify", share: keyFile, manifest: try? CeremonyRecord.find(explicit: nil, beside: keyFile))
         let (ceremony, conn) = try await rekeyCeremony(connection, token, target.target)
         _ = try await ceremony.expect(nonce: nonce, verification: true)
         let share = try ShareInput.read(keyFile, passphrase: passphrase.source)
@@ -196,9 +210,11 @@ struct RekeyVerify: AsyncParsableCommand {
         }
         switch try await ceremony.submit(share, nonce: nonce, verification: true) {
         case .progressed(let s):
+            log?.record(node: ceremony.client.address, result: "verified", progress: "\(s.progress ?? 0)/\(s.t ?? 0)", nonce: nonce)
             QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
             Terminal.stderrLine("keyturn: new share verified: \(s.progress ?? 0) of \(s.t ?? 0)")
         case .completed(let s):
+            log?.record(node: ceremony.client.address, result: "completed", nonce: nonce)
             QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
             Terminal.stderrLine("keyturn: verification complete: the new shares are in force, the old ones no longer unseal")
         }
@@ -210,9 +226,11 @@ struct RekeyStatus: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
+    @OptionGroup var transcript: TranscriptOptions
     @OptionGroup var target: RekeyTargetOptions
 
     func run() async throws {
+        let log = try transcript.open("rekey status")
         let (ceremony, conn) = try await rekeyCeremony(connection, token, target.target)
         var state = try await ceremony.state()
         if state.verificationRequired == true, let v = state.verificationNonce, !v.isEmpty,
@@ -220,6 +238,8 @@ struct RekeyStatus: AsyncParsableCommand {
             state.verificationNonce = round.nonce ?? v
             state.progress = round.progress
         }
+        log?.record(node: ceremony.client.address, result: state.started == true ? "running" : "none running",
+                    progress: "\(state.progress ?? 0)/\(state.required ?? 0)", nonce: state.nonce.flatMap { $0.isEmpty ? nil : $0 })
         QuorumOutput.print(state, ceremony: ceremony, format: conn.format, keys: [])
     }
 }
@@ -229,11 +249,14 @@ struct RekeyCancel: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
+    @OptionGroup var transcript: TranscriptOptions
     @OptionGroup var target: RekeyTargetOptions
 
     func run() async throws {
+        let log = try transcript.open("rekey cancel")
         let (ceremony, _) = try await rekeyCeremony(connection, token, target.target)
         try await ceremony.cancel()
+        log?.record(node: ceremony.client.address, result: "cancelled")
         Terminal.stderrLine("keyturn: the rekey on \(ceremony.client.address) is cancelled (if one was running)")
     }
 }

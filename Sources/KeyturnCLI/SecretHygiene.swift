@@ -1,3 +1,4 @@
+import ArgumentParser
 import Ceremony
 import Foundation
 import ProcessHygiene
@@ -25,6 +26,35 @@ enum SecretHygiene {
     /// A write to a closed pipe should be an error we report, not a silent death by SIGPIPE.
     static func ignoreSIGPIPE() {
         _ = signal(SIGPIPE, SIG_IGN)
+    }
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP (an SSH session dropping) held off while an answer the server
+/// gives only once is being saved: it is written (or printed) first, then keyturn exits saying
+/// it was interrupted, with the status the signal would have given (130 for Ctrl-C).
+enum SignalHold {
+    /// Runs `body` with the signals held; if one came, reports it after `body` (and its own
+    /// error, if any) and exits 128 + the signal.
+    static func around<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        ProcessHygiene.holdSignals()
+        let result: Result<T, Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        if let signal = ProcessHygiene.releaseSignals() {
+            if case .failure(let error) = result, let e = error as? KeyturnError { Terminal.report(e) }
+            Terminal.stderrLine("keyturn: interrupted (\(signalName(signal))) while \(what); that finished first, as shown above; exiting")
+            throw ExitCode(128 + signal)
+        }
+        return try result.get()
+    }
+
+    /// "SIGINT", "SIGHUP", "SIGTERM".
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGINT: return "SIGINT"
+        case SIGHUP: return "SIGHUP"
+        case SIGTERM: return "SIGTERM"
+        default: return "signal \(signal)"
+        }
     }
 }
 

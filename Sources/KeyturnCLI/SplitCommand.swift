@@ -42,6 +42,8 @@ struct Split: ParsableCommand {
     @Argument(help: "The secret's file, or '-' for standard input.")
     var input: String = "-"
 
+    @OptionGroup var transcript: TranscriptOptions
+
     func validate() throws {
         if noPgp && !keyFiles.isEmpty { throw ValidationError("--no-pgp and --pgp-keys cannot be combined") }
         if !noPgp && keyFiles.isEmpty {
@@ -62,7 +64,9 @@ struct Split: ParsableCommand {
 
     func run() throws {
         SecretHygiene.disableCoreDumps()
+        let log = try transcript.open("split")
         try SplitRun(self).execute()
+        log?.record(result: "split", progress: "\(threshold)/\(shareCount)")
     }
 
     /// The file name of share `index` (0-based) of `count`, zero-padded so they sort.

@@ -19,12 +19,15 @@ struct Status: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Poll until every node is unsealed, for at most this many seconds.", valueName: "seconds"))
     var wait: Double?
 
+    @OptionGroup var transcript: TranscriptOptions
+
     func validate() throws {
         if let wait, !(wait >= 0 && wait.isFinite) { throw ValidationError("--wait must be a number of seconds, 0 or more") }
     }
 
     func run() async throws {
         let conn = try connection.resolve()
+        let log = try transcript.open("status")
         var nodes = await NodeStatus.fetchAll(conn.clients)
         if let wait {
             let deadline = Date().addingTimeInterval(wait)
@@ -42,6 +45,11 @@ struct Status: AsyncParsableCommand {
             if showProgress { Terminal.stderrProgress(nil) }
         }
         StatusReport(nodes: nodes).print(conn.format)
+        for n in nodes {
+            let state = !n.reachable ? "unreachable" : n.seal.map { !$0.initialized ? "uninitialised" : $0.sealed ? "sealed" : "unsealed" } ?? "failed"
+            log?.record(node: n.address, result: state, progress: n.seal.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" },
+                        nonce: n.seal.flatMap { $0.nonce.isEmpty ? nil : $0.nonce }, error: n.error?.reason)
+        }
         throw ExitCode(StatusReport(nodes: nodes).exitStatus.rawValue)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import ProcessHygiene
 import Shamir
 import VaultClient
 
@@ -25,6 +26,8 @@ struct Unseal: AsyncParsableCommand {
 
     @OptionGroup(title: "Passphrase options") var passphrase: PassphraseOptions
 
+    @OptionGroup var transcript: TranscriptOptions
+
     @Option(help: ArgumentHelp("A ceremony.json with share commitments to check the share against before sending (default: the one beside KEYFILE).", valueName: "file"))
     var manifest: String?
 
@@ -34,9 +37,13 @@ struct Unseal: AsyncParsableCommand {
     @Flag(help: "Mark the share as part of a seal migration.")
     var migrate = false
 
+    @Option(help: ArgumentHelp("Keep the share and go on submitting to nodes not ready for it yet (a new raft follower before its leader is unsealed, a restarting node) until every node took it or this many seconds passed.", valueName: "seconds"))
+    var wait: Double?
+
     func validate() throws {
         if reset && keyFile != nil { throw ValidationError("--reset takes no key file") }
         if reset && migrate { throw ValidationError("--reset and --migrate cannot be combined") }
+        if let wait, !(wait > 0 && wait.isFinite) { throw ValidationError("--wait must be a positive number of seconds") }
     }
 
     func run() async throws {
@@ -52,6 +59,8 @@ struct Unseal: AsyncParsableCommand {
     /// is released (and zeroed) when this returns.
     private func submit() async throws -> ExitStatus {
         let conn = try connection.resolve()
+        let log = try transcript.open(reset ? "unseal --reset" : migrate ? "unseal --migrate" : "unseal", share: keyFile,
+                                      manifest: try CeremonyRecord.find(explicit: manifest, beside: keyFile))
         let share = reset ? nil : try ShareInput.read(keyFile, passphrase: passphrase.source)
         #if DEBUG
         SecretHygiene.debugScan(stage: "held")
@@ -62,9 +71,29 @@ struct Unseal: AsyncParsableCommand {
             throw KeyturnError("the share from \(share.source) does not match its commitment in \(path); nothing was sent",
                            hint: "it is wrong or corrupt; check it with keyturn verify and ask for your file again")
         }
-        let outcomes = await UnsealRun(clients: conn.clients, share: share, migrate: migrate).run()
+        // Ctrl-C, SIGTERM and SIGHUP end the waiting but not the report: the operator learns
+        // which nodes had already taken the share (nothing is written to disk either way).
+        ProcessHygiene.holdSignals()
+        let tty = Terminal.isTerminal(STDERR_FILENO) && wait != nil
+        let addresses = conn.clients.map(\.address)
+        let progress: @Sendable ([UnsealOutcome?]) -> Void = { settled in
+            let waiting = settled.indices.filter { settled[$0] == nil }.map { addresses[$0] }
+            Terminal.stderrProgress("waiting for \(waiting.count) node\(waiting.count == 1 ? "" : "s") to be ready: \(waiting.joined(separator: ", "))")
+        }
+        let stop: @Sendable () -> Bool = { ProcessHygiene.heldSignal != nil }
+        let outcomes = await UnsealRun(clients: conn.clients, share: share, migrate: migrate)
+            .run(wait: wait, update: tty ? progress : nil, stop: stop)
+        if tty { Terminal.stderrProgress(nil) }
         let report = UnsealReport(outcomes: outcomes)
         report.print(conn.format)
+        for o in outcomes {
+            log?.record(node: o.address, result: report.word(o.result), progress: o.status.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" },
+                        nonce: o.status.flatMap { $0.nonce.isEmpty ? nil : $0.nonce }, error: o.error?.reason)
+        }
+        if let signal = ProcessHygiene.releaseSignals() {
+            Terminal.stderrLine("keyturn: interrupted (\(SignalHold.signalName(signal))): the nodes above that show accepted, unsealed or joining took the share; nothing was written")
+            throw ExitCode(128 + signal)
+        }
         return report.exitStatus
     }
 }
@@ -96,7 +125,7 @@ struct UnsealReport {
         }
     }
 
-    private func word(_ r: UnsealOutcome.Result) -> String {
+    func word(_ r: UnsealOutcome.Result) -> String {
         switch r {
         case .accepted: return "accepted"
         case .unsealed: return "unsealed"

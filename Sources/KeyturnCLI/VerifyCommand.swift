@@ -24,8 +24,11 @@ struct Verify: ParsableCommand {
 
     @OptionGroup(title: "Passphrase options") var passphrase: PassphraseOptions
 
+    @OptionGroup var transcript: TranscriptOptions
+
     func run() throws {
         SecretHygiene.disableCoreDumps()
+        let log = try transcript.open("verify", share: keyFile, manifest: try? CeremonyRecord.find(explicit: manifest, beside: keyFile))
         let share = try ShareInput.read(keyFile, passphrase: passphrase.source)
         guard share.count == 33 || share.count == 32 else {
             throw KeyturnError("the share in \(keyFile) is \(share.count) bytes; a Vault share is 33 bytes (32 for a single-share key)")
@@ -50,5 +53,6 @@ struct Verify: ParsableCommand {
             lines.append("no ceremony.json given or found beside the file: the share itself was not checked against one")
         }
         for line in lines { Terminal.stdoutLine(line) }
+        log?.record(result: "verified")
     }
 }

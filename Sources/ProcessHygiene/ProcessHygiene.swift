@@ -27,6 +27,26 @@ public enum ProcessHygiene {
         kt_start_writeback(fd, Int64(offset), Int64(count)) == 0
     }
 
+    /// Turns echo off on the terminal `fd` for a hidden prompt; until `restoreTerminal`, Ctrl-C,
+    /// SIGTERM, SIGHUP and SIGQUIT put the terminal back before they end the process (as they
+    /// would have: the shell sees 130 for Ctrl-C), and Ctrl-Z puts it back while stopped and
+    /// hides the input again on `fg`. Returns false if `fd` is not a terminal.
+    public static func hideTerminalInput(_ fd: Int32) -> Bool { kt_terminal_hide_input(fd) == 0 }
+
+    /// Puts back the terminal settings `hideTerminalInput` changed.
+    public static func restoreTerminal() { kt_terminal_restore() }
+
+    /// Holds SIGINT, SIGTERM and SIGHUP until `releaseSignals`: they only set a flag, so that
+    /// what must not be cut short (writing the only copy of an answer) finishes first.
+    public static func holdSignals() { kt_hold_signals() }
+
+    /// The first signal held since `holdSignals` (nil if none yet).
+    public static var heldSignal: Int32? { let s = kt_held_signal(); return s == 0 ? nil : s }
+
+    /// Gives the signals their previous actions back; returns the first one held, if any.
+    @discardableResult
+    public static func releaseSignals() -> Int32? { let s = kt_release_signals(); return s == 0 ? nil : s }
+
     /// One place where `scan` found part of a secret.
     public struct ScanHit: Sendable {
         /// Where the run starts.

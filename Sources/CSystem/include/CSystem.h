@@ -27,6 +27,26 @@ int kt_wiping_status(void);
 /// fsync that publishes a large file waits for its tail only. Returns 0 or -1.
 int kt_start_writeback(int fd, long long offset, long long count);
 
+/// Turns echo off on the terminal `fd` for a hidden prompt, and until kt_terminal_restore
+/// makes SIGINT, SIGTERM, SIGHUP and SIGQUIT restore the terminal's settings before they end
+/// the process as they would have (so the shell sees 130 for Ctrl-C), and SIGTSTP restore them
+/// while the process is stopped and hide the input again when it continues. Returns 0, or -1
+/// if `fd` is not a terminal.
+int kt_terminal_hide_input(int fd);
+
+/// Restores the settings kt_terminal_hide_input saved, and the signals' previous actions.
+void kt_terminal_restore(void);
+
+/// Holds SIGINT, SIGTERM and SIGHUP: until kt_release_signals they only set a flag, so that
+/// work that must not be cut short (writing the answer of sys/init) finishes first.
+void kt_hold_signals(void);
+
+/// The first signal held since kt_hold_signals (0 if none), while holding.
+int kt_held_signal(void);
+
+/// Restores the signals' previous actions; returns the first signal held (0 if none).
+int kt_release_signals(void);
+
 /// One place where a memory scan found part of a secret.
 typedef struct {
     unsigned long address;   // where the run starts

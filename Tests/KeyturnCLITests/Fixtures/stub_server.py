@@ -11,6 +11,8 @@ every connection according to MODE until killed:
   redirect  a 307 to another host
   error     a 500 with Vault's {"errors": [...]} body
   cut-init  like init, but the connection is closed without a reply once PUT sys/init arrived
+  slow-init like init, but the reply to PUT sys/init comes argv[3] seconds (default 3) after the
+            request arrived (its body is written to argv[2] at once)
   init      an uninitialised Vault's sys/init: GET says not initialised; PUT writes the
             request body to the file named by argv[2] and answers with a fake init reply;
             sys/seal-status says sealed (3 of 5), and PUT sys/unseal records its body likewise
@@ -40,7 +42,7 @@ def reply(conn):
                 f.write(data.split(b"\r\n")[0].decode() + "\n")
         time.sleep(60)
         return
-    if MODE in ("init", "cut-init"):
+    if MODE in ("init", "cut-init", "slow-init"):
         head_text, _, rest = data.partition(b"\r\n\r\n")
         request_line = head_text.split(b"\r\n")[0].decode()
         length = 0
@@ -63,6 +65,8 @@ def reply(conn):
                 f.write(rest)
             if MODE == "cut-init":
                 return  # the request arrived; the reply never does
+            if MODE == "slow-init":
+                time.sleep(float(sys.argv[3]) if len(sys.argv) > 3 else 3)
             body = json.dumps({"keys": ["00" * 32], "keys_base64": ["AA" * 22], "root_token": "s.stub",
                                "recovery_keys": ["11" * 33, "22" * 33], "recovery_keys_base64": ["ESE=", "IiI="]}).encode()
         else:
