@@ -98,7 +98,9 @@ struct StatusReport {
             }
             let threshold = seal.initialized ? "\(seal.t) of \(seal.n)" : "-"
             let progress = seal.initialized && seal.sealed ? "\(seal.progress)/\(seal.t)" : "-"
-            return [node.address, String(seal.initialized), String(seal.sealed), progress, threshold,
+            // A seal migration (Shamir <-> auto-unseal) waits for `unseal --migrate`: say so.
+            let sealed = seal.migration == true ? "\(seal.sealed), migration" : String(seal.sealed)
+            return [node.address, String(seal.initialized), sealed, progress, threshold,
                     node.haMode ?? "-", seal.version ?? "-", node.error.map { shortReason($0, node.address) } ?? ""]
         }
         return Output.table(header, rows)

@@ -144,8 +144,9 @@ struct DumpabilityTests {
 
     @Test("gcore and /proc/PID/environ are refused for keyturn unseal holding a share, and allowed for an ordinary process of the same user")
     func notDumpable() async throws {
-        let stub = try StubServer("silent")
         let dir = try TemporaryDirectory()
+        let asked = dir.file("stub-requests")
+        let stub = try StubServer("silent", [asked])
         // The unprivileged user must reach the binary and write cores here.
         chmod(dir.path, 0o777)
         let binary = dir.file("keyturn")
@@ -174,7 +175,11 @@ struct DumpabilityTests {
         let argv = Self.drop + [binary, "unseal", "-a", stub.address, "--timeout", "8", "-"]
         async let running = Processes.launch(argv[0], Array(argv.dropFirst()), stdin: share, environment: ["PATH": "/usr/bin:/bin"])
         let keyturnPID = try #require(try await Self.pid(of: "\(binary) unseal -a \(stub.address)"))
-        try await Task.sleep(nanoseconds: 500_000_000)  // past reading the share
+        // Past reading the share (and so past making itself undumpable, which comes first):
+        // the node has been asked for its state.
+        let deadline = Date().addingTimeInterval(30)
+        while (readBytes(asked) ?? []).isEmpty && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
+        #expect(!(readBytes(asked) ?? []).isEmpty, "keyturn never reached the node")
         let probed = try await Self.probe(keyturnPID, dir)
         #expect(!probed.environ, "another process of keyturn's user read its /proc/PID/environ")
         #expect(!probed.core, "gcore took a core of keyturn unseal")

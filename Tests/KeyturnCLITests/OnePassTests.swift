@@ -213,3 +213,53 @@ struct TranscriptTests {
         expectOneLineError(r, mentioning: "readable by group or others")
     }
 }
+
+@Suite("seal migration on a three-node raft cluster (OpenBao's static seal standing in for a KMS)")
+struct SealMigrationTests {
+    @Test("Shamir -> static with unseal --migrate on every node (status shows migration); a restart then unseals by itself; static -> Shamir; the shares unseal it again")
+    func migrateBothWays() async throws {
+        let cluster = try await OpenBaoCluster.start(3)
+        defer { cluster.stop() }
+        let keys = try await cluster.initializeAndUnseal(shares: 3, threshold: 2)
+        let dir = try TemporaryDirectory()
+        let files = try writeShareFiles(dir, hex: keys)
+        let all = cluster.addresses.flatMap { ["-a", $0] }
+        let sealKey = OpenBaoServer.Options.newStaticSealKey()
+
+        func migrate(to seal: String?) async throws {
+            for node in cluster.nodes.reversed() { try await node.restart(seal: seal) }  // followers first, the leader last
+            var r = try await Keyturn.launch(["status"] + all + ["--format", "json"])
+            #expect(r.status == 2)
+            for node in try statusNodes(r) { #expect(node["migration"] as? Bool == true, "\(node)") }
+            r = try await Keyturn.launch(["status"] + all)
+            #expect(r.stdoutText.contains("true, migration"), "\(r.stdoutText)")
+            async let a = Keyturn.launch(["unseal", "--migrate", "--wait", "120"] + all + [files.hex[0]])
+            async let b = Keyturn.launch(["unseal", "--migrate", "--wait", "120"] + all + [files.hex[1]])
+            let (ra, rb) = try await (a, b)
+            #expect(ra.status == 0, "\(ra.stdoutText) \(ra.stderr)")
+            #expect(rb.status == 0, "\(rb.stdoutText) \(rb.stderr)")
+            r = try await Keyturn.launch(["status", "--wait", "90"] + all)
+            #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
+        }
+
+        try await migrate(to: OpenBaoServer.Options.staticSeal(key: sealKey))
+        var r = try await Keyturn.launch(["status"] + all + ["--format", "json"])
+        for node in try statusNodes(r) { #expect(node["type"] as? String == "static" && node["migration"] as? Bool == false, "\(node)") }
+        // Auto-unseal now: a restart needs no operator.
+        for node in cluster.nodes { try await node.restart() }
+        r = try await Keyturn.launch(["status", "--wait", "90"] + all)
+        #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
+
+        // Back to Shamir: the seal stanza marked disabled, the shares (recovery keys meanwhile) migrate it.
+        try await migrate(to: OpenBaoServer.Options.staticSeal(key: sealKey, disabled: true))
+        for node in cluster.nodes.reversed() { try await node.restart(seal: nil) }
+        r = try await Keyturn.launch(["status"] + all + ["--format", "json"])
+        for node in try statusNodes(r) { #expect(node["type"] as? String == "shamir" && node["sealed"] as? Bool == true, "\(node)") }
+        async let a = Keyturn.launch(["unseal", "--wait", "120"] + all + [files.hex[0]])
+        async let b = Keyturn.launch(["unseal", "--wait", "120"] + all + [files.hex[2]])
+        let (ra, rb) = try await (a, b)
+        #expect(ra.status == 0 && rb.status == 0, "\(ra.stderr) \(rb.stderr)")
+        r = try await Keyturn.launch(["status", "--wait", "90"] + all)
+        #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
+    }
+}

@@ -252,7 +252,8 @@ struct RecoveryAndClusterRekeyTests {
         let env = gpg.environment
         let gen1 = dir.file("gen1"), gen2 = dir.file("gen2")
         var r = try await Keyturn.launch(["init", "-a", server.address, "--recovery-pgp-keys", [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
-                                          "--recovery-threshold", "2", "--root-token-pgp-key", bob.armouredFile, "--out-dir", gen1], environment: env)
+                                          "--recovery-threshold", "2", "--root-token-pgp-key", bob.armouredFile, "--out-dir", gen1,
+                                          "--timeout", "60"], environment: env)  // a loaded machine: the seal's first keys take time
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("auto-unseal"))
         for f in ["alice.asc.recovery.key", "bob.asc.recovery.key", "carol.asc.recovery.key", "root-token.asc", "ceremony.json"] {

@@ -105,7 +105,9 @@ struct StatusSingleNodeTests {
         try await server.unseal(with: keys)
         let r = try await waiting
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
-        #expect(Date().timeIntervalSince(start) < 10)
+        // Well before its 60 s deadline (the bound only tells "when unsealed" from "at the
+        // deadline"; a loaded machine may take seconds to start a process).
+        #expect(Date().timeIntervalSince(start) < 45)
     }
 }
 

@@ -85,10 +85,13 @@ public final class OpenBaoServer: @unchecked Sendable {
         public static let legacyCeremonyEndpoints = ["disable_unauthed_rekey_endpoints = false", "disable_unauthed_generate_root_endpoints = false"]
 
         /// OpenBao's static seal with a fresh random key: an auto-unseal node (recovery keys).
-        public static func staticSeal() -> String {
-            var key = [UInt8](repeating: 0, count: 32)
-            for i in key.indices { key[i] = UInt8.random(in: 0...255) }
-            return "seal \"static\" {\n  current_key_id = \"k1\"\n  current_key = \"\(Data(key).base64EncodedString())\"\n}\n"
+        public static func staticSeal(key: String = newStaticSealKey(), disabled: Bool = false) -> String {
+            "seal \"static\" {\n\(disabled ? "  disabled = \"true\"\n" : "")  current_key_id = \"k1\"\n  current_key = \"\(key)\"\n}\n"
+        }
+
+        /// A fresh key for the static seal: base64 of 32 random bytes (a test stand-in for a KMS).
+        public static func newStaticSealKey() -> String {
+            Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         }
     }
 
@@ -145,9 +148,10 @@ public final class OpenBaoServer: @unchecked Sendable {
             cluster_addr = "https://127.0.0.1:\(clusterPort)"
             disable_mlock = true
             ui = false
-            \(options.seal ?? "")
+
             """
-        try dir.write("config.hcl", text: config)
+        try dir.write("config.hcl", text: config + (options.seal ?? ""))
+        try dir.write("base.hcl", text: config)
         let process = try launch(binary, dir.file("config.hcl"), dir)
         let server = OpenBaoServer(
             address: "\(scheme)://127.0.0.1:\(port)", port: port, directory: dir,
@@ -189,6 +193,16 @@ public final class OpenBaoServer: @unchecked Sendable {
 
     /// The server's log so far.
     public var log: String { String(decoding: readBytes(directory.file("server.log")) ?? [], as: UTF8.self) }
+
+    /// Restarts the node with the same storage and listener but another seal stanza (nil:
+    /// Shamir), as an operator does to migrate a seal.
+    public func restart(seal: String?) async throws {
+        stop()
+        let base = String(decoding: readBytes(directory.file("base.hcl")) ?? [], as: UTF8.self)
+        try directory.write("config.hcl", text: base + (seal ?? ""))
+        process = try Self.launch(binary, configPath, directory)
+        try await waitUntilListening()
+    }
 
     /// Restarts a stopped node with the same configuration and storage.
     public func restart() async throws {
