@@ -54,6 +54,18 @@ public enum ShareInput {
         }
     }
 
+    /// Reads the share as `read` does, then checks it against its commitment in `manifest`
+    /// (a ceremony.json and its path) when that has one: a wrong or corrupt share is caught
+    /// here, before it is sent, not at the threshold when the server resets everyone's progress.
+    public static func read(_ argument: String?, passphrase: PassphraseSource, checkedAgainst manifest: (CeremonyRecord, String)?) throws -> Share {
+        let share = try read(argument, passphrase: passphrase)
+        if let (record, path) = manifest, record.matches(share.bytes, file: argument) == false {
+            throw KeyturnError("the share from \(share.source) does not match its commitment in \(path); nothing was sent",
+                               hint: "it is wrong or corrupt; check it with keyturn verify and ask for your file again")
+        }
+        return share
+    }
+
     /// Decrypts a PGP-encrypted share (armoured, or Vault's base64 of a binary message) with
     /// the operator's key, then decodes the hex share inside.
     public static func decrypt(_ text: SecretBuffer, source: String, passphrase: PassphraseSource) throws -> Share {

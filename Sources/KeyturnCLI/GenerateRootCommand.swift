@@ -122,36 +122,27 @@ struct GenerateRootSubmit: AsyncParsableCommand {
 
     func run() async throws {
         SecretHygiene.disableCoreDumps()
-        let log = try transcript.open("generate-root submit", share: keyFile, manifest: try CeremonyRecord.find(explicit: manifest, beside: keyFile))
+        let record = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
+        let log = try transcript.open("generate-root submit", share: keyFile, manifest: record)
         let (ceremony, conn) = try await generateRootCeremony(connection, token)
         let state = try await ceremony.expect(nonce: nonce)
-        let completes = (state.progress ?? 0) + 1 >= (state.required ?? Int.max)
+        let completes = state.nextShareCompletes
         let pgp = !(state.pgpFingerprint ?? "").isEmpty
         let path = SecretFiles.join(outDir, pgp ? GenerateRootFiles.pgpName : GenerateRootFiles.encodedName)
         let directory = completes ? try OutputDirectory(outDir) : nil
         if completes { try SecretFiles.requireAbsent(path) }
-        if !yes {
-            let summary = """
-                Root token generation on \(ceremony.client.address), nonce \(state.nonce ?? "-"):
-                  progress: \(state.progress ?? 0) of \(state.required ?? 0) shares\(completes ? " (yours completes it)" : "")
-                  the token comes back: \(pgp ? "encrypted to PGP key \(state.pgpFingerprint ?? "")" : "masked with the one-time pad its starter holds")
-                Submit your share to it? [y/N]
-                """
-            guard let answer = Terminal.confirm(summary + " ") else {
-                throw KeyturnError("no terminal to confirm on; nothing was sent", hint: "check the operation with keyturn generate-root status, then pass --yes")
-            }
-            guard answer else { throw KeyturnError("not confirmed; nothing was sent") }
-        }
-        let share = try ShareInput.read(keyFile, passphrase: passphrase.source)
-        if let (record, path) = try CeremonyRecord.find(explicit: manifest, beside: keyFile), record.matches(share.bytes, file: keyFile) == false {
-            throw KeyturnError("the share from \(share.source) does not match its commitment in \(path); nothing was sent")
-        }
+        try Terminal.confirmSubmit("""
+            Root token generation on \(ceremony.client.address), nonce \(state.nonce ?? "-"):
+              progress: \(state.progress ?? 0) of \(state.required ?? 0) shares\(completes ? " (yours completes it)" : "")
+              the token comes back: \(pgp ? "encrypted to PGP key \(state.pgpFingerprint ?? "")" : "masked with the one-time pad its starter holds")
+            """, yes: yes, status: "keyturn generate-root status")
+        let share = try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: record)
         // The submit that completes it gets the only copy of the result: signals wait until
         // it is saved.
         func submitAndSave() async throws {
             switch try await ceremony.submit(share, nonce: nonce) {
             case .progressed(let s):
-                log?.record(node: ceremony.client.address, result: "accepted", progress: "\(s.progress ?? 0)/\(s.required ?? 0)", nonce: nonce)
+                log?.record(node: ceremony.client.address, result: "accepted", progress: s.progressText, nonce: nonce)
                 QuorumOutput.printQuorum(s, ceremony: ceremony, format: conn.format)
                 Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
             case .completed(let s):
@@ -271,7 +262,7 @@ struct GenerateRootStatus: AsyncParsableCommand {
         var state = try await ceremony.state()
         state.otp = nil
         log?.record(node: ceremony.client.address, result: state.started == true ? "running" : "none running",
-                    progress: "\(state.progress ?? 0)/\(state.required ?? 0)", nonce: state.nonce.flatMap { $0.isEmpty ? nil : $0 })
+                    progress: state.progressText, nonce: state.runningNonce)
         QuorumOutput.printQuorum(state, ceremony: ceremony, format: conn.format)
     }
 }

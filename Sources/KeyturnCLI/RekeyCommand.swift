@@ -124,31 +124,27 @@ struct RekeySubmit: AsyncParsableCommand {
 
     func run() async throws {
         SecretHygiene.disableCoreDumps()
-        let log = try transcript.open("rekey submit", share: keyFile, manifest: try CeremonyRecord.find(explicit: manifest, beside: keyFile))
+        let previous = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
+        let log = try transcript.open("rekey submit", share: keyFile, manifest: previous)
         let (ceremony, conn) = try await rekeyCeremony(connection, token, target.target)
         // The running operation first: its nonce, what it will do.
         let state = try await ceremony.expect(nonce: nonce)
-        let completes = (state.progress ?? 0) + 1 >= (state.required ?? Int.max)
+        let completes = state.nextShareCompletes
         let newKeys = try RekeyFiles.newKeys(keyFiles, state: state)
-        let previous = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
         // The submit that completes it must be able to write every new file: checked now.
         let plan = completes ? try RekeyFiles.plan(outDir, keyFiles: newKeys.names, target: target.target) : nil
         if completes && (state.pgpFingerprints ?? []).isEmpty && newKeys.keys.isEmpty {
             throw KeyturnError("this rekey returns the new shares unencrypted, and no --pgp-keys were given to encrypt them to their holders; nothing was sent",
                                hint: "pass the new holders' key files with --pgp-keys, as given to rekey start")
         }
-        try confirm(QuorumOutput.summary(state, ceremony: ceremony, completes: completes))
-        let share = try ShareInput.read(keyFile, passphrase: passphrase.source)
-        if let (record, path) = previous, record.matches(share.bytes, file: keyFile) == false {
-            throw KeyturnError("the share from \(share.source) does not match its commitment in \(path); nothing was sent",
-                               hint: "it is wrong or corrupt; check it with keyturn verify")
-        }
+        try Terminal.confirmSubmit(QuorumOutput.summary(state, ceremony: ceremony, completes: completes), yes: yes, status: "keyturn rekey status")
+        let share = try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: previous)
         // The submit that completes it gets the only copy of the result: signals wait until
         // it is saved.
         func submitAndSave() async throws {
             switch try await ceremony.submit(share, nonce: nonce) {
             case .progressed(let s):
-                log?.record(node: ceremony.client.address, result: "accepted", progress: "\(s.progress ?? 0)/\(s.required ?? 0)", nonce: nonce)
+                log?.record(node: ceremony.client.address, result: "accepted", progress: s.progressText, nonce: nonce)
                 QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
                 Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
             case .completed(let s):
@@ -170,15 +166,6 @@ struct RekeySubmit: AsyncParsableCommand {
         if completes { try await SignalHold.around("the new shares were being saved") { try await submitAndSave() } } else { try await submitAndSave() }
     }
 
-    /// Asks on the terminal unless --yes (scripts: the table printed after the submit shows the
-    /// operation); with no terminal, --yes is required.
-    private func confirm(_ summary: String) throws {
-        if yes { return }
-        guard let answer = Terminal.confirm(summary + "\nSubmit your share to it? [y/N] ") else {
-            throw KeyturnError("no terminal to confirm on; nothing was sent", hint: "check the operation with keyturn rekey status, then pass --yes")
-        }
-        guard answer else { throw KeyturnError("not confirmed; nothing was sent") }
-    }
 }
 
 struct RekeyVerify: AsyncParsableCommand {
@@ -201,13 +188,11 @@ struct RekeyVerify: AsyncParsableCommand {
 
     func run() async throws {
         SecretHygiene.disableCoreDumps()
-        let log = try transcript.open("rekey verify", share: keyFile, manifest: try? CeremonyRecord.find(explicit: nil, beside: keyFile))
+        let record = try CeremonyRecord.find(explicit: nil, beside: keyFile)
+        let log = try transcript.open("rekey verify", share: keyFile, manifest: record)
         let (ceremony, conn) = try await rekeyCeremony(connection, token, target.target)
         _ = try await ceremony.expect(nonce: nonce, verification: true)
-        let share = try ShareInput.read(keyFile, passphrase: passphrase.source)
-        if let (record, path) = try CeremonyRecord.find(explicit: nil, beside: keyFile), record.matches(share.bytes, file: keyFile) == false {
-            throw KeyturnError("the share from \(share.source) does not match its commitment in \(path); nothing was sent")
-        }
+        let share = try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: record)
         switch try await ceremony.submit(share, nonce: nonce, verification: true) {
         case .progressed(let s):
             log?.record(node: ceremony.client.address, result: "verified", progress: "\(s.progress ?? 0)/\(s.t ?? 0)", nonce: nonce)
@@ -239,7 +224,7 @@ struct RekeyStatus: AsyncParsableCommand {
             state.progress = round.progress
         }
         log?.record(node: ceremony.client.address, result: state.started == true ? "running" : "none running",
-                    progress: "\(state.progress ?? 0)/\(state.required ?? 0)", nonce: state.nonce.flatMap { $0.isEmpty ? nil : $0 })
+                    progress: state.progressText, nonce: state.runningNonce)
         QuorumOutput.print(state, ceremony: ceremony, format: conn.format, keys: [])
     }
 }
@@ -366,8 +351,8 @@ enum QuorumOutput {
         case .text:
             var rows: [[String]] = [
                 ["address", ceremony.client.address], ["api", ceremony.endpoints.statusPath],
-                ["started", (shown.started ?? false) ? "yes" : "no"], ["nonce", shown.nonce.flatMap { $0.isEmpty ? nil : $0 } ?? "-"],
-                ["progress", "\(shown.progress ?? 0)/\(shown.required ?? 0)"],
+                ["started", (shown.started ?? false) ? "yes" : "no"], ["nonce", shown.runningNonce ?? "-"],
+                ["progress", shown.progressText],
             ]
             if ceremony.endpoints.kind == .rekey {
                 rows += [["new shares", "\(shown.n ?? 0)"], ["new threshold", "\(shown.t ?? 0)"],

@@ -63,6 +63,17 @@ enum Terminal {
         return text == "y" || text == "yes"
     }
 
+    /// Shows what an operator is about to sign off and asks on the terminal, unless `yes`
+    /// (scripts: the table printed after the submit shows the operation); with no terminal,
+    /// `--yes` is required. Throws when not confirmed: nothing was sent.
+    static func confirmSubmit(_ summary: String, yes: Bool, status: String) throws {
+        if yes { return }
+        guard let answer = confirm(summary + "\nSubmit your share to it? [y/N] ") else {
+            throw KeyturnError("no terminal to confirm on; nothing was sent", hint: "check the operation with \(status), then pass --yes")
+        }
+        guard answer else { throw KeyturnError("not confirmed; nothing was sent") }
+    }
+
     /// Whether a descriptor is a terminal.
     static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 }

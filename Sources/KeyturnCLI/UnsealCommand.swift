@@ -59,18 +59,12 @@ struct Unseal: AsyncParsableCommand {
     /// is released (and zeroed) when this returns.
     private func submit() async throws -> ExitStatus {
         let conn = try connection.resolve()
-        let log = try transcript.open(reset ? "unseal --reset" : migrate ? "unseal --migrate" : "unseal", share: keyFile,
-                                      manifest: try CeremonyRecord.find(explicit: manifest, beside: keyFile))
-        let share = reset ? nil : try ShareInput.read(keyFile, passphrase: passphrase.source)
+        let record = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
+        let log = try transcript.open(reset ? "unseal --reset" : migrate ? "unseal --migrate" : "unseal", share: keyFile, manifest: record)
+        let share = reset ? nil : try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: record)
         #if DEBUG
         SecretHygiene.debugScan(stage: "held")
         #endif
-        if let share, let (record, path) = try CeremonyRecord.find(explicit: manifest, beside: keyFile),
-           record.matches(share.bytes, file: keyFile) == false {
-            // Caught here, not at the threshold, when the server would reset everyone's progress.
-            throw KeyturnError("the share from \(share.source) does not match its commitment in \(path); nothing was sent",
-                           hint: "it is wrong or corrupt; check it with keyturn verify and ask for your file again")
-        }
         // Ctrl-C, SIGTERM and SIGHUP end the waiting but not the report: the operator learns
         // which nodes had already taken the share (nothing is written to disk either way).
         ProcessHygiene.holdSignals()

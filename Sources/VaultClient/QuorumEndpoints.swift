@@ -95,6 +95,17 @@ public struct QuorumState: Codable, Sendable, Hashable {
     }
 }
 
+extension QuorumState {
+    /// "1/3": shares submitted so far of those the operation needs.
+    public var progressText: String { "\(progress ?? 0)/\(required ?? 0)" }
+
+    /// The nonce of a running operation (Vault reports "" when none runs).
+    public var runningNonce: String? { nonce.flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Whether one more share completes the operation.
+    public var nextShareCompletes: Bool { (progress ?? 0) + 1 >= (required ?? Int.max) }
+}
+
 /// `PUT .../init` of a rekey: the new shares and to whom they are encrypted.
 public struct RekeyRequest: Encodable, Sendable {
     public var secretShares: Int

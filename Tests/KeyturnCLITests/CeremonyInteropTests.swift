@@ -14,12 +14,8 @@ struct CeremonyInteropTests {
     func interopBothWays() async throws {
         let gpg = try TestGPG()
         let dave = try gpg.makeKey("dave"), erin = try gpg.makeKey("erin")
-        let server = try await OpenBaoServer.start(.init(listenerExtra: OpenBaoServer.Options.legacyCeremonyEndpoints))
+        let (server, _, rootToken, dir, files) = try await unsealedNode(legacyCeremonyEndpoints: true)
         defer { server.stop() }
-        let (keys, rootToken) = try await server.initialize(shares: 3, threshold: 2)
-        try await server.unseal(with: Array(keys.prefix(2)))
-        let dir = try TemporaryDirectory()
-        let files = try writeShareFiles(dir, hex: keys)
         let env = gpg.environment
         let b64Keys = try [dave, erin].map { try dir.write("\($0.name).b64", text: $0.vaultBase64, mode: 0o644) }
 
@@ -63,12 +59,8 @@ struct CeremonyInteropTests {
     func noSecretLeaks() async throws {
         let gpg = try TestGPG()
         let dave = try gpg.makeKey("dave"), erin = try gpg.makeKey("erin")
-        let server = try await OpenBaoServer.start(.init(listenerExtra: OpenBaoServer.Options.legacyCeremonyEndpoints))
+        let (server, keys, rootToken, dir, files) = try await unsealedNode(legacyCeremonyEndpoints: true)
         defer { server.stop() }
-        let (keys, rootToken) = try await server.initialize(shares: 3, threshold: 2)
-        try await server.unseal(with: Array(keys.prefix(2)))
-        let dir = try TemporaryDirectory()
-        let files = try writeShareFiles(dir, hex: keys)
         let env = gpg.environment
         var outputs: [(String, [UInt8])] = []
         func run(_ args: [String], environment: [String: String] = [:]) async throws -> ProcessResult {

@@ -13,12 +13,8 @@ struct GenerateRootTests {
     func pgpKey() async throws {
         let gpg = try TestGPG()
         let bob = try gpg.makeKey("bob")
-        let server = try await OpenBaoServer.start(.init(listenerExtra: OpenBaoServer.Options.legacyCeremonyEndpoints))
+        let (server, _, _, dir, files) = try await unsealedNode(legacyCeremonyEndpoints: true)
         defer { server.stop() }
-        let (keys, _) = try await server.initialize(shares: 3, threshold: 2)
-        try await server.unseal(with: Array(keys.prefix(2)))
-        let dir = try TemporaryDirectory()
-        let files = try writeShareFiles(dir, hex: keys)
         let out = dir.file("out")
 
         var r = try await Keyturn.launch(["generate-root", "start", "-a", server.address, "--pgp-key", bob.armouredFile, "--format", "json"], environment: gpg.environment)
@@ -40,12 +36,8 @@ struct GenerateRootTests {
 
     @Test("one-time pad: the OTP goes to a 0600 file only, decode gives the same token as bao operator generate-root -decode, and it works")
     func oneTimePad() async throws {
-        let server = try await OpenBaoServer.start(.init(listenerExtra: OpenBaoServer.Options.legacyCeremonyEndpoints))
+        let (server, _, rootToken, dir, files) = try await unsealedNode(legacyCeremonyEndpoints: true)
         defer { server.stop() }
-        let (keys, rootToken) = try await server.initialize(shares: 3, threshold: 2)
-        try await server.unseal(with: Array(keys.prefix(2)))
-        let dir = try TemporaryDirectory()
-        let files = try writeShareFiles(dir, hex: keys)
         let out = dir.file("ceremony")
 
         var r = try await Keyturn.launch(["generate-root", "start", "-a", server.address, "--out-dir", out, "--format", "json"])

@@ -7,6 +7,17 @@ func jsonObject(_ r: ProcessResult) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any], "stdout: \(r.stdoutText) stderr: \(r.stderr)")
 }
 
+/// A node initialised with 3 shares (threshold 2) and unsealed, with its root token and its
+/// shares as 0600 hex files; with `legacyCeremonyEndpoints`, its listener serves Vault's
+/// unauthenticated rekey and generate-root endpoints (OpenBao >= 2.5 turns them off).
+func unsealedNode(legacyCeremonyEndpoints: Bool) async throws -> (OpenBaoServer, [String], String, TemporaryDirectory, (hex: [String], base64: [String])) {
+    let server = try await OpenBaoServer.start(.init(listenerExtra: legacyCeremonyEndpoints ? OpenBaoServer.Options.legacyCeremonyEndpoints : []))
+    let (keys, rootToken) = try await server.initialize(shares: 3, threshold: 2)
+    try await server.unseal(with: Array(keys.prefix(2)))
+    let dir = try TemporaryDirectory()
+    return (server, keys, rootToken, dir, try writeShareFiles(dir, hex: keys))
+}
+
 /// Seals a node with the root token (sys/seal), as an operator does before a maintenance.
 func sealNode(_ server: OpenBaoServer, token: String) async throws {
     let (status, json) = try await server.call("PUT", "sys/seal", token: token)
@@ -95,12 +106,8 @@ struct RekeyTests {
     func authenticatedRotate() async throws {
         let gpg = try TestGPG()
         let dave = try gpg.makeKey("dave"), erin = try gpg.makeKey("erin")
-        let server = try await OpenBaoServer.start()
+        let (server, _, rootToken, dir, files) = try await unsealedNode(legacyCeremonyEndpoints: false)
         defer { server.stop() }
-        let (keys, rootToken) = try await server.initialize(shares: 3, threshold: 2)
-        try await server.unseal(with: Array(keys.prefix(2)))
-        let dir = try TemporaryDirectory()
-        let files = try writeShareFiles(dir, hex: keys)
         let env = gpg.environment
 
         // Neither API: the legacy endpoints are off (OpenBao >= 2.5) and no token was given.
@@ -143,12 +150,8 @@ struct RekeyTests {
     func verifiedRekey() async throws {
         let gpg = try TestGPG()
         let dave = try gpg.makeKey("dave"), erin = try gpg.makeKey("erin")
-        let server = try await OpenBaoServer.start(.init(listenerExtra: OpenBaoServer.Options.legacyCeremonyEndpoints))
+        let (server, _, rootToken, dir, files) = try await unsealedNode(legacyCeremonyEndpoints: true)
         defer { server.stop() }
-        let (keys, rootToken) = try await server.initialize(shares: 3, threshold: 2)
-        try await server.unseal(with: Array(keys.prefix(2)))
-        let dir = try TemporaryDirectory()
-        let files = try writeShareFiles(dir, hex: keys)
         let env = gpg.environment
         let newKeys = ["--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)"]
 
@@ -200,12 +203,8 @@ struct RekeyTests {
     func cancelWrongShareUnreachable() async throws {
         let gpg = try TestGPG()
         let dave = try gpg.makeKey("dave")
-        let server = try await OpenBaoServer.start(.init(listenerExtra: OpenBaoServer.Options.legacyCeremonyEndpoints))
+        let (server, _, _, dir, files) = try await unsealedNode(legacyCeremonyEndpoints: true)
         defer { server.stop() }
-        let (keys, _) = try await server.initialize(shares: 3, threshold: 2)
-        try await server.unseal(with: Array(keys.prefix(2)))
-        let dir = try TemporaryDirectory()
-        let files = try writeShareFiles(dir, hex: keys)
         // A well-formed share of another key: 33 bytes, so only the server can tell.
         let stranger = try dir.write("stranger.key", text: String(repeating: "ab", count: 33) + "\n")
         let env = gpg.environment
