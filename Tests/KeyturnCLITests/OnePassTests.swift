@@ -111,6 +111,36 @@ struct SignalTests {
         return (process.terminationStatus, String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self), String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self))
     }
 
+    @Test("Ctrl-C during unseal --wait: the waiting ends, the report says which node took the share, exit 130, nothing written")
+    func sigintDuringUnsealWait() async throws {
+        let ready = try await OpenBaoServer.start()
+        defer { ready.stop() }
+        let (keys, _) = try await ready.initialize(shares: 3, threshold: 2)
+        let never = try await OpenBaoServer.start()  // never initialised: not ready for the share
+        defer { never.stop() }
+        let dir = try TemporaryDirectory()
+        let share = try dir.write("k.key", text: keys[0] + "\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Keyturn.path)
+        process.arguments = ["unseal", "--wait", "60", "-a", ready.address, "-a", never.address, share]
+        process.environment = cleanEnvironment([:])
+        _ = FileManager.default.createFile(atPath: dir.file("out"), contents: nil)
+        _ = FileManager.default.createFile(atPath: dir.file("err"), contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: dir.file("out"))
+        process.standardError = FileHandle(forWritingAtPath: dir.file("err"))
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        try process.run()
+        try await ready.waitUntil(timeout: 30) { try await $0.sealStatus()["progress"] as? Int == 1 }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let out = String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self), err = String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self)
+        #expect(process.terminationStatus == 130, "\(out) \(err)")
+        let row = out.split(separator: "\n").first { $0.hasPrefix(ready.address + " ") } ?? ""
+        #expect(row.contains("accepted"), "\(out)")
+        #expect(err.contains("interrupted (SIGINT)") && err.contains("nothing was written"), "\(err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["err", "k.key", "out"])
+    }
+
     @Test("SIGINT while the node holds its init reply: the share files are still written, then keyturn exits 130 saying it was interrupted")
     func sigintDuringInit() async throws {
         let gpg = try TestGPG()
