@@ -98,11 +98,10 @@ public struct ShareFilePlan {
 
     /// Writes every file, all or none. With `clientSide`, the answer holds plaintext shares:
     /// each is encrypted here to its operator and committed to in ceremony.json.
-    public func write(_ answer: IssuedKeys, operators: [OperatorKey], recovery: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int, clientSide: Bool, lineage: CeremonyRecord.Lineage? = nil) throws {
-        if let action = ProcessInfo.processInfo.environment["KEYTURN_TEST_BEFORE_WRITE"], action == "remove-out-dir" {
-            // Test hook: the directory vanishes between validation and writing.
-            try? FileManager.default.removeItem(atPath: directory.path)
-        }
+    /// `beforeWriting` runs first (a test uses it to take the directory away).
+    public func write(_ answer: IssuedKeys, operators: [OperatorKey], recovery: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int, clientSide: Bool, lineage: CeremonyRecord.Lineage? = nil,
+                      beforeWriting: (() -> Void)? = nil) throws {
+        beforeWriting?()
         try directory.create()
         let scratch = clientSide ? try ScratchGnuPGHome() : nil
         var salt = [UInt8](repeating: 0, count: 16)

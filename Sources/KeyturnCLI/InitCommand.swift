@@ -132,7 +132,11 @@ struct Init: AsyncParsableCommand {
             do {
                 try plan.write(IssuedKeys(answer), operators: operators, recovery: recovery, rootKey: rootKey, address: client.address,
                                shares: autoUnseal ? recoveryCount : shares, threshold: autoUnseal ? recoveryQuorum : threshold, clientSide: clientSideEncryption,
-                               lineage: autoUnseal ? CeremonyRecord.Lineage(generation: 1, previousSHA256: nil, target: "recovery") : nil)
+                               lineage: autoUnseal ? CeremonyRecord.Lineage(generation: 1, previousSHA256: nil, target: "recovery") : nil,
+                               beforeWriting: ProcessInfo.processInfo.environment["KEYTURN_TEST_BEFORE_WRITE"] == "remove-out-dir" ? {
+                                   // Test hook: the directory vanishes between validation and writing.
+                                   try? FileManager.default.removeItem(atPath: plan.directory.path)
+                               } : nil)
             } catch {
                 // The server will not give these keys again: nothing may be lost.
                 // (With client-side encryption these are plaintext shares: there is no other copy.)
