@@ -2,6 +2,7 @@
 #include "CSystem.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
@@ -199,6 +200,20 @@ static void prompt_signal(int sig) {
     if (hidden_fd >= 0) hide();
 }
 
+void kt_unblock_ceremony_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < PROMPT_SIGNALS; i++) sigaddset(&set, prompt_signals[i]);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+// Installs `act` for `sig`, keeping the previous action in `previous`; a signal that was
+// ignored stays ignored.
+static void install(int sig, const struct sigaction *act, struct sigaction *previous) {
+    sigaction(sig, act, previous);
+    if (previous->sa_handler == SIG_IGN) sigaction(sig, previous, NULL);
+}
+
 int kt_terminal_hide_input(int fd) {
     if (tcgetattr(fd, &hidden_saved) != 0) return -1;
     hidden_fd = fd;
@@ -207,7 +222,7 @@ int kt_terminal_hide_input(int fd) {
     act.sa_handler = prompt_signal;
     act.sa_flags = SA_NODEFER;
     sigemptyset(&act.sa_mask);
-    for (size_t i = 0; i < PROMPT_SIGNALS; i++) sigaction(prompt_signals[i], &act, &prompt_previous[i]);
+    for (size_t i = 0; i < PROMPT_SIGNALS; i++) install(prompt_signals[i], &act, &prompt_previous[i]);
     // Echo goes off before the prompt appears, so nothing typed can echo (TCSAFLUSH also drops
     // anything typed ahead of the prompt).
     hide();
@@ -237,7 +252,7 @@ void kt_hold_signals(void) {
     act.sa_handler = hold_signal;
     act.sa_flags = SA_RESTART;
     sigemptyset(&act.sa_mask);
-    for (size_t i = 0; i < HELD_SIGNALS; i++) sigaction(held_signals[i], &act, &held_previous[i]);
+    for (size_t i = 0; i < HELD_SIGNALS; i++) install(held_signals[i], &act, &held_previous[i]);
 }
 
 int kt_held_signal(void) { return held; }

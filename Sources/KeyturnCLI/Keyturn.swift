@@ -1,4 +1,5 @@
 import ArgumentParser
+import ProcessHygiene
 import Ceremony
 
 #if canImport(Glibc)
@@ -34,6 +35,7 @@ public enum KeyturnMain {
     /// Parses, runs, reports errors as `keyturn: error: …`, and exits.
     public static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
         SecretHygiene.wipeLibraryMemoryOnFree()
+        ProcessHygiene.unblockSignals()
         SecretHygiene.ignoreSIGPIPE()
         do {
             var command = try Keyturn.parseAsRoot(arguments)

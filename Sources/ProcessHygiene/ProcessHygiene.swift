@@ -27,6 +27,10 @@ public enum ProcessHygiene {
         kt_start_writeback(fd, Int64(offset), Int64(count)) == 0
     }
 
+    /// Unblocks the signals keyturn handles (a parent may leave them blocked: the mask survives
+    /// exec). First thing in the process, so every thread made later inherits it.
+    public static func unblockSignals() { kt_unblock_ceremony_signals() }
+
     /// Turns echo off on the terminal `fd` for a hidden prompt; until `restoreTerminal`, Ctrl-C,
     /// SIGTERM, SIGHUP and SIGQUIT put the terminal back before they end the process (as they
     /// would have: the shell sees 130 for Ctrl-C), and Ctrl-Z puts it back while stopped and

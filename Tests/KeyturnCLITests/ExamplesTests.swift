@@ -103,7 +103,7 @@ struct KeysLifeRunbookTests {
         defer { server.stop() }
         let dir = try TemporaryDirectory()
         let gen1 = dir.file("gen1"), gen2 = dir.file("gen2")
-        var r = try await Keyturn.launch(["init", "-a", server.address, "--pgp-keys", [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
+        var r = try await Keyturn.launch(["init", "-a", server.address, "--timeout", "60", "--pgp-keys", [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
                                           "--key-threshold", "2", "--client-side-encryption", "--out-dir", gen1], environment: gpg.environment)
         #expect(r.status == 0, "\(r.stderr)")
         for who in ["bob", "carol"] { _ = try await Keyturn.launch(["unseal", "-a", server.address, "\(gen1)/\(who).asc.key"], environment: gpg.environment) }

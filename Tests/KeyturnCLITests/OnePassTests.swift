@@ -88,13 +88,23 @@ struct SignalTests {
         #expect(try await server.sealStatus()["progress"] as? Int == 0, "nothing was sent")
     }
 
-    /// Starts keyturn with `args`, sends `signal` once the stub holds the init request, and
-    /// returns its exit status, stdout and stderr.
-    func interruptedInit(_ args: [String], signal: Int32, stub: StubServer, body: String, environment: [String: String]) async throws -> (Int32, String, String) {
+    /// Starts keyturn with `args`, sends `signal` (twice: a second Ctrl-C does not cut it short
+    /// either) once the stub holds the init request, then lets the stub reply (it waits for
+    /// the file `release`: the order holds whatever the machine's load); returns keyturn's exit
+    /// status, stdout and stderr. With `blockedByParent`, keyturn starts with SIGINT, SIGTERM
+    /// and SIGHUP blocked (a parent's signal mask survives exec).
+    func interruptedInit(_ args: [String], signal: Int32, stub: StubServer, body: String, release: String,
+                         environment: [String: String], blockedByParent: Bool = false) async throws -> (Int32, String, String) {
         let dir = try TemporaryDirectory()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Keyturn.path)
-        process.arguments = ["init", "-a", stub.address] + args
+        let keyturn = [Keyturn.path, "init", "-a", stub.address, "--timeout", "90"] + args
+        if blockedByParent {
+            process.executableURL = URL(fileURLWithPath: try #require(Processes.which("python3")))
+            process.arguments = ["-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]); os.execv(sys.argv[1], sys.argv[1:])"] + keyturn
+        } else {
+            process.executableURL = URL(fileURLWithPath: keyturn[0])
+            process.arguments = Array(keyturn.dropFirst())
+        }
         process.environment = cleanEnvironment(environment)
         _ = FileManager.default.createFile(atPath: dir.file("out"), contents: nil)
         _ = FileManager.default.createFile(atPath: dir.file("err"), contents: nil)
@@ -102,12 +112,14 @@ struct SignalTests {
         process.standardError = FileHandle(forWritingAtPath: dir.file("err"))
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: body) && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
         #expect(FileManager.default.fileExists(atPath: body), "the init request never arrived")
         kill(process.processIdentifier, signal)
-        kill(process.processIdentifier, signal)  // twice: a second Ctrl-C does not cut it short either
-        process.waitUntilExit()
+        kill(process.processIdentifier, signal)
+        try await Task.sleep(nanoseconds: 200_000_000)
+        _ = FileManager.default.createFile(atPath: release, contents: nil)
+        while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
         return (process.terminationStatus, String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self), String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self))
     }
 
@@ -132,7 +144,7 @@ struct SignalTests {
         try process.run()
         try await ready.waitUntil(timeout: 30) { try await $0.sealStatus()["progress"] as? Int == 1 }
         kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
+        while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
         let out = String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self), err = String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self)
         #expect(process.terminationStatus == 130, "\(out) \(err)")
         let row = out.split(separator: "\n").first { $0.hasPrefix(ready.address + " ") } ?? ""
@@ -146,9 +158,9 @@ struct SignalTests {
         let gpg = try TestGPG()
         let alice = try gpg.makeKey("alice")
         let dir = try TemporaryDirectory()
-        let stub = try StubServer("slow-init", [dir.file("body.json"), "3"])
+        let stub = try StubServer("slow-init", [dir.file("body.json"), dir.file("release")])
         let (status, out, err) = try await interruptedInit(["--pgp-keys", alice.armouredFile, "--key-threshold", "1", "--out-dir", dir.file("keys")],
-                                                           signal: SIGINT, stub: stub, body: dir.file("body.json"), environment: gpg.environment)
+                                                           signal: SIGINT, stub: stub, body: dir.file("body.json"), release: dir.file("release"), environment: gpg.environment)
         #expect(status == 130, "\(out) \(err)")
         #expect(err.contains("keyturn: interrupted (SIGINT) while the node's answer was being saved"), "\(err)")
         #expect(out.contains("alice.asc.key"))
@@ -156,11 +168,12 @@ struct SignalTests {
         #expect(FileManager.default.fileExists(atPath: dir.file("keys/ceremony.json")))
     }
 
-    @Test("SIGHUP (the SSH session drops) while the node holds its init reply: the answer is printed first, then keyturn exits 129")
+    @Test("SIGHUP (the SSH session drops) while the node holds its init reply, even when started with it blocked: the answer is printed first, then keyturn exits 129")
     func sighupDuringInit() async throws {
         let dir = try TemporaryDirectory()
-        let stub = try StubServer("slow-init", [dir.file("body.json"), "3"])
-        let (status, out, err) = try await interruptedInit(["--no-pgp", "--key-shares", "1"], signal: SIGHUP, stub: stub, body: dir.file("body.json"), environment: [:])
+        let stub = try StubServer("slow-init", [dir.file("body.json"), dir.file("release")])
+        let (status, out, err) = try await interruptedInit(["--no-pgp", "--key-shares", "1"], signal: SIGHUP, stub: stub, body: dir.file("body.json"), release: dir.file("release"),
+                                                           environment: [:], blockedByParent: true)
         #expect(status == 129, "\(out) \(err)")
         #expect(out.contains("Unseal Key 1: " + String(repeating: "00", count: 32)))
         #expect(out.contains("Initial Root Token: s.stub"))
@@ -184,7 +197,7 @@ struct TranscriptTests {
         func run(_ args: [String], stdin: [UInt8]? = nil) async throws -> ProcessResult {
             try await Keyturn.launch(args + t, stdin: stdin, environment: env)
         }
-        var r = try await run(["init", "-a", server.address, "--pgp-keys", keys, "--key-threshold", "2", "--client-side-encryption", "--out-dir", dir.file("gen1")])
+        var r = try await run(["init", "-a", server.address, "--timeout", "60", "--pgp-keys", keys, "--key-threshold", "2", "--client-side-encryption", "--out-dir", dir.file("gen1")])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try FileManager.default.attributesOfItem(atPath: log)[.posixPermissions] as? Int == 0o600)
         r = try await run(["verify", dir.file("gen1/bob.asc.key")])

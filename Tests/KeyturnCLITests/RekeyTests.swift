@@ -36,7 +36,7 @@ struct RekeyTests {
         let dir = try TemporaryDirectory()
         let env = gpg.environment
         let gen1 = dir.file("gen1"), gen2 = dir.file("gen2")
-        var r = try await Keyturn.launch(["init", "-a", server.address, "--pgp-keys", [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
+        var r = try await Keyturn.launch(["init", "-a", server.address, "--timeout", "60", "--pgp-keys", [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
                                           "--key-threshold", "2", "--client-side-encryption", "--out-dir", gen1], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         for who in ["bob", "carol"] {

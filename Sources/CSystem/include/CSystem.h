@@ -27,6 +27,11 @@ int kt_wiping_status(void);
 /// fsync that publishes a large file waits for its tail only. Returns 0 or -1.
 int kt_start_writeback(int fd, long long offset, long long count);
 
+/// Unblocks SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGTSTP in the calling thread: a parent may
+/// leave them blocked (the mask survives exec), and then neither the prompt's nor the held
+/// answers' handling could see them. Called first, so threads made later inherit the mask.
+void kt_unblock_ceremony_signals(void);
+
 /// Turns echo off on the terminal `fd` for a hidden prompt, and until kt_terminal_restore
 /// makes SIGINT, SIGTERM, SIGHUP and SIGQUIT restore the terminal's settings before they end
 /// the process as they would have (so the shell sees 130 for Ctrl-C), and SIGTSTP restore them
@@ -38,7 +43,8 @@ int kt_terminal_hide_input(int fd);
 void kt_terminal_restore(void);
 
 /// Holds SIGINT, SIGTERM and SIGHUP: until kt_release_signals they only set a flag, so that
-/// work that must not be cut short (writing the answer of sys/init) finishes first.
+/// work that must not be cut short (writing the answer of sys/init) finishes first. A signal
+/// the process was started ignoring (nohup's SIGHUP) stays ignored, here and at the prompt.
 void kt_hold_signals(void);
 
 /// The first signal held since kt_hold_signals (0 if none), while holding.

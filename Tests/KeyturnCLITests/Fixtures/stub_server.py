@@ -11,8 +11,8 @@ every connection according to MODE until killed:
   redirect  a 307 to another host
   error     a 500 with Vault's {"errors": [...]} body
   cut-init  like init, but the connection is closed without a reply once PUT sys/init arrived
-  slow-init like init, but the reply to PUT sys/init comes argv[3] seconds (default 3) after the
-            request arrived (its body is written to argv[2] at once)
+  slow-init like init, but the reply to PUT sys/init is held until the file argv[3] exists (at
+            most 60 s; its body is written to argv[2] at once), so a test can act meanwhile
   init      an uninitialised Vault's sys/init: GET says not initialised; PUT writes the
             request body to the file named by argv[2] and answers with a fake init reply;
             sys/seal-status says sealed (3 of 5), and PUT sys/unseal records its body likewise
@@ -66,7 +66,9 @@ def reply(conn):
             if MODE == "cut-init":
                 return  # the request arrived; the reply never does
             if MODE == "slow-init":
-                time.sleep(float(sys.argv[3]) if len(sys.argv) > 3 else 3)
+                deadline = time.time() + 60
+                while not os.path.exists(sys.argv[3]) and time.time() < deadline:
+                    time.sleep(0.05)
             body = json.dumps({"keys": ["00" * 32], "keys_base64": ["AA" * 22], "root_token": "s.stub",
                                "recovery_keys": ["11" * 33, "22" * 33], "recovery_keys_base64": ["ESE=", "IiI="]}).encode()
         else:
