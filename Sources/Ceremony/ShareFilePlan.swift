@@ -71,7 +71,15 @@ public final class ScratchGnuPGHome {
         guard let made = mkdtemp(&template) else { throw KeyturnError("cannot create a temporary directory") }
         path = String(cString: made)
     }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    deinit {
+        // gpg may have started an agent in it, which removes its sockets as it notices the
+        // directory going: a removal that races it leaves the directory, so try again briefly.
+        for _ in 0..<20 {
+            try? FileManager.default.removeItem(atPath: path)
+            if !FileManager.default.fileExists(atPath: path) { return }
+            usleep(25_000)
+        }
+    }
 }
 
 /// The files a ceremony that issues shares writes (`init`, the completing `rekey submit`):
