@@ -12,12 +12,12 @@ struct UnsealWaitTests {
         let dir = try TemporaryDirectory()
         let files = try writeShareFiles(dir, hex: keys)
         let all = cluster.addresses.flatMap { ["-a", $0] }
-        async let alice = Keyturn.launch(["unseal", "--wait", "120"] + all + [files.hex[0]])
-        async let bob = Keyturn.launch(["unseal", "--wait", "120"] + all + [files.hex[1]])
+        async let alice = Keyturn.launch(["unseal", "--wait", "300"] + all + [files.hex[0]])
+        async let bob = Keyturn.launch(["unseal", "--wait", "300"] + all + [files.hex[1]])
         let (a, b) = try await (alice, bob)
         #expect(a.status == 0, "\(a.stdoutText) \(a.stderr)")
         #expect(b.status == 0, "\(b.stdoutText) \(b.stderr)")
-        let r = try await Keyturn.launch(["status", "--wait", "60"] + all)
+        let r = try await Keyturn.launch(["status", "--wait", "240"] + all)
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
     }
 
@@ -134,7 +134,7 @@ struct SignalTests {
         let share = try dir.write("k.key", text: keys[0] + "\n")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Keyturn.path)
-        process.arguments = ["unseal", "--wait", "60", "-a", ready.address, "-a", never.address, share]
+        process.arguments = ["unseal", "--wait", "300", "-a", ready.address, "-a", never.address, share]
         process.environment = cleanEnvironment([:])
         _ = FileManager.default.createFile(atPath: dir.file("out"), contents: nil)
         _ = FileManager.default.createFile(atPath: dir.file("err"), contents: nil)
@@ -142,7 +142,7 @@ struct SignalTests {
         process.standardError = FileHandle(forWritingAtPath: dir.file("err"))
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         try process.run()
-        try await ready.waitUntil(timeout: 30) { try await $0.sealStatus()["progress"] as? Int == 1 }
+        try await ready.waitUntil(timeout: 120) { try await $0.sealStatus()["progress"] as? Int == 1 }
         kill(process.processIdentifier, SIGINT)
         while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
         let out = String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self), err = String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self)
@@ -276,12 +276,12 @@ struct SealMigrationTests {
             for node in try statusNodes(r) { #expect(node["migration"] as? Bool == true, "\(node)") }
             r = try await Keyturn.launch(["status"] + all)
             #expect(r.stdoutText.contains("true, migration"), "\(r.stdoutText)")
-            async let a = Keyturn.launch(["unseal", "--migrate", "--wait", "120"] + all + [files.hex[0]])
-            async let b = Keyturn.launch(["unseal", "--migrate", "--wait", "120"] + all + [files.hex[1]])
+            async let a = Keyturn.launch(["unseal", "--migrate", "--wait", "300"] + all + [files.hex[0]])
+            async let b = Keyturn.launch(["unseal", "--migrate", "--wait", "300"] + all + [files.hex[1]])
             let (ra, rb) = try await (a, b)
             #expect(ra.status == 0, "\(ra.stdoutText) \(ra.stderr)")
             #expect(rb.status == 0, "\(rb.stdoutText) \(rb.stderr)")
-            r = try await Keyturn.launch(["status", "--wait", "90"] + all)
+            r = try await Keyturn.launch(["status", "--wait", "240"] + all)
             #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
         }
 
@@ -290,7 +290,7 @@ struct SealMigrationTests {
         for node in try statusNodes(r) { #expect(node["type"] as? String == "static" && node["migration"] as? Bool == false, "\(node)") }
         // Auto-unseal now: a restart needs no operator.
         for node in cluster.nodes { try await node.restart() }
-        r = try await Keyturn.launch(["status", "--wait", "90"] + all)
+        r = try await Keyturn.launch(["status", "--wait", "240"] + all)
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
 
         // Back to Shamir: the seal stanza marked disabled, the shares (recovery keys meanwhile) migrate it.
@@ -298,11 +298,11 @@ struct SealMigrationTests {
         for node in cluster.nodes.reversed() { try await node.restart(seal: nil) }
         r = try await Keyturn.launch(["status"] + all + ["--format", "json"])
         for node in try statusNodes(r) { #expect(node["type"] as? String == "shamir" && node["sealed"] as? Bool == true, "\(node)") }
-        async let a = Keyturn.launch(["unseal", "--wait", "120"] + all + [files.hex[0]])
-        async let b = Keyturn.launch(["unseal", "--wait", "120"] + all + [files.hex[2]])
+        async let a = Keyturn.launch(["unseal", "--wait", "300"] + all + [files.hex[0]])
+        async let b = Keyturn.launch(["unseal", "--wait", "300"] + all + [files.hex[2]])
         let (ra, rb) = try await (a, b)
         #expect(ra.status == 0 && rb.status == 0, "\(ra.stderr) \(rb.stderr)")
-        r = try await Keyturn.launch(["status", "--wait", "90"] + all)
+        r = try await Keyturn.launch(["status", "--wait", "240"] + all)
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
     }
 }

@@ -259,7 +259,7 @@ struct RecoveryAndClusterRekeyTests {
             #expect(FileManager.default.fileExists(atPath: "\(gen1)/\(f)"), "\(f)")
         }
         #expect(try await server.sealStatus()["recovery_seal"] as? Bool == true)
-        try await server.waitUntil(timeout: 30) { try await $0.sealStatus()["sealed"] as? Bool == false }
+        try await server.waitUntil(timeout: 120) { try await $0.sealStatus()["sealed"] as? Bool == false }
         let record1 = try #require(try JSONSerialization.jsonObject(with: Data(readBytes("\(gen1)/ceremony.json") ?? [])) as? [String: Any])
         #expect(record1["target"] as? String == "recovery" && record1["threshold"] as? Int == 2)
 
@@ -329,14 +329,14 @@ struct RecoveryAndClusterRekeyTests {
         for who in ["dave", "erin"] {
             r = try await Keyturn.launch(["unseal"] + every + ["\(out)/\(who).asc.key"], environment: env)
         }
-        try await cluster.nodes[0].waitUntil(timeout: 30) { try await $0.sealStatus()["sealed"] as? Bool == false }
+        try await cluster.nodes[0].waitUntil(timeout: 120) { try await $0.sealStatus()["sealed"] as? Bool == false }
         for follower in cluster.nodes.dropFirst() {
-            try await follower.waitUntil(timeout: 30) { try await $0.sealStatus()["initialized"] as? Bool == true }
+            try await follower.waitUntil(timeout: 120) { try await $0.sealStatus()["initialized"] as? Bool == true }
         }
         for who in ["dave", "erin"] {
             r = try await Keyturn.launch(["unseal"] + every + ["\(out)/\(who).asc.key"], environment: env)
         }
-        r = try await Keyturn.launch(["status"] + every + ["--wait", "60"])
+        r = try await Keyturn.launch(["status"] + every + ["--wait", "240"])
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
     }
 }

@@ -99,15 +99,15 @@ struct StatusSingleNodeTests {
 
         // Unseal while `status --wait 60` polls.
         let keyturn = Keyturn.path, address = server.address
-        async let waiting = Processes.launch(keyturn, ["status", "-a", address, "--wait", "60"])
+        async let waiting = Processes.launch(keyturn, ["status", "-a", address, "--wait", "600"])
         try await Task.sleep(nanoseconds: 1_500_000_000)
         let start = Date()
         try await server.unseal(with: keys)
         let r = try await waiting
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
-        // Well before its 60 s deadline (the bound only tells "when unsealed" from "at the
-        // deadline"; a loaded machine may take seconds to start a process).
-        #expect(Date().timeIntervalSince(start) < 45)
+        // Well before its 600 s deadline: the bound only tells "when unsealed" from "at the
+        // deadline" (a loaded machine was seen to take 113 s to report a prompt exit here).
+        #expect(Date().timeIntervalSince(start) < 400)
     }
 }
 

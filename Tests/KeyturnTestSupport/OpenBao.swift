@@ -305,11 +305,11 @@ public final class OpenBaoCluster: @unchecked Sendable {
         let leader = nodes[0]
         let (keys, _) = try await leader.initialize(shares: shares, threshold: threshold)
         try await leader.unseal(with: Array(keys.prefix(threshold)))
-        try await leader.waitUntil(timeout: 30) { try await $0.call("GET", "sys/leader").1["is_self"] as? Bool == true }
+        try await leader.waitUntil(timeout: 120) { try await $0.call("GET", "sys/leader").1["is_self"] as? Bool == true }
         for follower in nodes.dropFirst() {
-            try await follower.waitUntil(timeout: 30) { try await $0.sealStatus()["initialized"] as? Bool == true }
+            try await follower.waitUntil(timeout: 120) { try await $0.sealStatus()["initialized"] as? Bool == true }
             try await follower.unseal(with: Array(keys.prefix(threshold)))
-            try await follower.waitUntil(timeout: 60) { try await $0.call("GET", "sys/health").0 == 429 }
+            try await follower.waitUntil(timeout: 120) { try await $0.call("GET", "sys/health").0 == 429 }
         }
         return keys
     }
