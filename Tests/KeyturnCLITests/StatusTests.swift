@@ -255,7 +255,9 @@ struct StatusFaultTests {
         #expect(r.stderrLines.first?.hasPrefix("keyturn: error: \(stub.address)") == true, "\(r.stderr)")
         #expect(r.stderrLines.first?.contains(fragment) == true, "\(r.stderr)")
         #expect(r.stderrLines.count <= 2)
-        #expect(Date().timeIntervalSince(t0) < 5, "a silent node must cost one timeout")
+        // It does not hang (that a silent node costs one timeout, not three, is shown below
+        // from the stub's side, where a loaded machine cannot blur it).
+        #expect(Date().timeIntervalSince(t0) < 30)
         let json = try statusNodes(try Keyturn.run(["status", "-a", stub.address, "--timeout", "1", "--format", "json"]))
         #expect((json[0]["error"] as? String)?.contains(fragment) == true)
         withExtendedLifetime(stub) {}
@@ -263,13 +265,17 @@ struct StatusFaultTests {
 
     @Test("a silent node costs one timeout and does not hide a healthy one")
     func silentNodeAmongOthers() async throws {
-        let stub = try StubServer("silent")
+        let dir = try TemporaryDirectory()
+        let asked = dir.file("stub-requests")
+        let stub = try StubServer("silent", [asked])
         let server = try await OpenBaoServer.start()
         defer { server.stop() }
-        let t0 = Date()
         let r = try await Keyturn.launch(["status", "-a", stub.address, "-a", server.address, "--timeout", "5", "--format", "json"])
-        // One timeout, not two in a row (the slack absorbs a loaded machine).
-        #expect(Date().timeIntervalSince(t0) < 10)
+        // One timeout, not three in a row: the silent node got all three of its requests
+        // (seal-status, health, leader) at once, well within the first one's 5 s timeout.
+        let times = String(decoding: readBytes(asked) ?? [], as: UTF8.self).split(separator: "\n").compactMap { Double($0.split(separator: " ").first ?? "") }
+        #expect(times.count == 3, "\(times)")
+        #expect((times.max() ?? 0) - (times.min() ?? 0) < 4, "\(times)")
         #expect(r.status == 1)
         let nodes = try statusNodes(r)
         #expect(nodes[0]["reachable"] as? Bool == false)

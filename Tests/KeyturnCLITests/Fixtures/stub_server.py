@@ -5,8 +5,8 @@ Usage: stub_server.py MODE. Listens on a free loopback port, prints it on stdout
 every connection according to MODE until killed:
   garbage   a 200 reply whose body is not JSON
   shape     a 200 JSON reply without the fields Vault sends
-  silent    accepts the connection and never answers (with argv[2], appends each request
-            line to that file first, so a test can count what was asked)
+  silent    accepts the connection and never answers (with argv[2], appends "TIME REQUEST-LINE"
+            to that file first, so a test can count what was asked, and when)
   truncate  sends headers promising 1000 bytes, 10 bytes of body, then closes
   redirect  a 307 to another host
   error     a 500 with Vault's {"errors": [...]} body
@@ -39,7 +39,7 @@ def reply(conn):
     if MODE == "silent":
         if len(sys.argv) > 2:
             with open(sys.argv[2], "a") as f:
-                f.write(data.split(b"\r\n")[0].decode() + "\n")
+                f.write("%.3f %s\n" % (time.time(), data.split(b"\r\n")[0].decode()))
         time.sleep(60)
         return
     if MODE in ("init", "cut-init", "slow-init"):
