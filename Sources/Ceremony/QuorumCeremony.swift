@@ -91,15 +91,9 @@ public struct QuorumCeremony: Sendable {
     /// the active node, and keyturn follows no redirect.
     static func activeNode(_ clients: [VaultClient]) async throws -> VaultClient {
         if clients.count == 1 { return clients[0] }
-        let leaders: [(VaultClient, Result<LeaderStatus?, VaultError>)] = await withTaskGroup(of: (Int, Result<LeaderStatus?, VaultError>).self) { group in
-            for (i, c) in clients.enumerated() {
-                group.addTask {
-                    do throws(VaultError) { return (i, .success(try await c.leader()?.0)) } catch { return (i, .failure(error)) }
-                }
-            }
-            var out = [(VaultClient, Result<LeaderStatus?, VaultError>)?](repeating: nil, count: clients.count)
-            for await (i, r) in group { out[i] = (clients[i], r) }
-            return out.map { $0! }
+        let leaders: [(VaultClient, Result<LeaderStatus?, VaultError>)] = await concurrentMap(clients) { _, client in
+            let leader = await Result.capturing { () async throws(VaultError) in try await client.leader()?.0 }
+            return (client, leader)
         }
         if let active = leaders.first(where: { (try? $0.1.get())??.isSelf == true }) { return active.0 }
         let named = leaders.compactMap { (try? $0.1.get())??.leaderAddress }.first { !$0.isEmpty }

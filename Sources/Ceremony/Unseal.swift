@@ -109,29 +109,17 @@ public struct UnsealRun: @unchecked Sendable {
     /// can be named; then the share to each.
     private func round(_ indices: [Int], notingLostProgress: Bool) async -> [UnsealOutcome] {
         let subset = indices.map { clients[$0] }
-        let states: [Result<SealStatus, VaultError>] = await concurrently(subset) { (_, client) -> Result<SealStatus, VaultError> in
-            do throws(VaultError) { return .success(try await client.sealStatus().0) } catch { return .failure(error) }
+        let states: [Result<SealStatus, VaultError>] = await concurrentMap(subset) { _, client in
+            await Result.capturing { () async throws(VaultError) in try await client.sealStatus().0 }
         }
         let progress = states.compactMap { try? $0.get() }.filter { $0.initialized && $0.sealed }.map { $0.progress }
         let most = progress.max() ?? 0
-        return await concurrently(subset) { i, client in
+        return await concurrentMap(subset) { i, client in
             var outcome = await one(client, states[i])
             if notingLostProgress, case .success(let before) = states[i], before.initialized, before.sealed, before.progress < most, outcome.succeeded {
                 outcome.note = "its unseal progress was \(before.progress) while other nodes had \(most): it probably restarted and lost the shares submitted before; those operators must submit theirs again for it"
             }
             return outcome
-        }
-    }
-
-    /// Runs `body` for every node at once; results keep the order of `clients`.
-    private func concurrently<T: Sendable>(_ clients: [VaultClient], _ body: @escaping @Sendable (Int, VaultClient) async -> T) async -> [T] {
-        await withTaskGroup(of: (Int, T).self) { group in
-            for (i, client) in clients.enumerated() {
-                group.addTask { (i, await body(i, client)) }
-            }
-            var results = [T?](repeating: nil, count: clients.count)
-            for await (i, value) in group { results[i] = value }
-            return results.map { $0! }
         }
     }
 

@@ -24,7 +24,8 @@ struct GenerateRoot: AsyncParsableCommand {
 
 private func generateRootCeremony(_ connection: ConnectionOptions, _ token: TokenOptions) async throws -> (QuorumCeremony, Connection) {
     let conn = try connection.resolve().with(token: try token.resolve())
-    return (try await QuorumCeremony.connect(conn.clients, kind: .generateRoot, target: .unseal), conn)
+    let ceremony = try await QuorumCeremony.connect(conn.clients, kind: .generateRoot, target: .unseal)
+    return (ceremony, conn)
 }
 
 /// The files of generate-root: the OTP (start), the encoded token or root-token.asc (submit).
@@ -175,7 +176,7 @@ struct GenerateRootSubmit: AsyncParsableCommand {
                     : "keyturn: the encoded token is in \(path); the holder of the one-time pad runs: keyturn generate-root decode --otp-file OTP-FILE \(path)")
             }
         }
-        if completes { try await SignalHold.around("the new root token was being saved") { try await submitAndSave() } } else { try await submitAndSave() }
+        if completes { try await SignalHold.around("the new root token was being saved", notice: .oneShot("the share that completes the generate-root", node: ceremony.client.address, after: conn.transport.timeout)) { try await submitAndSave() } } else { try await submitAndSave() }
     }
 }
 

@@ -112,7 +112,7 @@ struct Init: AsyncParsableCommand {
         }
         // From the moment sys/init is sent until its answer is saved, Ctrl-C, SIGTERM and
         // SIGHUP wait: Vault gives the keys only once.
-        try await SignalHold.around("the node's answer was being saved") {
+        try await SignalHold.around("the node's answer was being saved", notice: .oneShot("sys/init", node: client.address, after: conn.transport.timeout)) {
             let answer: InitResponse
             do throws(VaultError) { answer = try await client.initialize(request) } catch {
                 if error.serverErrors.contains(where: { $0.lowercased().contains("already initialized") }) {

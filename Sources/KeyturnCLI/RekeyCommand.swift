@@ -32,7 +32,8 @@ extension QuorumEndpoints.Target: ExpressibleByArgument {}
 /// Finds the active node and the rekey API it offers, with the token if one is given.
 private func rekeyCeremony(_ connection: ConnectionOptions, _ token: TokenOptions, _ target: QuorumEndpoints.Target) async throws -> (QuorumCeremony, Connection) {
     let conn = try connection.resolve().with(token: try token.resolve())
-    return (try await QuorumCeremony.connect(conn.clients, kind: .rekey, target: target), conn)
+    let ceremony = try await QuorumCeremony.connect(conn.clients, kind: .rekey, target: target)
+    return (ceremony, conn)
 }
 
 struct RekeyStart: AsyncParsableCommand {
@@ -163,7 +164,7 @@ struct RekeySubmit: AsyncParsableCommand {
                 }
             }
         }
-        if completes { try await SignalHold.around("the new shares were being saved") { try await submitAndSave() } } else { try await submitAndSave() }
+        if completes { try await SignalHold.around("the new shares were being saved", notice: .oneShot("the share that completes the rekey", node: ceremony.client.address, after: conn.transport.timeout)) { try await submitAndSave() } } else { try await submitAndSave() }
     }
 
 }

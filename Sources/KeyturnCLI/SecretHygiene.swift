@@ -3,6 +3,7 @@ import Ceremony
 import Foundation
 import ProcessHygiene
 import Shamir
+import VaultClient
 
 #if canImport(Glibc)
 import Glibc
@@ -34,17 +35,51 @@ enum SecretHygiene {
 /// it was interrupted, with the status the signal would have given (130 for Ctrl-C).
 enum SignalHold {
     /// Runs `body` with the signals held; if one came, reports it after `body` (and its own
-    /// error, if any) and exits 128 + the signal.
-    static func around<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+    /// error, if any) and exits 128 + the signal. With `notice`, a line on a terminal says
+    /// what keyturn is waiting for once the usual timeout has passed without an answer.
+    static func around<T>(_ what: String, notice: WaitNotice? = nil, _ body: () async throws -> T) async throws -> T {
         ProcessHygiene.holdSignals()
+        let noticeTask = notice.map { notice in
+            Task {
+                try await Task.sleep(nanoseconds: UInt64(notice.after * 1_000_000_000))
+                Terminal.stderrLine(notice.text)
+            }
+        }
         let result: Result<T, Error>
-        do { result = .success(try await body()) } catch { result = .failure(error) }
+        do {
+            // Bound first, as in VaultClient's Concurrently.swift.
+            let value = try await body()
+            result = .success(value)
+        } catch {
+            result = .failure(error)
+        }
+        noticeTask?.cancel()
         if let signal = ProcessHygiene.releaseSignals() {
-            if case .failure(let error) = result, let e = error as? KeyturnError { Terminal.report(e) }
-            Terminal.stderrLine("keyturn: interrupted (\(signalName(signal))) while \(what); that finished first, as shown above; exiting")
+            let name = signalName(signal)
+            if case .failure(let error) = result {
+                if let e = error as? KeyturnError { Terminal.report(e) }
+                Terminal.stderrLine("keyturn: interrupted (\(name)) while \(what); that failed first (above), and no file was written; exiting")
+            } else {
+                Terminal.stderrLine("keyturn: interrupted (\(name)) while \(what); that finished first, as shown above; exiting")
+            }
             throw ExitCode(128 + signal)
         }
         return try result.get()
+    }
+
+    /// A line shown on a terminal while an answer that comes only once is awaited.
+    struct WaitNotice: Sendable {
+        /// Seconds without an answer before the line is shown (the usual --timeout).
+        var after: TimeInterval
+        /// The line.
+        var text: String
+
+        /// The notice for `node`'s answer to `request`, shown on a terminal only (nil elsewhere).
+        static func oneShot(_ request: String, node: String, after: TimeInterval) -> WaitNotice? {
+            guard Terminal.isTerminal(STDERR_FILENO) else { return nil }
+            let minutes = Int(VaultTransport.oneShotReplyTimeout / 60)
+            return WaitNotice(after: after, text: "keyturn: waiting for \(node) to answer \(request): that answer comes only once, so keyturn waits up to \(minutes) minutes (a slow seal or disk can take that long)")
+        }
     }
 
     /// "SIGINT", "SIGHUP", "SIGTERM".

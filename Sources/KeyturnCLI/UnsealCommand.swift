@@ -48,16 +48,29 @@ struct Unseal: AsyncParsableCommand {
 
     func run() async throws {
         SecretHygiene.disableCoreDumps()
-        let status = try await submit()
+        let (outcomes, format, log) = try await submit()
         #if DEBUG
         SecretHygiene.debugScan(stage: "after")  // the share and every copy of it are gone by now
         #endif
-        throw ExitCode(status.rawValue)
+        // Printed only now, with every copy of the share released: nothing that waits on the
+        // output (a full pipe, a paused terminal) keeps the share in memory.
+        let report = UnsealReport(outcomes: outcomes)
+        report.print(format)
+        for o in outcomes {
+            log?.record(node: o.address, result: report.word(o.result), progress: o.status.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" },
+                        nonce: o.status.flatMap { $0.nonce.isEmpty ? nil : $0.nonce }, error: o.error?.reason)
+        }
+        if let signal = ProcessHygiene.releaseSignals() {
+            Terminal.stderrLine("keyturn: interrupted (\(SignalHold.signalName(signal))): the nodes above that show accepted, unsealed or joining took the share; nothing was written")
+            throw ExitCode(128 + signal)
+        }
+        throw ExitCode(report.exitStatus.rawValue)
     }
 
-    /// Reads the share, sends it to every node and prints the outcome; every copy of the share
-    /// is released (and zeroed) when this returns.
-    private func submit() async throws -> ExitStatus {
+    /// Reads the share and sends it to every node; every copy of the share is released (and
+    /// zeroed) when this returns. Ctrl-C, SIGTERM and SIGHUP are held from the first request
+    /// on: they end the waiting but not the report.
+    private func submit() async throws -> ([UnsealOutcome], OutputFormat, TranscriptLog?) {
         let conn = try connection.resolve()
         let record = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
         let log = try transcript.open(reset ? "unseal --reset" : migrate ? "unseal --migrate" : "unseal", share: keyFile, manifest: record)
@@ -65,8 +78,8 @@ struct Unseal: AsyncParsableCommand {
         #if DEBUG
         SecretHygiene.debugScan(stage: "held")
         #endif
-        // Ctrl-C, SIGTERM and SIGHUP end the waiting but not the report: the operator learns
-        // which nodes had already taken the share (nothing is written to disk either way).
+        // The operator learns which nodes had already taken the share (nothing is written to
+        // disk either way).
         ProcessHygiene.holdSignals()
         let tty = Terminal.isTerminal(STDERR_FILENO) && wait != nil
         let addresses = conn.clients.map(\.address)
@@ -78,17 +91,7 @@ struct Unseal: AsyncParsableCommand {
         let outcomes = await UnsealRun(clients: conn.clients, share: share, migrate: migrate)
             .run(wait: wait, update: tty ? progress : nil, stop: stop)
         if tty { Terminal.stderrProgress(nil) }
-        let report = UnsealReport(outcomes: outcomes)
-        report.print(conn.format)
-        for o in outcomes {
-            log?.record(node: o.address, result: report.word(o.result), progress: o.status.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" },
-                        nonce: o.status.flatMap { $0.nonce.isEmpty ? nil : $0.nonce }, error: o.error?.reason)
-        }
-        if let signal = ProcessHygiene.releaseSignals() {
-            Terminal.stderrLine("keyturn: interrupted (\(SignalHold.signalName(signal))): the nodes above that show accepted, unsealed or joining took the share; nothing was written")
-            throw ExitCode(128 + signal)
-        }
-        return report.exitStatus
+        return (outcomes, conn.format, log)
     }
 }
 

@@ -14,6 +14,8 @@ final class CurlTransfer: Sendable {
         var body: Data?
         var tls: TLSOptions
         var timeout: TimeInterval
+        /// Bounds the connection alone when shorter than `timeout` (nil: `timeout`).
+        var connectTimeout: TimeInterval? = nil
         /// Ask libcurl for the server's certificate chain.
         var wantCertificates = false
     }
@@ -85,7 +87,8 @@ final class CurlTransfer: Sendable {
         _ = kt_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         let timeoutMS = max(1, Int(request.timeout * 1000))
         _ = kt_curl_set_long(handle, CURLOPT_TIMEOUT_MS, timeoutMS)
-        _ = kt_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, timeoutMS)
+        let connectMS = request.connectTimeout.map { max(1, min(timeoutMS, Int($0 * 1000))) } ?? timeoutMS
+        _ = kt_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, connectMS)
         _ = errorBuffer.withUnsafeMutableBufferPointer { kt_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, $0.baseAddress) }
 
         var headerList: UnsafeMutablePointer<curl_slist>? = nil

@@ -17,6 +17,9 @@ final class TransportRegistry: Sendable {
     static let header = "X-Keyturn-Transport"
     /// The header that carries the body's id.
     static let bodyHeader = "X-Keyturn-Body"
+    /// The header that carries a connection timeout shorter than the request's own (seconds),
+    /// for requests whose reply is waited for longer than the connection.
+    static let connectTimeoutHeader = "X-Keyturn-Connect-Timeout"
 
     private let entries = Mutex<[String: TLSOptions]>([:])
     private let bodies = Mutex<[String: Data]>([:])
@@ -71,14 +74,15 @@ final class CurlURLProtocol: URLProtocol {
     override func startLoading() {
         let request = self.request
         let tls = TransportRegistry.shared.options(request.value(forHTTPHeaderField: TransportRegistry.header)) ?? TLSOptions()
-        let ours = [TransportRegistry.header, TransportRegistry.bodyHeader]
+        let ours = [TransportRegistry.header, TransportRegistry.bodyHeader, TransportRegistry.connectTimeoutHeader]
         let headers = (request.allHTTPHeaderFields ?? [:])
             .filter { field in !ours.contains { $0.caseInsensitiveCompare(field.key) == .orderedSame } }
             .map { ($0.key, $0.value) }
         let body = TransportRegistry.shared.body(request.value(forHTTPHeaderField: TransportRegistry.bodyHeader)) ?? request.httpBody
         let job = CurlTransfer.Request(
             method: request.httpMethod ?? "GET", url: request.url!, headers: headers,
-            body: body, tls: tls, timeout: request.timeoutInterval)
+            body: body, tls: tls, timeout: request.timeoutInterval,
+            connectTimeout: request.value(forHTTPHeaderField: TransportRegistry.connectTimeoutHeader).flatMap(TimeInterval.init))
         let transfer = self.transfer
         let box = ProtocolBox(self)
         // Report back only once startLoading has returned to Foundation, which may still be

@@ -35,9 +35,9 @@ public struct NodeStatus: Sendable {
 
     /// Asks one node for its seal status, health and leader, concurrently.
     public static func fetch(_ client: VaultClient) async -> NodeStatus {
-        async let sealResult = capture { () async throws(VaultError) in try await client.sealStatus() }
-        async let healthResult = capture { () async throws(VaultError) in try await client.health() }
-        async let leaderResult = capture { () async throws(VaultError) in try await client.leader() }
+        async let sealResult = Result.capturing { () async throws(VaultError) in try await client.sealStatus() }
+        async let healthResult = Result.capturing { () async throws(VaultError) in try await client.health() }
+        async let leaderResult = Result.capturing { () async throws(VaultError) in try await client.leader() }
         let (s, h, l) = await (sealResult, healthResult, leaderResult)
         var status = NodeStatus(address: client.address, fields: [:])
         var errors: [VaultError] = []
@@ -59,17 +59,6 @@ public struct NodeStatus: Sendable {
 
     /// Asks every node at once; results keep the order of `clients`.
     public static func fetchAll(_ clients: [VaultClient]) async -> [NodeStatus] {
-        await withTaskGroup(of: (Int, NodeStatus).self) { group in
-            for (i, client) in clients.enumerated() {
-                group.addTask { (i, await fetch(client)) }
-            }
-            var results = [NodeStatus?](repeating: nil, count: clients.count)
-            for await (i, status) in group { results[i] = status }
-            return results.map { $0! }
-        }
+        await concurrentMap(clients) { _, client in await fetch(client) }
     }
-}
-
-private func capture<T: Sendable>(_ body: () async throws(VaultError) -> T) async -> Result<T, VaultError> {
-    do { return .success(try await body()) } catch { return .failure(error) }
 }

@@ -173,14 +173,17 @@ extension VaultClient {
     public func submitQuorumShare(_ e: QuorumEndpoints, share: UnsafeRawBufferPointer, nonce: String, verification: Bool = false) async throws(VaultError) -> QuorumState {
         let path = verification ? (e.verifyPath ?? e.updatePath) : e.updatePath
         let nonceJSON = String(decoding: (try? JSONEncoder().encode(nonce)) ?? Data("\"\"".utf8), as: UTF8.self)
-        return try await quorumCall("PUT", path, e, body: Self.shareBody(share, suffix: ",\"nonce\":\(nonceJSON)}"))
+        // Any submit may be the one that completes the operation (another operator's share may
+        // have arrived meanwhile), and that answer comes only once: wait for it as for sys/init.
+        return try await quorumCall("PUT", path, e, body: Self.shareBody(share, suffix: ",\"nonce\":\(nonceJSON)}"),
+                                    replyTimeout: VaultTransport.oneShotReplyTimeout)
     }
 
-    private func quorumCall(_ method: String, _ path: String, _ e: QuorumEndpoints, body: Data?) async throws(VaultError) -> QuorumState {
+    private func quorumCall(_ method: String, _ path: String, _ e: QuorumEndpoints, body: Data?, replyTimeout: TimeInterval? = nil) async throws(VaultError) -> QuorumState {
         if e.authenticated {
-            let reply: (Wrapped<QuorumState>, [String: JSONValue]) = try await call(method, path, body: body, accept: [200], token: true)
+            let reply: (Wrapped<QuorumState>, [String: JSONValue]) = try await call(method, path, body: body, accept: [200], token: true, replyTimeout: replyTimeout)
             return reply.0.data
         }
-        return try await call(method, path, body: body, accept: [200], token: false).0
+        return try await call(method, path, body: body, accept: [200], token: false, replyTimeout: replyTimeout).0
     }
 }

@@ -13,6 +13,12 @@ public final class VaultTransport: Sendable {
     public let tls: TLSOptions
     /// Seconds before a request to a node is given up.
     public let timeout: TimeInterval
+    /// How long an answer the server gives only once (`sys/init`, a share submitted to a rekey
+    /// or generate-root) is waited for once the request is sent: `timeout` still bounds the
+    /// connection, but not the reply. A node behind an HSM or cloud-KMS seal, or on a loaded
+    /// disk, can take well over 10 s to initialise (raft init alone took 5 to 10 s here), and
+    /// giving up would lose the keys for good. OpenBao's own client waits 60 s.
+    public static let oneShotReplyTimeout: TimeInterval = 600
     private let configuration: URLSessionConfiguration.Snapshot
     private let registration: String
 
@@ -43,23 +49,29 @@ public final class VaultTransport: Sendable {
     /// a lock when a custom URLProtocol reports back, so concurrent requests on one session
     /// race (seen here as a crash in about 1 in 100 five-node runs); a session per request has
     /// one task and nothing to race with.
-    private func makeSession() -> URLSession {
+    private func makeSession(replyTimeout: TimeInterval) -> URLSession {
         let c = URLSessionConfiguration.ephemeral
         c.protocolClasses = [CurlURLProtocol.self]
         // libcurl enforces the timeout; URLSession's own is a backstop that should never fire.
-        c.timeoutIntervalForRequest = configuration.timeout + 5
-        c.timeoutIntervalForResource = configuration.timeout + 5
+        c.timeoutIntervalForRequest = replyTimeout + 5
+        c.timeoutIntervalForResource = replyTimeout + 5
         c.requestCachePolicy = .reloadIgnoringLocalCacheData
         c.urlCache = nil
         return URLSession(configuration: c)
     }
 
     /// Sends one request; returns status, headers and body, or a typed error naming `node`.
-    func send(_ request: URLRequest, node: String) async throws(VaultError) -> (Int, [AnyHashable: Any], Data) {
+    /// `replyTimeout`, when given, bounds the whole exchange instead of `timeout`, which then
+    /// bounds only the connection (for answers the server gives only once).
+    func send(_ request: URLRequest, node: String, replyTimeout: TimeInterval? = nil) async throws(VaultError) -> (Int, [AnyHashable: Any], Data) {
         var request = request
         request.setValue(registration, forHTTPHeaderField: TransportRegistry.header)
-        request.timeoutInterval = timeout
-        let session = makeSession()
+        let wait = replyTimeout ?? timeout
+        request.timeoutInterval = wait
+        if replyTimeout != nil {
+            request.setValue(String(timeout), forHTTPHeaderField: TransportRegistry.connectTimeoutHeader)
+        }
+        let session = makeSession(replyTimeout: wait)
         defer { session.finishTasksAndInvalidate() }
         do {
             let (data, response) = try await session.data(for: request)
@@ -70,7 +82,7 @@ public final class VaultTransport: Sendable {
         } catch let error as VaultError {
             throw error
         } catch let error as URLError {
-            throw Self.classify(error, node: node, tls: tls, timeout: timeout)
+            throw Self.classify(error, node: node, tls: tls, timeout: wait)
         } catch {
             throw VaultError(.unreachable, "\(node) is unreachable: \(error.localizedDescription)")
         }
@@ -205,9 +217,10 @@ public struct VaultClient: Sendable {
         try await call("GET", "sys/init", accept: [200]).0
     }
 
-    /// `PUT sys/init`: the one-shot call that returns the shares and the root token.
+    /// `PUT sys/init`: the one-shot call that returns the shares and the root token. Its reply
+    /// is waited for up to `VaultTransport.oneShotReplyTimeout`, not the transport's timeout.
     public func initialize(_ request: InitRequest) async throws(VaultError) -> InitResponse {
-        try await call("PUT", "sys/init", body: try encode(request), accept: [200]).0
+        try await call("PUT", "sys/init", body: try encode(request), accept: [200], replyTimeout: VaultTransport.oneShotReplyTimeout).0
     }
 
     /// `PUT sys/unseal` with one share, a reset, or a migration flag.
@@ -246,7 +259,9 @@ public struct VaultClient: Sendable {
     /// Sends a request and decodes the reply both as `T` and as raw JSON.
     /// With `token`, the client's token goes along (an authenticated endpoint); with
     /// `allowEmpty`, an empty body (a 204) decodes as an empty object.
-    func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, accept: Set<Int>, token: Bool = false, allowEmpty: Bool = false) async throws(VaultError) -> (T, [String: JSONValue]) {
+    /// With `replyTimeout`, the reply is waited for that long (see `VaultTransport.send`).
+    func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, accept: Set<Int>, token: Bool = false, allowEmpty: Bool = false,
+                            replyTimeout: TimeInterval? = nil) async throws(VaultError) -> (T, [String: JSONValue]) {
         var request = URLRequest(url: base.appendingPathComponent("v1/" + path))
         request.httpMethod = method
         request.setValue("true", forHTTPHeaderField: "X-Vault-Request")
@@ -260,7 +275,7 @@ public struct VaultClient: Sendable {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         defer { if let bodyID { TransportRegistry.shared.removeBody(bodyID) } }
-        let (status, headers, reply) = try await transport.send(request, node: address)
+        let (status, headers, reply) = try await transport.send(request, node: address, replyTimeout: replyTimeout)
         let data = allowEmpty && reply.isEmpty ? Data("{}".utf8) : reply
         let endpoint = "\(method) \(path)"
         if (300..<400).contains(status) {

@@ -51,6 +51,8 @@ struct GenerateRootTests {
         // A second start while one runs: refused; the OTP file is not touched.
         r = try await Keyturn.launch(["generate-root", "start", "-a", server.address, "--otp-file", dir.file("other.otp")])
         expectOneLineError(r, status: 2, mentioning: "already running")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("other.otp")), "a refused start wrote an OTP file")
+        #expect(String(decoding: readBytes(otpFile) ?? [], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == otp, "the running OTP file changed")
 
         for file in files.hex.prefix(2) {
             r = try await Keyturn.launch(["generate-root", "submit", "-a", server.address, "--nonce", nonce, file, "--yes", "--out-dir", out])

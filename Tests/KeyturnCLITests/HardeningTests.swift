@@ -6,7 +6,8 @@ import Testing
 struct FuzzRegressionTests {
     @Test("every saved fuzz input replays through its target without a crash", arguments: ["share-text", "share-file", "shamir-combine", "vault-json", "pem", "pgp-armor"])
     func replay(_ target: String) async throws {
-        let fuzz = URL(fileURLWithPath: Keyturn.path).deletingLastPathComponent().appendingPathComponent("KeyturnFuzz").path
+        // A test tool of the test build, not part of what ships: beside the test bundle.
+        let fuzz = Keyturn.testBuildDirectory + "/KeyturnFuzz"
         let dir = try #require(Bundle.module.url(forResource: "fuzz-regressions", withExtension: nil, subdirectory: "Fixtures")).appendingPathComponent(target).path
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).map { "\(dir)/\($0)" }
         #expect(!files.isEmpty)
@@ -174,6 +175,32 @@ struct FaultTests {
         #expect(FileManager.default.fileExists(atPath: dir.file("body.json")), "the request reached the server")
         #expect(!FileManager.default.fileExists(atPath: dir.file("out")))
         withExtendedLifetime(stub) {}
+    }
+
+    @Test("a real node whose sys/init answer comes 15 s late (past the 10 s --timeout): init waits for it with default options and writes every file")
+    func slowInitAnswerIsNotLost() async throws {
+        let gpg = try TestGPG()
+        let alice = try gpg.makeKey("alice"), bob = try gpg.makeKey("bob")
+        let server = try await OpenBaoServer.start()
+        defer { server.stop() }
+        let proxy = try StubServer("delay-proxy", [String(server.address.dropFirst("http://".count)), "15"])
+        let dir = try TemporaryDirectory()
+        let out = dir.file("out")
+        let started = Date()
+        let r = try await Keyturn.launch(["init", "-a", proxy.address, "--pgp-keys", "\(alice.armouredFile),\(bob.armouredFile)", "--out-dir", out],
+                                         environment: gpg.environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(Date().timeIntervalSince(started) >= 15, "the proxy did not hold the answer")
+        for name in ["alice.asc.key", "bob.asc.key", "ceremony.json"] {
+            #expect(FileManager.default.fileExists(atPath: "\(out)/\(name)"), "\(name) missing: \(r.stderr)")
+        }
+        // The files hold the node's real shares: the node is initialised and they unseal it.
+        #expect(try await server.sealStatus()["initialized"] as? Bool == true)
+        let share = try gpg.gpg(["--decrypt", "\(out)/alice.asc.key"]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(share.count == 66)
+        // No terminal: no waiting line either (it is for an operator watching a terminal).
+        #expect(!r.stderr.contains("waiting for"), "\(r.stderr)")
+        withExtendedLifetime(proxy) {}
     }
 
     @Test("two operators unsealing at the same moment: both shares count")

@@ -43,6 +43,9 @@ struct MemoryScanReport {
     func count(_ stage: String, _ form: Int) -> Int? { runs[stage]?[form] }
 }
 
+/// The scan hook is compiled into debug builds only (`#if DEBUG`), so these run the test
+/// build's debug `keyturn` whatever KEYTURN_BIN says; ReleaseMemoryTests shows the same of the
+/// release binary from outside, with gcore.
 @Suite("no copy of a share is left in keyturn's memory after unseal (test build's memory scan)")
 struct MemoryScanTests {
     enum Input: String, CaseIterable, Sendable {
@@ -87,10 +90,10 @@ struct MemoryScanTests {
         let status: Int32, stderr: String
         if input == .terminal {
             // The terminal shows stdout and stderr together.
-            let r = try await unsealOnTerminal(server.address, typing: hex, environment: environment)
+            let r = try await unsealOnTerminal(server.address, typing: hex, environment: environment, binary: Keyturn.debugPath)
             (status, stderr) = (r.status, r.stdoutText)
         } else {
-            let r = try await Keyturn.launch(arguments, stdin: stdin, environment: environment)
+            let r = try await Keyturn.launch(arguments, stdin: stdin, environment: environment, binary: Keyturn.debugPath)
             (status, stderr) = (r.status, r.stderr)
         }
         #expect(status == 0, "\(stderr)")
@@ -115,76 +118,97 @@ struct DumpabilityTests {
         getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
     }
 
-    /// `command` run as the unprivileged user, through `env` so PATH lookups work.
-    static func asUser(_ command: [String]) async throws -> ProcessResult {
-        let argv = drop + command
-        return try await Processes.launch(argv[0], Array(argv.dropFirst()), environment: ["PATH": "/usr/bin:/bin", "HOME": "/tmp"])
-    }
+    /// Starts argv[3:] as a child of this probe (so Yama's ptrace_scope 1, which allows
+    /// tracing one's own descendants only, does not decide the answer), waits until the file
+    /// argv[1] is not empty (or at once for "-"), then tries what another process of the same
+    /// user would: PTRACE_ATTACH (what gcore and gdb do first) and reading /proc/PID/environ.
+    /// It then checks that the child is still running, so a refusal is the child's doing and
+    /// not "no such process", prints `attach=0|1 environ=0|1 alive=0|1 exit=N` and, with
+    /// argv[2] = "wait", waits for the child to end (else kills it).
+    static let probeScript = """
+        import ctypes, os, signal, sys, time
+        signal.alarm(120)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+        ready, then, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+        stdin = os.open(os.environ.get("PROBE_STDIN", "/dev/null"), os.O_RDONLY)
+        pid = os.fork()
+        if pid == 0:
+            os.dup2(stdin, 0)
+            os.execv(argv[0], argv)
+        while ready != "-" and not (os.path.exists(ready) and os.path.getsize(ready) > 0):
+            time.sleep(0.05)
+        time.sleep(0.3)
+        attach = libc.ptrace(16, pid, None, None) == 0
+        if attach:
+            os.waitpid(pid, os.WUNTRACED | 0x40000000)
+            libc.ptrace(17, pid, None, None)
+        try:
+            open("/proc/%d/environ" % pid, "rb").read()
+            environ = True
+        except OSError:
+            environ = False
+        alive = os.waitpid(pid, os.WNOHANG) == (0, 0)
+        if then != "wait":
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        print("attach=%d environ=%d alive=%d exit=%d" % (attach, environ, alive, os.waitstatus_to_exitcode(status)))
+        """
 
-    /// The pid of the process whose command line contains `marker`.
-    static func pid(of marker: String) async throws -> String? {
-        for _ in 0..<50 {
-            if let found = processCommandLines().first(where: { $0.text.contains(marker) && !$0.text.contains("setpriv") }) {
-                return found.pid
+    /// What the probe found.
+    struct Probe {
+        var attach = false, environ = false, alive = false
+        var exit: Int? = nil
+        init(_ output: String) {
+            for word in output.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+                let parts = word.split(separator: "=")
+                guard parts.count == 2, let n = Int(parts[1]) else { continue }
+                switch parts[0] {
+                case "attach": attach = n == 1
+                case "environ": environ = n == 1
+                case "alive": alive = n == 1
+                case "exit": exit = n
+                default: break
+                }
             }
-            try await Task.sleep(nanoseconds: 100_000_000)
         }
-        return nil
     }
 
-    /// What another process of the same user can do to `pid`: read its environment, and take
-    /// a core with gcore (written under `dir`).
-    static func probe(_ pid: String, _ dir: TemporaryDirectory) async throws -> (environ: Bool, core: Bool) {
-        let environ = try await asUser(["/usr/bin/python3", "-c", "open('/proc/\(pid)/environ','rb').read()"]).status == 0
-        let gcore = try #require(Processes.which("gcore"), "gcore (gdb) is missing; Scripts/test installs it")
-        _ = try await asUser([gcore, "-o", dir.file("core"), pid])
-        let core = FileManager.default.fileExists(atPath: dir.file("core.\(pid)"))
-        return (environ, core)
+    /// Runs the probe as the unprivileged user over `command`.
+    static func probe(_ command: [String], readyFile: String = "-", then: String, stdinFile: String? = nil) async throws -> (Probe, ProcessResult) {
+        // Debian's own Python: the unprivileged user cannot reach one under /root (pyenv).
+        let python = "/usr/bin/python3"
+        let argv = drop + [python, "-c", probeScript, readyFile, then] + command
+        var env = ["PATH": "/usr/bin:/bin", "HOME": "/tmp"]
+        if let stdinFile { env["PROBE_STDIN"] = stdinFile }
+        let r = try await Processes.launch(argv[0], Array(argv.dropFirst()), environment: env)
+        return (Probe(r.stdoutText), r)
     }
 
-    @Test("gcore and /proc/PID/environ are refused for keyturn unseal holding a share, and allowed for an ordinary process of the same user")
+    @Test("ptrace (gcore's first step) and /proc/PID/environ are refused for a running keyturn unseal holding a share, and allowed for an ordinary process of the same user")
     func notDumpable() async throws {
         let dir = try TemporaryDirectory()
         let asked = dir.file("stub-requests")
         let stub = try StubServer("silent", [asked])
-        // The unprivileged user must reach the binary and write cores here.
+        // The unprivileged user must reach the binary and the files here.
         chmod(dir.path, 0o777)
-        let binary = dir.file("keyturn")
-        // Without debug information: gdb then has little to load (less load on the suite).
-        let strip = try await Processes.launch(Processes.which("strip") ?? "/usr/bin/strip", ["--strip-debug", "-o", binary, Keyturn.path])
-        #expect(strip.status == 0, "\(strip.stderr)")
-        chmod(binary, 0o755)
+        let share = try dir.write("share", text: String(repeating: "6b", count: 33) + "\n")
+        chmod(share, 0o644)
 
-        // An ordinary process of the same user: the probe can succeed.
-        // (sleep adds up its arguments: the second one only makes its command line unique.)
-        let marker = "sleep 20 0.\(Int.random(in: 100_000...999_999))"
-        async let sleeper = Self.asUser(["/bin/" + marker].joined().split(separator: " ").map(String.init))
-        let sleepPID = try #require(try await Self.pid(of: marker))
-        let control = try await Self.probe(sleepPID, dir)
-        kill(pid_t(sleepPID)!, SIGKILL)
-        _ = try await sleeper
-        // Yama's ptrace_scope >= 1 (Ubuntu's default) stops gcore on any non-child: then only
-        // /proc/PID/environ tells anything here.
-        let yama = readBytes("/proc/sys/kernel/yama/ptrace_scope").map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
-        let gcoreCanWork = yama == nil || yama == "0"
-        #expect(control.environ, "the probe could not read an ordinary process's environ: the check would prove nothing")
-        if gcoreCanWork { #expect(control.core, "gcore could not dump an ordinary process: the check would prove nothing") }
+        // Control: an ordinary process of the same user can be traced and read, so the probe
+        // can tell; it is still running when probed.
+        let (control, controlRun) = try await Self.probe(["/bin/sleep", "20"], then: "kill")
+        #expect(control.alive && control.attach && control.environ, "the probe could not trace or read an ordinary process: \(controlRun.stdoutText) \(controlRun.stderr)")
 
-        // keyturn unseal with a share read from stdin, waiting on a silent node.
-        let share = Array((String(repeating: "6b", count: 33) + "\n").utf8)
-        let argv = Self.drop + [binary, "unseal", "-a", stub.address, "--timeout", "8", "-"]
-        async let running = Processes.launch(argv[0], Array(argv.dropFirst()), stdin: share, environment: ["PATH": "/usr/bin:/bin"])
-        let keyturnPID = try #require(try await Self.pid(of: "\(binary) unseal -a \(stub.address)"))
-        // Past reading the share (and so past making itself undumpable, which comes first):
-        // the node has been asked for its state.
-        let deadline = Date().addingTimeInterval(30)
-        while (readBytes(asked) ?? []).isEmpty && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
-        #expect(!(readBytes(asked) ?? []).isEmpty, "keyturn never reached the node")
-        let probed = try await Self.probe(keyturnPID, dir)
+        // keyturn unseal with a share read from stdin, waiting on a silent node: probed once
+        // the node has been asked for its state (past reading the share, and so past making
+        // itself undumpable, which comes first), and still running afterwards.
+        let (probed, run) = try await Self.probe([Keyturn.path, "unseal", "-a", stub.address, "--timeout", "20", "-"],
+                                                 readyFile: asked, then: "wait", stdinFile: share)
+        #expect(probed.alive, "keyturn had ended before the probe finished, so a refusal proves nothing: \(run.stdoutText) \(run.stderr)")
+        #expect(!probed.attach, "another process of keyturn's user could ptrace it (and so dump it with gcore)")
         #expect(!probed.environ, "another process of keyturn's user read its /proc/PID/environ")
-        #expect(!probed.core, "gcore took a core of keyturn unseal")
-        #expect(try await running.status == 2)
-        #expect(!dir.listing().contains { $0.hasPrefix("core.\(keyturnPID)") })
+        #expect(probed.exit == 2, "\(run.stdoutText) \(run.stderr)")
         withExtendedLifetime(stub) {}
     }
 }

@@ -32,6 +32,28 @@ struct ReadmeTests {
         return commands
     }
 
+    /// The long option names a --help text lists (`--ca-cert`, `--pgp-keys`), whole.
+    static func optionNames(_ help: String) -> Set<String> {
+        var names: Set<String> = []
+        var current = ""
+        for c in help + " " {
+            if c.isLetter || c.isNumber || c == "-" {
+                current.append(c)
+            } else {
+                if current.hasPrefix("--"), current.count > 2 { names.insert(String(current.reversed().drop { $0 == "-" }.reversed())) }
+                current = ""
+            }
+        }
+        return names
+    }
+
+    @Test("option names are matched whole: --ca is not --ca-cert")
+    func optionNamesWhole() {
+        let names = Self.optionNames("  -a, --address <url>   A node.\n  --ca-cert <file>  PEM CA.\n  --tls-skip-verify\n")
+        #expect(names == ["--address", "--ca-cert", "--tls-skip-verify"])
+        #expect(!names.contains("--ca"))
+    }
+
     @Test("every documented keyturn command names a real subcommand and only options it has")
     func documentedOptionsExist() async throws {
         let commands = try Self.documentedCommands()
@@ -51,10 +73,11 @@ struct ReadmeTests {
                 #expect(r.status == 0, "keyturn \(key) --help failed: \(r.stderr)")
                 helpCache[key] = r.stdoutText
             }
-            let help = helpCache[key] ?? ""
+            let options = Self.optionNames(helpCache[key] ?? "")
             for flag in words where flag.hasPrefix("--") {
                 let name = String(flag.split(separator: "=").first ?? "")
-                #expect(help.contains(name), "README uses `\(name)` with `keyturn \(key)`, which has no such option")
+                // Whole names only: `--ca` is not an option because `--ca-cert` is.
+                #expect(options.contains(name), "README uses `\(name)` with `keyturn \(key)`, which has no such option")
             }
         }
     }

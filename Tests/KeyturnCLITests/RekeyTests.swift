@@ -71,6 +71,8 @@ struct RekeyTests {
         // No terminal and no --yes: nothing is sent either.
         r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", nonce, "\(gen1)/carol.asc.key"] + newKeys, environment: env)
         expectOneLineError(r, mentioning: "no terminal to confirm on")
+        r = try await Keyturn.launch(["rekey", "status", "-a", server.address, "--format", "json"])
+        #expect(try jsonObject(r)["progress"] as? Int == 1, "a refused submit changed the progress")
 
         r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", nonce, "\(gen1)/carol.asc.key", "--yes"] + newKeys, environment: env)
         #expect(r.status == 0, "\(r.stderr)")

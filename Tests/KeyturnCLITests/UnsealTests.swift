@@ -26,7 +26,7 @@ func unsealNodes(_ r: ProcessResult) throws -> [[String: Any]] {
 
 /// Runs `keyturn unseal -a address` on a terminal (python's pty gives it a controlling
 /// terminal) and types `share` at its prompt; stdout is everything the terminal showed.
-func unsealOnTerminal(_ address: String, typing share: String, environment: [String: String] = [:]) async throws -> ProcessResult {
+func unsealOnTerminal(_ address: String, typing share: String, environment: [String: String] = [:], binary: String = Keyturn.path) async throws -> ProcessResult {
     let script = """
         import os, pty, signal, sys, time
         signal.alarm(30)  # never hang the suite
@@ -51,7 +51,7 @@ func unsealOnTerminal(_ address: String, typing share: String, environment: [Str
         """
     var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
     env.merge(environment) { $1 }
-    return try await Processes.launch(try #require(Processes.which("python3")), ["-c", script, Keyturn.path, address, share], environment: env)
+    return try await Processes.launch(try #require(Processes.which("python3")), ["-c", script, binary, address, share], environment: env)
 }
 
 @Suite("keyturn unseal against one real OpenBao node")
@@ -201,7 +201,10 @@ struct UnsealClusterTests {
 
 @Suite("secrets stay off argv and out of dumps")
 struct SecretHygieneTests {
-    @Test("while unseal waits on a silent node, no process's cmdline holds the share, and keyturn is not dumpable")
+    // That keyturn is not dumpable is shown from outside by DumpabilityTests (ptrace and
+    // /proc/PID/environ refused to a process of its user): a core-size limit of 0 read here
+    // would prove nothing, since many systems set it anyway.
+    @Test("while unseal waits on a silent node, no process's cmdline holds the share")
     func noShareInProcessList() async throws {
         let stub = try StubServer("silent")
         let dir = try TemporaryDirectory()
@@ -214,16 +217,10 @@ struct SecretHygieneTests {
         for (pid, text) in processCommandLines() {
             seen += 1
             #expect(!text.contains(share), "process \(pid) has the share on its command line")
-            if text.contains("keyturn unseal") || (text.contains("/keyturn ") && text.contains("unseal")) { keyturnPIDs.append(pid) }
+            if text.hasPrefix(Keyturn.path + " unseal") { keyturnPIDs.append(pid) }
         }
         #expect(seen > 5)
         #expect(!keyturnPIDs.isEmpty, "keyturn unseal was not running")
-        for pid in keyturnPIDs {
-            // Its core-file limit is 0 (set with PR_SET_DUMPABLE = 0 before the share is read).
-            let limits = String(decoding: readBytes("/proc/\(pid)/limits") ?? [], as: UTF8.self)
-            let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") } ?? ""
-            #expect(core.split(separator: " ").contains("0"), "\(core)")
-        }
         let r = try await running
         #expect(r.status == 2)
         withExtendedLifetime(stub) {}
@@ -251,8 +248,13 @@ struct UnsealRequestTests {
         let pass = try dir.write("pass", text: "fd secret\n")
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
         env.merge(gpg.environment) { $1 }
+        try FileManager.default.removeItem(atPath: dir.file("body.json"))
         let viaFD = try await Processes.launch("/bin/sh", ["-c", "exec \"$0\" unseal -a \"$1\" --passphrase-fd 3 \"$2\" 3< \"$3\"", Keyturn.path, stub.address, encrypted, pass], environment: env)
         #expect(viaFD.status == 0, "\(viaFD.stderr)")
+        // The share sent is the one decrypted with the passphrase from descriptor 3.
+        let fdBody = try #require(try JSONSerialization.jsonObject(with: Data(readBytes(dir.file("body.json")) ?? [])) as? [String: Any])
+        #expect(fdBody["key"] as? String == share)
+        #expect(fdBody["migrate"] == nil)
         withExtendedLifetime(stub) {}
     }
 }

@@ -287,6 +287,9 @@ public final class OpenBaoCluster: @unchecked Sendable {
     /// The nodes, leader first.
     public let nodes: [OpenBaoServer]
 
+    /// The root token `initializeAndUnseal` got.
+    public private(set) var rootToken: String?
+
     private init(nodes: [OpenBaoServer]) { self.nodes = nodes }
 
     /// Starts `count` nodes (uninitialised); followers retry-join the first.
@@ -303,7 +306,8 @@ public final class OpenBaoCluster: @unchecked Sendable {
     /// `threshold` keys, and waits until the followers are unsealed standbys.
     public func initializeAndUnseal(shares: Int = 1, threshold: Int = 1) async throws -> [String] {
         let leader = nodes[0]
-        let (keys, _) = try await leader.initialize(shares: shares, threshold: threshold)
+        let (keys, token) = try await leader.initialize(shares: shares, threshold: threshold)
+        rootToken = token
         try await leader.unseal(with: Array(keys.prefix(threshold)))
         try await leader.waitUntil(timeout: 120) { try await $0.call("GET", "sys/leader").1["is_self"] as? Bool == true }
         for follower in nodes.dropFirst() {

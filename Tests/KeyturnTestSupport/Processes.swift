@@ -85,27 +85,43 @@ public enum Processes {
 
 /// The keyturn binary under test.
 public enum Keyturn {
-    /// `KEYTURN_BIN`, or the `keyturn` built beside the test bundle.
+    /// The directory of the test build's products (beside the test bundle): the debug
+    /// `keyturn`, `KeyturnFuzz`.
+    public static let testBuildDirectory: String = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().path
+    }()
+
+    /// The debug `keyturn` of the test build: the only one with the memory-scan hook.
+    public static let debugPath = testBuildDirectory + "/keyturn"
+
+    /// `KEYTURN_BIN` (Scripts/test sets it to the release binary Scripts/install builds), or
+    /// the debug `keyturn` built beside the test bundle.
     public static let path: String = {
         if let env = ProcessInfo.processInfo.environment["KEYTURN_BIN"], !env.isEmpty { return env }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("keyturn").path
+        return debugPath
     }()
+
+    /// The test's environment without VAULT_/BAO_ variables, with `extra` on top.
+    static func environment(_ extra: [String: String]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
+        env.merge(extra) { _, new in new }
+        return env
+    }
 
     /// Runs keyturn with the arguments, stdin bytes and an environment (defaults: empty stdin
     /// and the test's environment without VAULT_/BAO_ variables).
     public static func run(
         _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:], directory: String? = nil
     ) throws -> ProcessResult {
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
-        env.merge(environment) { _, new in new }
-        return try Processes.run(path, arguments, stdin: stdin, environment: env, directory: directory)
+        try Processes.run(path, arguments, stdin: stdin, environment: Self.environment(environment), directory: directory)
     }
 
-    /// The same for async tests, without blocking a cooperative thread.
-    public static func launch(_ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:]) async throws -> ProcessResult {
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
-        env.merge(environment) { _, new in new }
-        return try await Processes.launch(path, arguments, stdin: stdin, environment: env)
+    /// The same for async tests, without blocking a cooperative thread; `binary` defaults to
+    /// the binary under test.
+    public static func launch(
+        _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:], binary: String = path
+    ) async throws -> ProcessResult {
+        try await Processes.launch(binary, arguments, stdin: stdin, environment: Self.environment(environment))
     }
 }

@@ -98,6 +98,15 @@ struct ShamirTests {
 /// Switches the process-wide kernel, so its cases run one at a time.
 @Suite("kernel implementations", .serialized)
 struct KernelSwitchTests {
+    @Test("the kernels this CPU lacks are named, not skipped in silence")
+    func kernelsTested() {
+        let available = KernelImplementation.available
+        let missing = KernelImplementation.allCases.filter { !available.contains($0) }
+        // Scripts/test shows this line in its summary.
+        print("kernels tested: \(available.map { "\($0)" }.joined(separator: ", ")); not on this CPU, untested: \(missing.isEmpty ? "none" : missing.map { "\($0)" }.joined(separator: ", "))")
+        #expect(available.contains(.portable))
+    }
+
     @Test("every kernel implementation produces the same shares", arguments: KernelImplementation.available)
     func implementationsAgree(_ impl: KernelImplementation) throws {
         let before = KernelImplementation.current
@@ -164,17 +173,25 @@ struct ShamirErrorTests {
     }
 
     @Test("error reasons are one lower-case line without a trailing period")
-    func reasonsAreOneLine() {
-        let errors: [ShamirError] = [
-            ShamirError(.emptySecret, ""),
-        ]
-        _ = errors
-        for (n, k) in [(0, 0), (3, 4), (3, 1)] {
-            do { try Shamir.validate(shares: n, threshold: k) } catch {
-                #expect(!error.reason.contains("\n"))
-                #expect(error.reason.first?.isLowercase == true)
-                #expect(!error.reason.hasSuffix("."))
+    func reasonsAreOneLine() throws {
+        // Each call must throw: a call that stopped throwing fails here, not silently.
+        var reasons: [String] = []
+        for (n, k) in [(0, 0), (3, 4), (3, 1), (256, 2)] {
+            let error = #expect(throws: ShamirError.self, "validate(shares: \(n), threshold: \(k)) did not throw") {
+                try Shamir.validate(shares: n, threshold: k)
             }
+            reasons.append(try #require(error).reason)
+        }
+        let empty = #expect(throws: ShamirError.self) { try Shamir.split([], shares: 3, threshold: 2) }
+        reasons.append(try #require(empty).reason)
+        let one = #expect(throws: ShamirError.self) { try Shamir.combine([[1, 2, 3]]) }
+        reasons.append(try #require(one).reason)
+        #expect(reasons.count == 6)
+        for reason in reasons {
+            #expect(!reason.isEmpty)
+            #expect(!reason.contains("\n"), "\(reason)")
+            #expect(reason.first?.isLowercase == true, "\(reason)")
+            #expect(!reason.hasSuffix("."), "\(reason)")
         }
     }
 }

@@ -13,10 +13,13 @@ every connection according to MODE until killed:
   cut-init  like init, but the connection is closed without a reply once PUT sys/init arrived
   slow-init like init, but the reply to PUT sys/init is held until the file argv[3] exists (at
             most 60 s; its body is written to argv[2] at once), so a test can act meanwhile
+  delay-proxy  forwards every request to the real node at argv[2] (host:port) and holds the
+            reply to PUT sys/init for argv[3] seconds (a slow HSM or cloud-KMS seal, a loaded disk)
   init      an uninitialised Vault's sys/init: GET says not initialised; PUT writes the
             request body to the file named by argv[2] and answers with a fake init reply;
             sys/seal-status says sealed (3 of 5), and PUT sys/unseal records its body likewise
 """
+import http.client
 import json
 import os
 import signal
@@ -36,6 +39,28 @@ def reply(conn):
         if not chunk:
             return
         data += chunk
+    if MODE == "delay-proxy":
+        head_text, _, rest = data.partition(b"\r\n\r\n")
+        lines = head_text.split(b"\r\n")
+        method, path, _ = lines[0].decode().split(" ", 2)
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.decode().partition(":")
+            headers[name.strip()] = value.strip()
+        length = int(headers.get("Content-Length", headers.get("content-length", "0")))
+        while len(rest) < length:
+            rest += conn.recv(4096)
+        host, port = sys.argv[2].rsplit(":", 1)
+        upstream = http.client.HTTPConnection(host, int(port), timeout=120)
+        headers.pop("Host", None)
+        upstream.request(method, path, body=rest or None, headers=headers)
+        answer = upstream.getresponse()
+        body = answer.read()
+        if method == "PUT" and path.rstrip("/").endswith("sys/init"):
+            time.sleep(float(sys.argv[3]))
+        conn.sendall(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                     % (answer.status, answer.reason.encode(), len(body)) + body)
+        return
     if MODE == "silent":
         if len(sys.argv) > 2:
             with open(sys.argv[2], "a") as f:
