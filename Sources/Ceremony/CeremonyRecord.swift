@@ -4,33 +4,33 @@ import TLSMaterial
 
 /// ceremony.json: who holds what, with no secret in it. With client-side encryption it also
 /// holds a salted SHA-256 commitment of each share, so a share can be checked offline.
-public struct CeremonyRecord: Codable {
-    public var address: String
-    public var time: String
-    public var shares: Int
-    public var threshold: Int
+package struct CeremonyRecord: Codable {
+    package var address: String
+    package var time: String
+    package var shares: Int
+    package var threshold: Int
     /// "server" (Vault encrypted the shares: no commitments) or "client" (keyturn did).
-    public var encryption: String
+    package var encryption: String
     /// Hex of the random salt of the commitments.
-    public var commitmentSalt: String?
-    public var shareFiles: [ShareRecord]
+    package var commitmentSalt: String?
+    package var shareFiles: [ShareRecord]
     /// Recovery keys (auto-unseal seals), each encrypted to a recovery operator.
-    public var recoveryFiles: [ShareRecord]?
-    public var rootToken: FileRecord?
+    package var recoveryFiles: [ShareRecord]?
+    package var rootToken: FileRecord?
     /// Which generation of keys this is: 1 for init's (absent in records made before rekey
     /// existed), counting up with each rekey.
-    public var generation: Int?
+    package var generation: Int?
     /// SHA-256 of the previous generation's ceremony.json, chaining the records.
-    public var previousSHA256: String?
+    package var previousSHA256: String?
     /// "recovery" for a generation of recovery keys; absent for unseal keys.
-    public var target: String?
+    package var target: String?
 
     /// Where a rekey's record comes from: the generation, its predecessor, the keys replaced.
-    public struct Lineage: Sendable {
-        public var generation: Int
-        public var previousSHA256: String?
-        public var target: String?
-        public init(generation: Int, previousSHA256: String?, target: String?) {
+    package struct Lineage: Sendable {
+        package var generation: Int
+        package var previousSHA256: String?
+        package var target: String?
+        package init(generation: Int, previousSHA256: String?, target: String?) {
             self.generation = generation
             self.previousSHA256 = previousSHA256
             self.target = target
@@ -38,7 +38,7 @@ public struct CeremonyRecord: Codable {
     }
 
     /// A record of one generation of shares.
-    public init(address: String, time: String, shares: Int, threshold: Int, encryption: String, commitmentSalt: String?,
+    package init(address: String, time: String, shares: Int, threshold: Int, encryption: String, commitmentSalt: String?,
                 shareFiles: [ShareRecord], recoveryFiles: [ShareRecord]?, rootToken: FileRecord?) {
         self.address = address
         self.time = time
@@ -51,17 +51,17 @@ public struct CeremonyRecord: Codable {
         self.rootToken = rootToken
     }
 
-    public struct ShareRecord: Codable {
-        public var file: String
-        public var keyFile: String
-        public var fingerprint: String
-        public var userID: String
-        public var sha256: String
+    package struct ShareRecord: Codable {
+        package var file: String
+        package var keyFile: String
+        package var fingerprint: String
+        package var userID: String
+        package var sha256: String
         /// SHA-256(salt || share bytes), hex; only with client-side encryption.
-        public var commitment: String?
+        package var commitment: String?
 
         /// One share file and its holder.
-        public init(file: String, keyFile: String, fingerprint: String, userID: String, sha256: String, commitment: String?) {
+        package init(file: String, keyFile: String, fingerprint: String, userID: String, sha256: String, commitment: String?) {
             self.file = file
             self.keyFile = keyFile
             self.fingerprint = fingerprint
@@ -76,14 +76,14 @@ public struct CeremonyRecord: Codable {
         }
     }
 
-    public struct FileRecord: Codable {
-        public var file: String
-        public var fingerprint: String
-        public var userID: String
-        public var sha256: String
+    package struct FileRecord: Codable {
+        package var file: String
+        package var fingerprint: String
+        package var userID: String
+        package var sha256: String
 
         /// One file encrypted to one key.
-        public init(file: String, fingerprint: String, userID: String, sha256: String) {
+        package init(file: String, fingerprint: String, userID: String, sha256: String) {
             self.file = file
             self.fingerprint = fingerprint
             self.userID = userID
@@ -103,26 +103,26 @@ public struct CeremonyRecord: Codable {
     }
 
     /// The salted commitment to a share.
-    public static func commitment(salt: [UInt8], share: UnsafeRawBufferPointer) -> String {
+    package static func commitment(salt: [UInt8], share: UnsafeRawBufferPointer) -> String {
         var input = salt + Array(share)
         defer { secureZero(&input) }
         return Digest.sha256Hex(input)
     }
 
     /// Pretty, sorted JSON with a final newline.
-    public func encoded() throws -> [UInt8] {
+    package func encoded() throws -> [UInt8] {
         Array(try Self.json(self)) + [0x0a]
     }
 
     /// Pretty-printed JSON with sorted keys, as keyturn writes every document.
-    public static func json<T: Encodable>(_ value: T) throws -> Data {
+    package static func json<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(value)
     }
 
     /// Reads a ceremony.json, or fails naming the file.
-    public static func load(_ path: String) throws -> CeremonyRecord {
+    package static func load(_ path: String) throws -> CeremonyRecord {
         guard let data = FileManager.default.contents(atPath: path) else { throw KeyturnError("cannot read the manifest \(path)") }
         do { return try JSONDecoder().decode(CeremonyRecord.self, from: data) } catch {
             throw KeyturnError("\(path) is not a keyturn ceremony.json")
@@ -130,7 +130,7 @@ public struct CeremonyRecord: Codable {
     }
 
     /// The manifest given, or the ceremony.json beside `keyFile` if there is one.
-    public static func find(explicit: String?, beside keyFile: String?) throws -> (CeremonyRecord, String)? {
+    package static func find(explicit: String?, beside keyFile: String?) throws -> (CeremonyRecord, String)? {
         if let explicit { return (try load(explicit), explicit) }
         guard let keyFile, keyFile != "-" else { return nil }
         let candidate = SecretFiles.join(SecretFiles.directory(of: keyFile), "ceremony.json")
@@ -141,7 +141,7 @@ public struct CeremonyRecord: Codable {
     /// Checks a decrypted share against the commitments: the entry for this file if there is
     /// one, else any entry. Returns nil when the manifest has no commitments (nothing to check),
     /// true on a match.
-    public func matches(_ share: UnsafeRawBufferPointer, file: String?) -> Bool? {
+    package func matches(_ share: UnsafeRawBufferPointer, file: String?) -> Bool? {
         guard let saltHex = commitmentSalt, let salt = ShareHex.decode(saltHex) else { return nil }
         let commitments = shareFiles.compactMap(\.commitment)
         guard !commitments.isEmpty else { return nil }

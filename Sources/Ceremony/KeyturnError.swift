@@ -1,5 +1,5 @@
 /// keyturn's exit codes (SPEC §2): the one place they are defined.
-public enum ExitStatus: Int32, Sendable {
+package enum ExitStatus: Int32, Sendable {
     /// Success; for `status`, every node is unsealed.
     case success = 0
     /// Usage error, bad input or a local failure: nothing was sent to any server.
@@ -12,16 +12,16 @@ public enum ExitStatus: Int32, Sendable {
 ///
 /// Messages are lower-case single lines that name the file, node or value at fault and never
 /// contain secret material.
-public struct KeyturnError: Error, Sendable {
+package struct KeyturnError: Error, Sendable {
     /// What went wrong.
-    public let message: String
+    package let message: String
     /// What the user can do about it, if anything useful can be said.
-    public let hint: String?
+    package let hint: String?
     /// The exit code.
-    public let status: ExitStatus
+    package let status: ExitStatus
 
     /// Makes an error; local failures are the default.
-    public init(_ message: String, hint: String? = nil, status: ExitStatus = .localFailure) {
+    package init(_ message: String, hint: String? = nil, status: ExitStatus = .localFailure) {
         self.message = message
         self.hint = hint
         self.status = status

@@ -9,14 +9,14 @@ import VaultClient
 /// result; anyone may read its state or cancel it. `unseal` is the third use of the same
 /// share reading and checks (ShareInput), with its own concurrent run over every node
 /// (UnsealRun), since there every node takes the share, not one.
-public struct QuorumCeremony: Sendable {
+package struct QuorumCeremony: Sendable {
     /// The node that holds the operation: the active node of the cluster.
-    public let client: VaultClient
+    package let client: VaultClient
     /// The API the server offers for it.
-    public let endpoints: QuorumEndpoints
+    package let endpoints: QuorumEndpoints
 
     /// What one submit achieved.
-    public enum Submitted: Sendable {
+    package enum Submitted: Sendable {
         /// The share counted; `state` says how many more are needed.
         case progressed(QuorumState)
         /// The share completed the operation: `state` holds the result (the new keys, the
@@ -24,7 +24,7 @@ public struct QuorumCeremony: Sendable {
         case completed(QuorumState)
     }
 
-    public init(client: VaultClient, endpoints: QuorumEndpoints) {
+    package init(client: VaultClient, endpoints: QuorumEndpoints) {
         self.client = client
         self.endpoints = endpoints
     }
@@ -33,7 +33,7 @@ public struct QuorumCeremony: Sendable {
     /// keys: OpenBao's authenticated one first when the clients carry a token, else (or when it
     /// is not there) the unauthenticated one. When it offers neither, the error names what is
     /// missing: a token, or the listener parameter that re-enables the old endpoints.
-    public static func connect(_ clients: [VaultClient], kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target) async throws -> QuorumCeremony {
+    package static func connect(_ clients: [VaultClient], kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target) async throws -> QuorumCeremony {
         let client = try await activeNode(clients)
         let hasToken = client.token != nil
         var candidates: [QuorumEndpoints]
@@ -105,14 +105,14 @@ public struct QuorumCeremony: Sendable {
     }
 
     /// The operation's state (or, with `verification`, its verification round's).
-    public func state(verification: Bool = false) async throws -> QuorumState {
+    package func state(verification: Bool = false) async throws -> QuorumState {
         do { return verification ? try await client.quorumVerification(endpoints) : try await client.quorumState(endpoints) } catch {
             throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
         }
     }
 
     /// Starts the operation; if one is running already, says so with its nonce.
-    public func start<Body: Encodable>(_ body: Body) async throws -> QuorumState {
+    package func start<Body: Encodable>(_ body: Body) async throws -> QuorumState {
         if let running = try? await state(), running.started == true {
             throw KeyturnError("a \(endpoints.kind.rawValue) is already running on \(client.address) (nonce \(running.nonce ?? "?"))",
                                hint: "submit to it with --nonce \(running.nonce ?? "NONCE"), or cancel it first with keyturn \(endpoints.kind.rawValue) cancel",
@@ -124,7 +124,7 @@ public struct QuorumCeremony: Sendable {
     }
 
     /// Cancels the running operation (or only its verification round).
-    public func cancel(verification: Bool = false) async throws {
+    package func cancel(verification: Bool = false) async throws {
         do { try await client.cancelQuorum(endpoints, verification: verification) } catch {
             throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
         }
@@ -133,7 +133,7 @@ public struct QuorumCeremony: Sendable {
     /// Reads the running operation and checks that its nonce is `nonce`; returns its state.
     /// Anyone who can reach the endpoint can cancel or restart an operation, so an operator
     /// submits only to the one they were told about. Nothing secret is sent.
-    public func expect(nonce: String, verification: Bool = false) async throws -> QuorumState {
+    package func expect(nonce: String, verification: Bool = false) async throws -> QuorumState {
         let s = try await state(verification: verification)
         let what = verification ? "verification of the \(endpoints.kind.rawValue)" : endpoints.kind.rawValue
         guard s.started == true, let running = s.nonce, !running.isEmpty else {
@@ -151,7 +151,7 @@ public struct QuorumCeremony: Sendable {
 
     /// Submits one share to the operation with `nonce` (call `expect(nonce:)` first); a share
     /// that cannot belong to the keys (wrong length) is refused before it is sent.
-    public func submit(_ share: ShareInput.Share, nonce: String, verification: Bool = false) async throws -> Submitted {
+    package func submit(_ share: ShareInput.Share, nonce: String, verification: Bool = false) async throws -> Submitted {
         guard ShareText.acceptedLengths.contains(share.count) else {
             throw KeyturnError("the share from \(share.source) is \(share.count) bytes long; nothing was sent")
         }

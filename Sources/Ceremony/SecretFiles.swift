@@ -9,15 +9,15 @@ import Glibc
 /// The file-system rules for key and share files: created 0600, written completely under a
 /// temporary name, fsynced, then linked into place so that an existing file is never
 /// replaced; and inputs opened with errors that name the file.
-public enum SecretFiles {
+package enum SecretFiles {
     /// The text of an errno value, lower-case, for one-line messages.
-    public static func describe(_ code: Int32) -> String {
+    package static func describe(_ code: Int32) -> String {
         let text = String(cString: strerror(code))
         return text.prefix(1).lowercased() + text.dropFirst()
     }
 
     /// Refuses a path that already exists (even as a dangling link).
-    public static func requireAbsent(_ path: String) throws {
+    package static func requireAbsent(_ path: String) throws {
         var st = stat()
         if lstat(path, &st) == 0 {
             throw KeyturnError("\(path) already exists", hint: "keyturn never overwrites a key or share file: move it away or choose another path")
@@ -25,18 +25,18 @@ public enum SecretFiles {
     }
 
     /// Joins a directory and a file name the way the user wrote the directory.
-    public static func join(_ directory: String, _ name: String) -> String {
+    package static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
     /// The directory part of a path, as written (`.` for a bare file name).
-    public static func directory(of path: String) -> String {
+    package static func directory(of path: String) -> String {
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
         return path.contains("/") ? parent : "."
     }
 
     /// Opens a file to read a secret or a share from; `-` is standard input.
-    public static func openInput(_ path: String) throws -> Int32 {
+    package static func openInput(_ path: String) throws -> Int32 {
         if path == "-" { return STDIN_FILENO }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -53,7 +53,7 @@ public enum SecretFiles {
     }
 
     /// Reads until `buffer` is full or the input ends; returns the number of bytes read.
-    public static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, name: String) throws -> Int {
+    package static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, name: String) throws -> Int {
         var total = 0
         while total < buffer.count {
             let n = read(fd, buffer.baseAddress! + total, buffer.count - total)
@@ -68,7 +68,7 @@ public enum SecretFiles {
     }
 
     /// Reads exactly `buffer.count` bytes at `offset`, or fails naming the file.
-    public static func readExactly(_ fd: Int32, at offset: Int, into buffer: UnsafeMutableRawBufferPointer, name: String) throws {
+    package static func readExactly(_ fd: Int32, at offset: Int, into buffer: UnsafeMutableRawBufferPointer, name: String) throws {
         var total = 0
         while total < buffer.count {
             let n = pread(fd, buffer.baseAddress! + total, buffer.count - total, off_t(offset + total))
@@ -83,7 +83,7 @@ public enum SecretFiles {
 
     /// Writes all of `bytes` to a file descriptor; false on failure (e.g. a closed pipe).
     @discardableResult
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         guard var p = bytes.baseAddress else { return true }
         var left = bytes.count
         while left > 0 {
@@ -99,7 +99,7 @@ public enum SecretFiles {
     }
 
     /// Flushes a directory's entries to disk, so a linked file survives a crash.
-    public static func syncDirectory(_ path: String) {
+    package static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd >= 0 {
             _ = fsync(fd)
@@ -111,14 +111,14 @@ public enum SecretFiles {
 /// A directory for output files: checked before anything is read, created (0700, with its
 /// parents) only when there is something to write, and removed again if the command fails
 /// before a file appeared in it.
-public final class OutputDirectory {
+package final class OutputDirectory {
     /// The directory as the user named it.
-    public let path: String
+    package let path: String
     private let exists: Bool
     private var created = false
 
     /// Checks that `path` is, or can become, a directory keyturn can write into.
-    public init(_ path: String) throws {
+    package init(_ path: String) throws {
         self.path = path
         var st = stat()
         if stat(path, &st) == 0 {
@@ -139,7 +139,7 @@ public final class OutputDirectory {
     }
 
     /// Creates the directory if it does not exist yet.
-    public func create() throws {
+    package func create() throws {
         guard !exists, !created else { return }
         do {
             try FileManager.default.createDirectory(
@@ -151,29 +151,29 @@ public final class OutputDirectory {
     }
 
     /// Removes the directory if this run created it and it is still empty.
-    public func removeIfUnused() {
+    package func removeIfUnused() {
         if created { rmdir(path) }
         created = false
     }
 
     /// Keeps the directory: the command succeeded.
-    public func keep() { created = false }
+    package func keep() { created = false }
 
     deinit { removeIfUnused() }
 }
 
 /// A file written under a temporary name beside its final path, that appears there only when
 /// complete. Discarded (its temporary removed) unless published.
-public final class PendingFile {
+package final class PendingFile {
     /// Where the file appears when published.
-    public let path: String
+    package let path: String
     private let temporaryPath: String
     private var fd: Int32
     private var published = false
 
     /// Creates the temporary file (0600 unless `mode` says otherwise, for public material such
     /// as a certificate; exclusive). Fails if `path` already exists.
-    public init(path: String, mode: mode_t = 0o600) throws {
+    package init(path: String, mode: mode_t = 0o600) throws {
         try SecretFiles.requireAbsent(path)
         var tag = [UInt8](repeating: 0, count: 6)
         try? tag.withUnsafeMutableBytes { try SystemRandom().fill($0) }
@@ -195,7 +195,7 @@ public final class PendingFile {
     /// Appends bytes. Past every 1 MiB, the disk starts writing what came before, so that a
     /// large file (a split of a 64 MiB secret) reaches the disk while the rest is computed
     /// and `publish`'s fsync waits for the tail only.
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard SecretFiles.writeAll(fd, bytes) else {
             throw KeyturnError("cannot write \(path): \(SecretFiles.describe(errno))")
         }
@@ -208,7 +208,7 @@ public final class PendingFile {
 
     /// Flushes the data to disk, closes it, and links it to its final name without replacing
     /// anything already there.
-    public func publish() throws {
+    package func publish() throws {
         guard fsync(fd) == 0 else { throw KeyturnError("cannot write \(path): \(SecretFiles.describe(errno))") }
         close(fd)
         fd = -1
@@ -224,7 +224,7 @@ public final class PendingFile {
     }
 
     /// Removes the published file again (used when a later file of the same batch fails).
-    public func withdraw() {
+    package func withdraw() {
         if published { unlink(path) }
         published = false
     }
@@ -236,9 +236,9 @@ public final class PendingFile {
 }
 
 /// Publishes several pending files all together or not at all.
-public enum FileBatch {
+package enum FileBatch {
     /// Publishes every file; if one fails, the ones already published are removed again.
-    public static func publish(_ files: [PendingFile], directory: String) throws {
+    package static func publish(_ files: [PendingFile], directory: String) throws {
         for (i, file) in files.enumerated() {
             do { try file.publish() } catch {
                 for done in files[..<i] { done.withdraw() }

@@ -11,36 +11,36 @@ import Glibc
 /// What the server issued: the shares (hex, and base64; each base64 one a binary PGP message
 /// when the server encrypted it), recovery keys, the root token (base64 of a PGP message when
 /// encrypted). From `sys/init`'s answer or a completed rekey.
-public struct IssuedKeys {
-    public var keys: [String]
-    public var keysBase64: [String]
-    public var recoveryKeysBase64: [String]?
-    public var rootToken: String?
+package struct IssuedKeys {
+    package var keys: [String]
+    package var keysBase64: [String]
+    package var recoveryKeysBase64: [String]?
+    package var rootToken: String?
 
-    public init(keys: [String], keysBase64: [String], recoveryKeysBase64: [String]? = nil, rootToken: String? = nil) {
+    package init(keys: [String], keysBase64: [String], recoveryKeysBase64: [String]? = nil, rootToken: String? = nil) {
         self.keys = keys
         self.keysBase64 = keysBase64
         self.recoveryKeysBase64 = recoveryKeysBase64
         self.rootToken = rootToken
     }
 
-    public init(_ answer: InitResponse) {
+    package init(_ answer: InitResponse) {
         self.init(keys: answer.keys, keysBase64: answer.keysBase64, recoveryKeysBase64: answer.recoveryKeysBase64, rootToken: answer.rootToken)
     }
 }
 
 /// A key file and what it holds.
-public struct OperatorKey {
-    public let file: String
-    public let info: PublicKeyInfo
+package struct OperatorKey {
+    package let file: String
+    package let info: PublicKeyInfo
 
-    public init(file: String, info: PublicKeyInfo) {
+    package init(file: String, info: PublicKeyInfo) {
         self.file = file
         self.info = info
     }
 
     /// Checks each key file (one usable public key each, no key twice).
-    public static func inspect(_ files: [String]) throws -> [OperatorKey] {
+    package static func inspect(_ files: [String]) throws -> [OperatorKey] {
         guard !files.isEmpty else { return [] }
         let scratch = try ScratchGnuPGHome()
         var seen: [String: String] = [:]
@@ -64,9 +64,9 @@ public struct OperatorKey {
 }
 
 /// An empty, private GnuPG home for listing key files without touching the user's keyring.
-public final class ScratchGnuPGHome {
-    public let path: String
-    public init() throws {
+package final class ScratchGnuPGHome {
+    package let path: String
+    package init() throws {
         var template = Array(SecretFiles.join(NSTemporaryDirectory(), "keyturn-gpg.XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw KeyturnError("cannot create a temporary directory") }
         path = String(cString: made)
@@ -84,14 +84,14 @@ public final class ScratchGnuPGHome {
 
 /// The files a ceremony that issues shares writes (`init`, the completing `rekey submit`):
 /// planned and checked before the server is called, then written all or none.
-public struct ShareFilePlan {
-    public let directory: OutputDirectory
-    public let shareFiles: [String]
-    public let recoveryFiles: [String]
-    public let rootTokenFile: String?
-    public let manifest: String
+package struct ShareFilePlan {
+    package let directory: OutputDirectory
+    package let shareFiles: [String]
+    package let recoveryFiles: [String]
+    package let rootTokenFile: String?
+    package let manifest: String
 
-    public init(directory path: String, keyFiles: [String], recoveryKeyFiles: [String], rootToken: Bool) throws {
+    package init(directory path: String, keyFiles: [String], recoveryKeyFiles: [String], rootToken: Bool) throws {
         directory = try OutputDirectory(path)
         shareFiles = keyFiles.map { SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".key") }
         recoveryFiles = recoveryKeyFiles.map { SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".recovery.key") }
@@ -107,7 +107,7 @@ public struct ShareFilePlan {
     /// Writes every file, all or none. With `clientSide`, the answer holds plaintext shares:
     /// each is encrypted here to its operator and committed to in ceremony.json.
     /// `beforeWriting` runs first (a test uses it to take the directory away).
-    public func write(_ answer: IssuedKeys, operators: [OperatorKey], recovery: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int, clientSide: Bool, lineage: CeremonyRecord.Lineage? = nil,
+    package func write(_ answer: IssuedKeys, operators: [OperatorKey], recovery: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int, clientSide: Bool, lineage: CeremonyRecord.Lineage? = nil,
                       beforeWriting: (() -> Void)? = nil) throws {
         beforeWriting?()
         try directory.create()

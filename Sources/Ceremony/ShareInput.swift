@@ -9,22 +9,22 @@ import Glibc
 
 /// Reads one unseal share from a file, standard input or the terminal, and decodes it,
 /// checking everything that can be checked before anything is sent.
-public enum ShareInput {
+package enum ShareInput {
     /// More than any share file needs; a larger input is not a share.
-    public static let maximumSize = 64 << 10
+    package static let maximumSize = 64 << 10
 
     /// The share's bytes (16 to 33), in a buffer that is zeroed when released.
-    public struct Share {
-        public let buffer: SecretBuffer
-        public let count: Int
+    package struct Share {
+        package let buffer: SecretBuffer
+        package let count: Int
         /// Where it came from, for messages ("alice.key", "standard input", "the terminal").
-        public let source: String
-        public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<count]) }
+        package let source: String
+        package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<count]) }
     }
 
     /// Reads the share named by the command's argument: a path, `-` for stdin, or nothing for
     /// a prompt on the terminal.
-    public static func read(_ argument: String?, passphrase: PassphraseSource = .agent) throws -> Share {
+    package static func read(_ argument: String?, passphrase: PassphraseSource = .agent) throws -> Share {
         switch argument {
         case nil:
             return try fromTerminal()
@@ -57,7 +57,7 @@ public enum ShareInput {
     /// Reads the share as `read` does, then checks it against its commitment in `manifest`
     /// (a ceremony.json and its path) when that has one: a wrong or corrupt share is caught
     /// here, before it is sent, not at the threshold when the server resets everyone's progress.
-    public static func read(_ argument: String?, passphrase: PassphraseSource, checkedAgainst manifest: (CeremonyRecord, String)?) throws -> Share {
+    package static func read(_ argument: String?, passphrase: PassphraseSource, checkedAgainst manifest: (CeremonyRecord, String)?) throws -> Share {
         let share = try read(argument, passphrase: passphrase)
         if let (record, path) = manifest, record.matches(share.bytes, file: argument) == false {
             throw KeyturnError("the share from \(share.source) does not match its commitment in \(path); nothing was sent",
@@ -68,13 +68,13 @@ public enum ShareInput {
 
     /// Decrypts a PGP-encrypted share (armoured, or Vault's base64 of a binary message) with
     /// the operator's key, then decodes the hex share inside.
-    public static func decrypt(_ text: SecretBuffer, source: String, passphrase: PassphraseSource) throws -> Share {
+    package static func decrypt(_ text: SecretBuffer, source: String, passphrase: PassphraseSource) throws -> Share {
         let plain = try decryptMessage(text, source: source, passphrase: passphrase)
         return try decode(plain, source: "\(source) (decrypted)")
     }
 
     /// Decrypts a PGP message (armoured, or base64 of a binary one) to its plaintext.
-    public static func decryptMessage(_ text: SecretBuffer, source: String, passphrase: PassphraseSource) throws -> SecretBuffer {
+    package static func decryptMessage(_ text: SecretBuffer, source: String, passphrase: PassphraseSource) throws -> SecretBuffer {
         let secret = try passphrase.read()
         var message = text
         if ShareFileContent.classify(UnsafeRawBufferPointer(text.bytes)) != .armouredPGP {
@@ -90,7 +90,7 @@ public enum ShareInput {
     }
 
     /// Whether text is a PGP message, armoured or as Vault's base64 of a binary message.
-    public static func isPGP(_ text: SecretBuffer) -> Bool {
+    package static func isPGP(_ text: SecretBuffer) -> Bool {
         ShareFileContent.classify(UnsafeRawBufferPointer(text.bytes)) != .plain
     }
 
@@ -105,7 +105,7 @@ public enum ShareInput {
     }
 
     /// Trims the text and decodes hex or base64, checking the length Vault accepts.
-    public static func decode(_ text: SecretBuffer, source: String) throws -> Share {
+    package static func decode(_ text: SecretBuffer, source: String) throws -> Share {
         let trimmed = ShareFileContent.trimmed(UnsafeRawBufferPointer(text.bytes))
         guard trimmed.count > 0 else { throw KeyturnError("\(source) holds no share (it is empty)") }
         let out = SecretBuffer(count: trimmed.count)
@@ -152,9 +152,9 @@ public enum ShareInput {
 
 /// The text of a share file: one line of lower-case hex (y-bytes, then the x byte), the form
 /// Vault's sys/init returns in `keys`.
-public enum ShareFileText {
+package enum ShareFileText {
     /// A whole share (x byte included) as its file's line.
-    public static func line(_ share: [UInt8]) -> [UInt8] {
+    package static func line(_ share: [UInt8]) -> [UInt8] {
         var text = [UInt8](repeating: 0, count: 2 * share.count + 1)
         share.withUnsafeBytes { s in text.withUnsafeMutableBytes { ShareHex.encode(s, into: $0) } }
         text[text.count - 1] = 0x0a
@@ -164,7 +164,7 @@ public enum ShareFileText {
 
 /// Where the operator's PGP passphrase comes from when pinentry cannot ask (automation,
 /// tests): gpg-agent's pinentry by default, or the first line of a file or descriptor.
-public enum PassphraseSource: Sendable {
+package enum PassphraseSource: Sendable {
     /// gpg-agent asks (pinentry).
     case agent
     /// The first line of this file.
@@ -173,7 +173,7 @@ public enum PassphraseSource: Sendable {
     case descriptor(Int32)
 
     /// The passphrase (first line, without its line ending), or nil to let gpg-agent ask.
-    public func read() throws -> SecretBuffer? {
+    package func read() throws -> SecretBuffer? {
         let fd: Int32
         let name: String
         switch self {

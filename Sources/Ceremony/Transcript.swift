@@ -10,27 +10,27 @@ import Glibc
 /// which node, when, with which operator key and which share file; never a secret: shares,
 /// OTPs and tokens have no field here, and errors are keyturn's own messages, which never hold
 /// one either.
-public final class Transcript: @unchecked Sendable {
+package final class Transcript: @unchecked Sendable {
     /// One event.
-    public struct Entry: Encodable, Sendable {
-        public var time: String
-        public var version: String
+    package struct Entry: Encodable, Sendable {
+        package var time: String
+        package var version: String
         /// "unseal", "rekey submit", ...
-        public var command: String
+        package var command: String
         /// The node's address, for an event at one node.
-        public var node: String?
+        package var node: String?
         /// "accepted", "unsealed", "started", "completed", "failed", ...
-        public var result: String
+        package var result: String
         /// "2/3": shares counted so far and the threshold.
-        public var progress: String?
-        public var nonce: String?
+        package var progress: String?
+        package var nonce: String?
         /// The fingerprint of the operator's PGP key, where the ceremony record names it.
-        public var keyFingerprint: String?
+        package var keyFingerprint: String?
         /// SHA-256 of the share file as it is on disk (an encrypted file, or a plaintext one).
-        public var shareFileSHA256: String?
-        public var error: String?
+        package var shareFileSHA256: String?
+        package var error: String?
 
-        public init(command: String, node: String? = nil, result: String, progress: String? = nil, nonce: String? = nil,
+        package init(command: String, node: String? = nil, result: String, progress: String? = nil, nonce: String? = nil,
                     keyFingerprint: String? = nil, shareFileSHA256: String? = nil, error: String? = nil) {
             self.time = ISO8601DateFormatter().string(from: Date())
             self.version = ""
@@ -57,7 +57,7 @@ public final class Transcript: @unchecked Sendable {
 
     /// Opens (or creates, 0600) the transcript for appending. An existing file must be a
     /// regular file that group and others cannot read.
-    public init(path: String, version: String) throws {
+    package init(path: String, version: String) throws {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
             throw KeyturnError("cannot open the transcript \(path): \(SecretFiles.describe(errno))")
@@ -79,7 +79,7 @@ public final class Transcript: @unchecked Sendable {
     deinit { close(fd) }
 
     /// Appends one line (a single write, so lines of concurrent writers do not interleave).
-    public func record(_ entry: Entry) {
+    package func record(_ entry: Entry) {
         var e = entry
         e.version = version
         let encoder = JSONEncoder()
@@ -92,7 +92,7 @@ public final class Transcript: @unchecked Sendable {
     }
 
     /// SHA-256 of a share file as it is on disk, or nil for standard input and the terminal.
-    public static func fileDigest(_ path: String?) -> String? {
+    package static func fileDigest(_ path: String?) -> String? {
         guard let path, path != "-", let data = FileManager.default.contents(atPath: path) else { return nil }
         return Digest.sha256Hex([UInt8](data))
     }

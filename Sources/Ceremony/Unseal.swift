@@ -3,8 +3,8 @@ import Shamir
 import VaultClient
 
 /// What happened at one node.
-public struct UnsealOutcome: Sendable {
-    public enum Result: Sendable {
+package struct UnsealOutcome: Sendable {
+    package enum Result: Sendable {
         /// The share counted; more are needed.
         case accepted
         /// The node is unsealed now.
@@ -22,13 +22,13 @@ public struct UnsealOutcome: Sendable {
         case mismatch(VaultError)
     }
 
-    public let address: String
-    public let result: Result
-    public let status: SealStatus?
+    package let address: String
+    package let result: Result
+    package let status: SealStatus?
     /// Something the operator should know beyond the result (e.g. progress lost in a restart).
-    public var note: String? = nil
+    package var note: String? = nil
 
-    public var succeeded: Bool {
+    package var succeeded: Bool {
         switch result {
         case .failed, .mismatch: return false
         default: return true
@@ -38,7 +38,7 @@ public struct UnsealOutcome: Sendable {
     /// A node that cannot take the share yet but may soon: not initialised (a new raft
     /// follower before its leader is unsealed) or unreachable (restarting). `unseal --wait`
     /// tries it again.
-    public var notReady: Bool {
+    package var notReady: Bool {
         guard case .failed(let e) = result else { return false }
         if e.isUnreachable { return true }
         if let status, !status.initialized { return true }
@@ -46,7 +46,7 @@ public struct UnsealOutcome: Sendable {
     }
 
     /// The error, for failed and mismatched nodes.
-    public var error: VaultError? {
+    package var error: VaultError? {
         switch result {
         case .failed(let e), .mismatch(let e): return e
         default: return nil
@@ -55,13 +55,13 @@ public struct UnsealOutcome: Sendable {
 }
 
 /// Submits one share (or a reset) to every node concurrently.
-public struct UnsealRun: @unchecked Sendable {
-    public let clients: [VaultClient]
-    public let share: ShareInput.Share?
-    public let migrate: Bool
+package struct UnsealRun: @unchecked Sendable {
+    package let clients: [VaultClient]
+    package let share: ShareInput.Share?
+    package let migrate: Bool
 
     /// A run that submits `share` (nil: a reset) to every one of `clients`.
-    public init(clients: [VaultClient], share: ShareInput.Share?, migrate: Bool) {
+    package init(clients: [VaultClient], share: ShareInput.Share?, migrate: Bool) {
         self.clients = clients
         self.share = share
         self.migrate = migrate
@@ -74,7 +74,7 @@ public struct UnsealRun: @unchecked Sendable {
     /// are tried again every `interval` until each has taken the share or the time is up; the
     /// share stays in its zeroing buffer meanwhile. `update` sees the outcomes so far after each
     /// round (nil for a node still waited for); `stop` ends the waiting early (Ctrl-C).
-    public func run(wait: TimeInterval? = nil, interval: TimeInterval = 1,
+    package func run(wait: TimeInterval? = nil, interval: TimeInterval = 1,
                     update: (@Sendable ([UnsealOutcome?]) -> Void)? = nil,
                     stop: @Sendable () -> Bool = { false }) async -> [UnsealOutcome] {
         var settled = [UnsealOutcome?](repeating: nil, count: clients.count)

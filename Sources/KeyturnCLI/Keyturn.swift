@@ -7,9 +7,9 @@ import Glibc
 #endif
 
 /// The version keyturn reports; the one place it is written.
-public enum KeyturnVersion {
+package enum KeyturnVersion {
     /// Semantic version of this build.
-    public static let current = "0.1.0"
+    package static let current = "0.1.0"
 }
 
 /// The root command: lists the subcommands.
@@ -22,7 +22,7 @@ struct Keyturn: AsyncParsableCommand {
 }
 
 /// Runs keyturn with the process's arguments and exits with SPEC §2's codes.
-public enum KeyturnMain {
+package enum KeyturnMain {
     /// Ends the process without running atexit handlers. Every byte keyturn prints has already
     /// been written with write(2) (nothing is buffered), while OpenSSL's and libcurl's exit-time
     /// clean-up can still race a FoundationNetworking thread that is finishing a request: a
@@ -33,7 +33,7 @@ public enum KeyturnMain {
     }
 
     /// Parses, runs, reports errors as `keyturn: error: …`, and exits.
-    public static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+    package static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
         SecretHygiene.wipeLibraryMemoryOnFree()
         ProcessHygiene.unblockSignals()
         SecretHygiene.ignoreSIGPIPE()

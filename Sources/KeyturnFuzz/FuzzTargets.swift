@@ -94,7 +94,7 @@ func LLVMFuzzerRunDriver(
 
 /// SwiftPM links an executable's entry as `<target>_main`; here it hands over to libFuzzer.
 @_cdecl("KeyturnFuzz_main")
-public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+package func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     var count = argc
     var vector: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
     return LLVMFuzzerRunDriver(&count, &vector) { data, size in fuzzOneInput(data, size) }
@@ -102,7 +102,7 @@ public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePoi
 
 /// libFuzzer's entry point; the target is chosen by KEYTURN_FUZZ_TARGET.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+package func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     FuzzEntry.target(Data(bytes: data, count: size))
     return 0
 }

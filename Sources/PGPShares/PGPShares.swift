@@ -2,9 +2,9 @@ internal import CGPGME
 import Shamir
 
 /// Why a PGP operation failed: a code for programs, a reason (and hint) for people.
-public struct PGPError: Error, Sendable, CustomStringConvertible {
+package struct PGPError: Error, Sendable, CustomStringConvertible {
     /// The failures an operator must tell apart.
-    public enum Code: Hashable, Sendable {
+    package enum Code: Hashable, Sendable {
         /// The input is not an OpenPGP message.
         case notPGP
         /// The message is encrypted to a key whose secret part is not in this keyring.
@@ -19,22 +19,22 @@ public struct PGPError: Error, Sendable, CustomStringConvertible {
         case engine
     }
 
-    public let code: Code
-    public let reason: String
-    public let hint: String?
+    package let code: Code
+    package let reason: String
+    package let hint: String?
 
-    public init(_ code: Code, _ reason: String, hint: String? = nil) {
+    package init(_ code: Code, _ reason: String, hint: String? = nil) {
         self.code = code
         self.reason = reason
         self.hint = hint
     }
 
-    public var description: String { reason }
+    package var description: String { reason }
 }
 
 /// Decrypts share files with GPGME in the user's own keyring, through gpg-agent (so pinentry
 /// asks for the passphrase), or with a passphrase supplied for automation (loopback).
-public enum PGPShares {
+package enum PGPShares {
     /// GPGME's one-time initialisation (gpgme_check_version), before any context is made.
     static let initialised: Bool = {
         _ = kt_gpgme_init()
@@ -44,7 +44,7 @@ public enum PGPShares {
     /// Decrypts an OpenPGP message (armoured or binary). `homeDirectory` overrides gpg's
     /// default keyring; `passphrase` switches to loopback pinentry. The plaintext comes back
     /// in a buffer that is zeroed when released.
-    public static func decrypt(
+    package static func decrypt(
         _ message: UnsafeRawBufferPointer, homeDirectory: String? = nil, passphrase: SecretBuffer? = nil
     ) throws(PGPError) -> SecretBuffer {
         _ = initialised

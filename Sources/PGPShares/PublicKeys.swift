@@ -3,17 +3,17 @@ import Foundation
 
 /// An operator's public key, checked: exactly one key, able to encrypt, neither expired nor
 /// revoked, no secret part.
-public struct PublicKeyInfo: Sendable, Hashable {
+package struct PublicKeyInfo: Sendable, Hashable {
     /// The key's fingerprint (hex, upper case).
-    public let fingerprint: String
+    package let fingerprint: String
     /// Its first user id ("Alice <alice@example.org>").
-    public let userID: String
+    package let userID: String
     /// The binary (unarmoured) key, as Vault's `pgp_keys` wants it in base64.
-    public let binary: [UInt8]
+    package let binary: [UInt8]
 
     /// A key known by these facts (for a holder known only by the fingerprint a server reports,
     /// `binary` is empty).
-    public init(fingerprint: String, userID: String, binary: [UInt8]) {
+    package init(fingerprint: String, userID: String, binary: [UInt8]) {
         self.fingerprint = fingerprint
         self.userID = userID
         self.binary = binary
@@ -24,7 +24,7 @@ extension PGPShares {
     /// Reads a public key file's bytes (ASCII-armoured, binary, or base64 of binary as Vault
     /// takes it) and checks it, without importing anything into a keyring. `scratchHome` is an
     /// empty directory gpg may use (it writes nothing there for a listing).
-    public static func inspectPublicKey(_ data: [UInt8], name: String, scratchHome: String) throws(PGPError) -> PublicKeyInfo {
+    package static func inspectPublicKey(_ data: [UInt8], name: String, scratchHome: String) throws(PGPError) -> PublicKeyInfo {
         _ = initialised
         guard let binary = binaryKey(data) else {
             throw PGPError(.notPGP, "\(name) is not a PGP public key (expected an armoured, binary or base64 key)")
@@ -97,9 +97,9 @@ extension PGPShares {
 }
 
 /// OpenPGP ASCII armour (RFC 4880 §6): base64 in 64-column lines with a CRC-24 checksum.
-public enum Armor {
+package enum Armor {
     /// Armours `binary` as a PGP MESSAGE (or another block type).
-    public static func encode(_ binary: [UInt8], type: String = "PGP MESSAGE") -> String {
+    package static func encode(_ binary: [UInt8], type: String = "PGP MESSAGE") -> String {
         let body = Data(binary).base64EncodedString()
         var lines: [String] = []
         var index = body.startIndex
@@ -114,7 +114,7 @@ public enum Armor {
     }
 
     /// The binary inside the first armoured block of `text`, or nil.
-    public static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let begin = lines.firstIndex(where: { $0.hasPrefix("-----BEGIN PGP") }),
               let end = lines[begin...].firstIndex(where: { $0.hasPrefix("-----END PGP") }) else { return nil }
@@ -142,7 +142,7 @@ extension PGPShares {
     /// Encrypts `plaintext` to one operator's key, armoured. The key is imported into
     /// `scratchHome` (an empty directory of the caller's), never into the user's keyring; it is
     /// trusted because the operator named the key file.
-    public static func encrypt(_ plaintext: UnsafeRawBufferPointer, to key: PublicKeyInfo, scratchHome: String) throws(PGPError) -> [UInt8] {
+    package static func encrypt(_ plaintext: UnsafeRawBufferPointer, to key: PublicKeyInfo, scratchHome: String) throws(PGPError) -> [UInt8] {
         _ = initialised
         var ctx: gpgme_ctx_t?
         guard gpgme_new(&ctx) == 0, let ctx else { throw PGPError(.engine, "gpgme could not start (is gnupg installed?)") }

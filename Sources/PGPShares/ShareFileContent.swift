@@ -3,7 +3,7 @@ import Shamir
 /// What a share file (or standard input) holds, told from its bytes without decrypting:
 /// the forms `unseal`, `verify` and `combine` accept. Looked at in place, so no copy of a
 /// plaintext share is made in an ordinary array.
-public enum ShareFileContent: Equatable, Sendable {
+package enum ShareFileContent: Equatable, Sendable {
     /// An ASCII-armoured PGP message (`-----BEGIN PGP MESSAGE-----`).
     case armouredPGP
     /// Vault's form of an encrypted share: base64 of a binary PGP message, on one line.
@@ -12,10 +12,10 @@ public enum ShareFileContent: Equatable, Sendable {
     case plain
 
     /// Whitespace allowed around a share's text.
-    public static func isSpace(_ c: UInt8) -> Bool { c == 0x0a || c == 0x0d || c == 0x20 || c == 0x09 }
+    package static func isSpace(_ c: UInt8) -> Bool { c == 0x0a || c == 0x0d || c == 0x20 || c == 0x09 }
 
     /// Decides what `text` is.
-    public static func classify(_ text: UnsafeRawBufferPointer) -> ShareFileContent {
+    package static func classify(_ text: UnsafeRawBufferPointer) -> ShareFileContent {
         if text.starts(with: "-----BEGIN PGP".utf8) { return .armouredPGP }
         // Vault's base64 of binary OpenPGP: a packet tag byte has its top bit set, and a
         // share's text is at most 66 characters, a PGP message's is hundreds.
@@ -27,7 +27,7 @@ public enum ShareFileContent: Equatable, Sendable {
     }
 
     /// `text` without the whitespace around it.
-    public static func trimmed(_ text: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+    package static func trimmed(_ text: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         let start = text.firstIndex { !isSpace($0) } ?? text.count
         let end = max(start, (text.lastIndex { !isSpace($0) } ?? -1) + 1)
         return UnsafeRawBufferPointer(rebasing: text[start..<end])
@@ -35,7 +35,7 @@ public enum ShareFileContent: Equatable, Sendable {
 
     /// The binary PGP message inside Vault's base64 form, in a zeroing buffer; nil if the
     /// text is not base64.
-    public static func binaryMessage(fromVaultBase64 text: UnsafeRawBufferPointer) -> SecretBuffer? {
+    package static func binaryMessage(fromVaultBase64 text: UnsafeRawBufferPointer) -> SecretBuffer? {
         let body = trimmed(text)
         guard body.count > 0 else { return nil }
         let scratch = SecretBuffer(count: body.count)

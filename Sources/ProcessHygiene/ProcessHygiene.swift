@@ -2,11 +2,11 @@ internal import CSystem
 
 /// Process-wide protections for the secrets keyturn holds, over the C in CSystem (prctl is
 /// variadic; the allocators and the memory scan are C so they allocate nothing themselves).
-public enum ProcessHygiene {
+package enum ProcessHygiene {
     /// Forbids core files and makes the process non-dumpable: other processes of the same
     /// user can neither ptrace it nor read its memory through /proc. Returns whether both took.
     @discardableResult
-    public static func disableCoreDumps() -> Bool { kt_disable_dumping() == 0 }
+    package static func disableCoreDumps() -> Bool { kt_disable_dumping() == 0 }
 
     /// Makes libcurl and OpenSSL allocate through a free (and realloc) that wipes each block:
     /// both copy what they send (an unseal request holds a share) into buffers they free
@@ -14,58 +14,58 @@ public enum ProcessHygiene {
     /// takes an allocator only before its first allocation); it also performs libcurl's
     /// global initialisation. Returns whether both libraries took it.
     @discardableResult
-    public static func wipeLibraryMemoryOnFree() -> Bool { kt_wipe_library_memory_on_free() == 3 }
+    package static func wipeLibraryMemoryOnFree() -> Bool { kt_wipe_library_memory_on_free() == 3 }
 
     /// What `wipeLibraryMemoryOnFree` achieved: a bit set, 1 OpenSSL, 2 libcurl; -1 before it ran.
-    public static var libraryWipingStatus: Int { Int(kt_wiping_status()) }
+    package static var libraryWipingStatus: Int { Int(kt_wiping_status()) }
 
     /// Starts writing `count` bytes at `offset` of an open file back to disk, without waiting:
     /// the fsync that publishes a large file then waits for its tail only, not all of it.
     /// Best effort (a file system may not support it); returns whether it was started.
     @discardableResult
-    public static func startWriteback(fd: Int32, offset: Int, count: Int) -> Bool {
+    package static func startWriteback(fd: Int32, offset: Int, count: Int) -> Bool {
         kt_start_writeback(fd, Int64(offset), Int64(count)) == 0
     }
 
     /// Unblocks the signals keyturn handles (a parent may leave them blocked: the mask survives
     /// exec). First thing in the process, so every thread made later inherits it.
-    public static func unblockSignals() { kt_unblock_ceremony_signals() }
+    package static func unblockSignals() { kt_unblock_ceremony_signals() }
 
     /// Turns echo off on the terminal `fd` for a hidden prompt; until `restoreTerminal`, Ctrl-C,
     /// SIGTERM, SIGHUP and SIGQUIT put the terminal back before they end the process (as they
     /// would have: the shell sees 130 for Ctrl-C), and Ctrl-Z puts it back while stopped and
     /// hides the input again on `fg`. Returns false if `fd` is not a terminal.
-    public static func hideTerminalInput(_ fd: Int32) -> Bool { kt_terminal_hide_input(fd) == 0 }
+    package static func hideTerminalInput(_ fd: Int32) -> Bool { kt_terminal_hide_input(fd) == 0 }
 
     /// Puts back the terminal settings `hideTerminalInput` changed.
-    public static func restoreTerminal() { kt_terminal_restore() }
+    package static func restoreTerminal() { kt_terminal_restore() }
 
     /// Holds SIGINT, SIGTERM and SIGHUP until `releaseSignals`: they only set a flag, so that
     /// what must not be cut short (writing the only copy of an answer) finishes first.
-    public static func holdSignals() { kt_hold_signals() }
+    package static func holdSignals() { kt_hold_signals() }
 
     /// The first signal held since `holdSignals` (nil if none yet).
-    public static var heldSignal: Int32? { let s = kt_held_signal(); return s == 0 ? nil : s }
+    package static var heldSignal: Int32? { let s = kt_held_signal(); return s == 0 ? nil : s }
 
     /// Gives the signals their previous actions back; returns the first one held, if any.
     @discardableResult
-    public static func releaseSignals() -> Int32? { let s = kt_release_signals(); return s == 0 ? nil : s }
+    package static func releaseSignals() -> Int32? { let s = kt_release_signals(); return s == 0 ? nil : s }
 
     /// One place where `scan` found part of a secret.
-    public struct ScanHit: Sendable {
+    package struct ScanHit: Sendable {
         /// Where the run starts.
-        public let address: UInt
+        package let address: UInt
         /// How many consecutive bytes of the secret it holds.
-        public let length: Int
+        package let length: Int
         /// The mapping, with its size: "[heap] (132 KiB mapping)", "[anon] (…)", a file name.
-        public let region: String
+        package let region: String
     }
 
     /// Scans every readable and writable mapping of this process for runs of at least
     /// `window` consecutive bytes of a secret, given masked (`masked[i] = secret[i] ^ mask`)
     /// so that neither the caller nor the scanner holds it. Returns the number of runs and
     /// the first 64 of them, or nil if /proc cannot be read. For tests of memory hygiene.
-    public static func scan(masked: [UInt8], mask: UInt8, window: Int = 12) -> (runs: Int, hits: [ScanHit])? {
+    package static func scan(masked: [UInt8], mask: UInt8, window: Int = 12) -> (runs: Int, hits: [ScanHit])? {
         var raw = [kt_scan_hit](repeating: kt_scan_hit(), count: 64)
         let found = kt_scan_self(masked, UInt(masked.count), mask, UInt(window), &raw, UInt(raw.count))
         guard found >= 0 else { return nil }

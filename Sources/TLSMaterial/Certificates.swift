@@ -2,9 +2,9 @@ internal import COpenSSL
 import Foundation
 
 /// Why TLS material could not be made or read: a code for programs, a reason for people.
-public struct TLSMaterialError: Error, Sendable, CustomStringConvertible {
+package struct TLSMaterialError: Error, Sendable, CustomStringConvertible {
     /// The failures callers tell apart.
-    public enum Code: Hashable, Sendable {
+    package enum Code: Hashable, Sendable {
         /// A PEM file could not be parsed as what it should hold.
         case unreadable
         /// The key does not belong to the certificate.
@@ -15,32 +15,32 @@ public struct TLSMaterialError: Error, Sendable, CustomStringConvertible {
         case openssl
     }
 
-    public let code: Code
-    public let reason: String
+    package let code: Code
+    package let reason: String
 
-    public init(_ code: Code, _ reason: String) {
+    package init(_ code: Code, _ reason: String) {
         self.code = code
         self.reason = reason
     }
 
-    public var description: String { reason }
+    package var description: String { reason }
 }
 
 /// A private key (EC P-256 by default), owned and freed by this value.
-public final class PrivateKey: @unchecked Sendable {
+package final class PrivateKey: @unchecked Sendable {
     let pointer: OpaquePointer
 
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
     deinit { EVP_PKEY_free(pointer) }
 
     /// A fresh EC P-256 key.
-    public static func generateP256() throws(TLSMaterialError) -> PrivateKey {
+    package static func generateP256() throws(TLSMaterialError) -> PrivateKey {
         guard let k = kt_ec_p256_keygen() else { throw TLSMaterialError(.openssl, "openssl could not make an EC P-256 key") }
         return PrivateKey(k)
     }
 
     /// Reads a PEM private key.
-    public init(pem: [UInt8], name: String) throws(TLSMaterialError) {
+    package init(pem: [UInt8], name: String) throws(TLSMaterialError) {
         let bio = try MemoryBIO(pem)
         guard let k = PEM_read_bio_PrivateKey(bio.pointer, nil, nil, nil) else {
             ERR_clear_error()  // OpenSSL's per-thread error queue would otherwise grow
@@ -50,7 +50,7 @@ public final class PrivateKey: @unchecked Sendable {
     }
 
     /// PKCS#8 PEM.
-    public func pem() throws(TLSMaterialError) -> [UInt8] {
+    package func pem() throws(TLSMaterialError) -> [UInt8] {
         let bio = try MemoryBIO()
         guard PEM_write_bio_PrivateKey(bio.pointer, pointer, nil, nil, 0, nil, nil) == 1 else {
             throw TLSMaterialError(.openssl, "openssl could not write the key")
@@ -60,14 +60,14 @@ public final class PrivateKey: @unchecked Sendable {
 }
 
 /// An X.509 certificate, owned and freed by this value.
-public final class Certificate: @unchecked Sendable {
+package final class Certificate: @unchecked Sendable {
     let pointer: OpaquePointer
 
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
     deinit { X509_free(pointer) }
 
     /// Reads the first PEM certificate of `pem`.
-    public init(pem: [UInt8], name: String) throws(TLSMaterialError) {
+    package init(pem: [UInt8], name: String) throws(TLSMaterialError) {
         let bio = try MemoryBIO(pem)
         guard let c = PEM_read_bio_X509(bio.pointer, nil, nil, nil) else {
             ERR_clear_error()  // OpenSSL's per-thread error queue would otherwise grow
@@ -77,25 +77,25 @@ public final class Certificate: @unchecked Sendable {
     }
 
     /// PEM.
-    public func pem() throws(TLSMaterialError) -> [UInt8] {
+    package func pem() throws(TLSMaterialError) -> [UInt8] {
         let bio = try MemoryBIO()
         guard PEM_write_bio_X509(bio.pointer, pointer) == 1 else { throw TLSMaterialError(.openssl, "openssl could not write the certificate") }
         return bio.bytes()
     }
 
     /// The subject, as OpenSSL prints it ("CN = vault.example").
-    public var subject: String { Self.name(X509_get_subject_name(pointer)) }
+    package var subject: String { Self.name(X509_get_subject_name(pointer)) }
     /// The issuer.
-    public var issuer: String { Self.name(X509_get_issuer_name(pointer)) }
+    package var issuer: String { Self.name(X509_get_issuer_name(pointer)) }
     /// The subject alternative names ("DNS:vault.example", "IP Address:127.0.0.1").
-    public var subjectAltNames: [String] {
+    package var subjectAltNames: [String] {
         let index = X509_get_ext_by_NID(pointer, NID_subject_alt_name, -1)
         guard index >= 0, let ext = X509_get_ext(pointer, index), let bio = try? MemoryBIO() else { return [] }
         guard X509V3_EXT_print(bio.pointer, ext, 0, 0) == 1 else { return [] }
         return String(decoding: bio.bytes(), as: UTF8.self).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
     /// The serial number, hex.
-    public var serial: String {
+    package var serial: String {
         guard let bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(pointer), nil) else { return "?" }
         defer { BN_free(bn) }
         guard let hex = BN_bn2hex(bn) else { return "?" }
@@ -103,15 +103,15 @@ public final class Certificate: @unchecked Sendable {
         return String(cString: hex)
     }
     /// Start of validity.
-    public var notBefore: Date { Self.date(X509_get0_notBefore(pointer)) }
+    package var notBefore: Date { Self.date(X509_get0_notBefore(pointer)) }
     /// End of validity.
-    public var notAfter: Date { Self.date(X509_get0_notAfter(pointer)) }
+    package var notAfter: Date { Self.date(X509_get0_notAfter(pointer)) }
 
     /// Whether `key` is this certificate's private key.
-    public func matches(_ key: PrivateKey) -> Bool { X509_check_private_key(pointer, key.pointer) == 1 }
+    package func matches(_ key: PrivateKey) -> Bool { X509_check_private_key(pointer, key.pointer) == 1 }
 
     /// Checks that this certificate chains to `ca` (and is valid now); throws the reason if not.
-    public func verify(against ca: Certificate) throws(TLSMaterialError) {
+    package func verify(against ca: Certificate) throws(TLSMaterialError) {
         guard let store = X509_STORE_new() else { throw TLSMaterialError(.openssl, "openssl could not make a store") }
         defer { X509_STORE_free(store) }
         X509_STORE_add_cert(store, ca.pointer)
@@ -139,17 +139,17 @@ public final class Certificate: @unchecked Sendable {
 }
 
 /// What to put in a new certificate.
-public struct CertificateRequest: Sendable {
-    public var commonName: String
-    public var dnsNames: [String] = []
-    public var ipAddresses: [String] = []
-    public var days: Int
+package struct CertificateRequest: Sendable {
+    package var commonName: String
+    package var dnsNames: [String] = []
+    package var ipAddresses: [String] = []
+    package var days: Int
     /// A CA certificate (CA:TRUE, pathlen 0, keyCertSign) instead of a server certificate.
-    public var isCA = false
+    package var isCA = false
     /// Add clientAuth to serverAuth (for mutual-TLS clients).
-    public var clientAuth = false
+    package var clientAuth = false
 
-    public init(commonName: String, dnsNames: [String] = [], ipAddresses: [String] = [], days: Int, isCA: Bool = false, clientAuth: Bool = false) {
+    package init(commonName: String, dnsNames: [String] = [], ipAddresses: [String] = [], days: Int, isCA: Bool = false, clientAuth: Bool = false) {
         self.commonName = commonName
         self.dnsNames = dnsNames
         self.ipAddresses = ipAddresses
@@ -162,7 +162,7 @@ public struct CertificateRequest: Sendable {
 extension Certificate {
     /// Issues a certificate for `key` as `request` says, signed by `issuer` (or self-signed
     /// when nil, for a CA), with a random 128-bit serial.
-    public static func issue(_ request: CertificateRequest, key: PrivateKey, issuer: (Certificate, PrivateKey)?) throws(TLSMaterialError) -> Certificate {
+    package static func issue(_ request: CertificateRequest, key: PrivateKey, issuer: (Certificate, PrivateKey)?) throws(TLSMaterialError) -> Certificate {
         guard let x = X509_new() else { throw TLSMaterialError(.openssl, "openssl could not make a certificate") }
         let cert = Certificate(x)
         X509_set_version(x, 2)

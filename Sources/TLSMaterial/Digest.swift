@@ -1,9 +1,9 @@
 internal import COpenSSL
 
 /// Message digests for manifests (ceremony.json records the SHA-256 of every file it lists).
-public enum Digest {
+package enum Digest {
     /// The SHA-256 of `bytes`, as lower-case hex.
-    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+    package static func sha256Hex(_ bytes: [UInt8]) -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         _ = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha256(), nil) }

@@ -5,19 +5,19 @@ internal import COpenSSL
 ///
 /// Used rather than `getrandom(2)` for bulk requests: about 6.5 GiB/s here against 350 MiB/s,
 /// which is what lets a 64 MiB split run at memory speed.
-public enum SecureRandom {
+package enum SecureRandom {
     /// OpenSSL refused to produce random bytes (its DRBG could not be seeded).
-    public struct Failure: Error, CustomStringConvertible {
+    package struct Failure: Error, CustomStringConvertible {
         /// OpenSSL's error queue, flattened.
-        public let detail: String
-        public var description: String { "openssl's random number generator failed: \(detail)" }
+        package let detail: String
+        package var description: String { "openssl's random number generator failed: \(detail)" }
     }
 
     /// The largest request OpenSSL takes in one call.
     private static let maxRequest = Int(Int32.max)
 
     /// Fills `buffer` with random bytes.
-    public static func fill(_ buffer: UnsafeMutableRawBufferPointer) throws {
+    package static func fill(_ buffer: UnsafeMutableRawBufferPointer) throws {
         guard var p = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         var left = buffer.count
         while left > 0 {

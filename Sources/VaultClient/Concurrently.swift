@@ -17,7 +17,7 @@
 // index that no awaited expression sits beside.
 
 /// Runs `body` for every element at once; the results keep the elements' order.
-public func concurrentMap<Element: Sendable, Value: Sendable>(
+package func concurrentMap<Element: Sendable, Value: Sendable>(
     _ elements: [Element], _ body: @escaping @Sendable (Int, Element) async -> Value
 ) async -> [Value] {
     await withTaskGroup(of: (Int, Value).self) { group in
@@ -38,7 +38,7 @@ public func concurrentMap<Element: Sendable, Value: Sendable>(
 extension Result where Failure == VaultError {
     /// The value `body` returns, or the error it throws, as a value (for work run
     /// concurrently, where one node's failure must not stop the others).
-    public static func capturing(_ body: () async throws(VaultError) -> Success) async -> Result<Success, VaultError> {
+    package static func capturing(_ body: () async throws(VaultError) -> Success) async -> Result<Success, VaultError> {
         do {
             // Bound first: see the note at the top of this file.
             let value = try await body()

@@ -1,5 +1,5 @@
 /// Any JSON value, to carry Vault's replies through unchanged (for `--format json`).
-public enum JSONValue: Codable, Sendable, Hashable {
+package enum JSONValue: Codable, Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
@@ -7,7 +7,7 @@ public enum JSONValue: Codable, Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
@@ -17,7 +17,7 @@ public enum JSONValue: Codable, Sendable, Hashable {
         else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
         case .null: try c.encodeNil()
@@ -32,33 +32,33 @@ public enum JSONValue: Codable, Sendable, Hashable {
 }
 
 /// `GET sys/seal-status`: whether the node is initialised and sealed, and unseal progress.
-public struct SealStatus: Codable, Sendable, Hashable {
+package struct SealStatus: Codable, Sendable, Hashable {
     /// The seal type (`shamir`, or an auto-unseal type).
-    public var type: String?
+    package var type: String?
     /// Whether `sys/init` has run.
-    public var initialized: Bool
+    package var initialized: Bool
     /// Whether the node is sealed.
-    public var sealed: Bool
+    package var sealed: Bool
     /// The threshold: shares needed to unseal.
-    public var t: Int
+    package var t: Int
     /// The number of shares.
-    public var n: Int
+    package var n: Int
     /// Shares submitted so far in the current unseal attempt.
-    public var progress: Int
+    package var progress: Int
     /// Identifies the current unseal attempt (changes on reset).
-    public var nonce: String
+    package var nonce: String
     /// The server's version.
-    public var version: String?
+    package var version: String?
     /// The cluster's name, once unsealed.
-    public var clusterName: String?
+    package var clusterName: String?
     /// The cluster's id, once unsealed.
-    public var clusterID: String?
+    package var clusterID: String?
     /// Whether a seal migration is in progress.
-    public var migration: Bool?
+    package var migration: Bool?
     /// Whether the node uses recovery keys (auto-unseal).
-    public var recoverySeal: Bool?
+    package var recoverySeal: Bool?
     /// The storage backend.
-    public var storageType: String?
+    package var storageType: String?
 
     enum CodingKeys: String, CodingKey {
         case type, initialized, sealed, t, n, progress, nonce, version, migration
@@ -67,14 +67,14 @@ public struct SealStatus: Codable, Sendable, Hashable {
 }
 
 /// `GET sys/health`: the node's health as load balancers see it.
-public struct HealthStatus: Codable, Sendable, Hashable {
-    public var initialized: Bool
-    public var sealed: Bool
-    public var standby: Bool
-    public var performanceStandby: Bool?
-    public var version: String?
-    public var clusterName: String?
-    public var clusterID: String?
+package struct HealthStatus: Codable, Sendable, Hashable {
+    package var initialized: Bool
+    package var sealed: Bool
+    package var standby: Bool
+    package var performanceStandby: Bool?
+    package var version: String?
+    package var clusterName: String?
+    package var clusterID: String?
 
     enum CodingKeys: String, CodingKey {
         case initialized, sealed, standby, version
@@ -83,19 +83,19 @@ public struct HealthStatus: Codable, Sendable, Hashable {
 }
 
 /// `GET sys/leader`: high availability, and who leads.
-public struct LeaderStatus: Codable, Sendable, Hashable {
+package struct LeaderStatus: Codable, Sendable, Hashable {
     /// Whether the storage supports HA (raft does).
-    public var haEnabled: Bool
+    package var haEnabled: Bool
     /// Whether this node is the active one.
-    public var isSelf: Bool
+    package var isSelf: Bool
     /// The active node's API address; absent while no leader is elected (after a restart).
-    public var leaderAddress: String?
+    package var leaderAddress: String?
 
     enum CodingKeys: String, CodingKey {
         case haEnabled = "ha_enabled", isSelf = "is_self", leaderAddress = "leader_address"
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         haEnabled = try c.decode(Bool.self, forKey: .haEnabled)
         isSelf = try c.decodeIfPresent(Bool.self, forKey: .isSelf) ?? false
@@ -104,25 +104,25 @@ public struct LeaderStatus: Codable, Sendable, Hashable {
 }
 
 /// `GET sys/init`.
-public struct InitStatus: Codable, Sendable, Hashable {
-    public var initialized: Bool
+package struct InitStatus: Codable, Sendable, Hashable {
+    package var initialized: Bool
 }
 
 /// `PUT sys/init`: how to split the root key, and to whom to encrypt the shares.
-public struct InitRequest: Encodable, Sendable, Hashable {
+package struct InitRequest: Encodable, Sendable, Hashable {
     /// Nil for an auto-unseal seal, which takes recovery shares only.
-    public var secretShares: Int?
-    public var secretThreshold: Int?
+    package var secretShares: Int?
+    package var secretThreshold: Int?
     /// Base64 of each binary PGP public key, one per share, in order.
-    public var pgpKeys: [String]?
+    package var pgpKeys: [String]?
     /// Base64 of the binary PGP key to encrypt the root token to.
-    public var rootTokenPGPKey: String?
-    public var recoveryShares: Int?
-    public var recoveryThreshold: Int?
-    public var recoveryPGPKeys: [String]?
+    package var rootTokenPGPKey: String?
+    package var recoveryShares: Int?
+    package var recoveryThreshold: Int?
+    package var recoveryPGPKeys: [String]?
 
     /// A request for `shares` shares, `threshold` of which unseal.
-    public init(secretShares: Int?, secretThreshold: Int?, pgpKeys: [String]? = nil, rootTokenPGPKey: String? = nil,
+    package init(secretShares: Int?, secretThreshold: Int?, pgpKeys: [String]? = nil, rootTokenPGPKey: String? = nil,
                 recoveryShares: Int? = nil, recoveryThreshold: Int? = nil, recoveryPGPKeys: [String]? = nil) {
         self.secretShares = secretShares
         self.secretThreshold = secretThreshold
@@ -142,12 +142,12 @@ public struct InitRequest: Encodable, Sendable, Hashable {
 
 /// `PUT sys/init`'s answer: the shares (hex and base64; PGP messages when keys were given)
 /// and the root token. It cannot be asked for twice.
-public struct InitResponse: Codable, Sendable {
-    public var keys: [String]
-    public var keysBase64: [String]
-    public var recoveryKeys: [String]?
-    public var recoveryKeysBase64: [String]?
-    public var rootToken: String
+package struct InitResponse: Codable, Sendable {
+    package var keys: [String]
+    package var keysBase64: [String]
+    package var recoveryKeys: [String]?
+    package var recoveryKeysBase64: [String]?
+    package var rootToken: String
 
     enum CodingKeys: String, CodingKey {
         case keys, keysBase64 = "keys_base64", recoveryKeys = "recovery_keys"
@@ -156,13 +156,13 @@ public struct InitResponse: Codable, Sendable {
 }
 
 /// `PUT sys/unseal`: one share, or a reset of the attempt.
-public struct UnsealRequest: Encodable, Sendable {
-    public var key: String?
-    public var reset: Bool?
-    public var migrate: Bool?
+package struct UnsealRequest: Encodable, Sendable {
+    package var key: String?
+    package var reset: Bool?
+    package var migrate: Bool?
 
     /// Submits `key` (hex or base64), or resets with `reset`.
-    public init(key: String? = nil, reset: Bool? = nil, migrate: Bool? = nil) {
+    package init(key: String? = nil, reset: Bool? = nil, migrate: Bool? = nil) {
         self.key = key
         self.reset = reset
         self.migrate = migrate

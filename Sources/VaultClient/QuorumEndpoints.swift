@@ -5,87 +5,87 @@ import Shamir
 /// generation): `GET` its state, `PUT` to start it, `DELETE` to cancel it, `PUT {key, nonce}`
 /// on the update path to add a share. Vault's (and OpenBao's legacy) ones answer bare JSON
 /// without a token; OpenBao's `sys/rotate/*` (since 2.4) need a token and wrap replies in `data`.
-public struct QuorumEndpoints: Sendable, Hashable {
+package struct QuorumEndpoints: Sendable, Hashable {
     /// What the operation produces.
-    public enum Kind: String, Sendable {
+    package enum Kind: String, Sendable {
         case rekey, generateRoot = "generate-root"
     }
 
     /// Which keys a rekey replaces.
-    public enum Target: String, Sendable, CaseIterable {
+    package enum Target: String, Sendable, CaseIterable {
         case unseal, recovery
     }
 
-    public let kind: Kind
-    public let target: Target
+    package let kind: Kind
+    package let target: Target
     /// `sys/rekey/init`, `sys/rotate/root/init`, `sys/generate-root/attempt`, ...
-    public let statusPath: String
-    public let updatePath: String
+    package let statusPath: String
+    package let updatePath: String
     /// The verification endpoint of a rekey (`.../verify`); nil for generate-root.
-    public let verifyPath: String?
+    package let verifyPath: String?
     /// OpenBao's authenticated API: a token is sent and replies are wrapped in `data`.
-    public let authenticated: Bool
+    package let authenticated: Bool
 
     /// Vault's unauthenticated rekey (`sys/rekey/*`, `sys/rekey-recovery-key/*`).
-    public static func legacyRekey(_ target: Target) -> QuorumEndpoints {
+    package static func legacyRekey(_ target: Target) -> QuorumEndpoints {
         let base = target == .unseal ? "sys/rekey" : "sys/rekey-recovery-key"
         return QuorumEndpoints(kind: .rekey, target: target, statusPath: base + "/init", updatePath: base + "/update",
                                verifyPath: base + "/verify", authenticated: false)
     }
 
     /// OpenBao's authenticated rotation (`sys/rotate/root/*`, `sys/rotate/recovery/*`).
-    public static func rotate(_ target: Target) -> QuorumEndpoints {
+    package static func rotate(_ target: Target) -> QuorumEndpoints {
         let base = target == .unseal ? "sys/rotate/root" : "sys/rotate/recovery"
         return QuorumEndpoints(kind: .rekey, target: target, statusPath: base + "/init", updatePath: base + "/update",
                                verifyPath: base + "/verify", authenticated: true)
     }
 
     /// `sys/generate-root/*` (shares are unseal keys, or recovery keys on an auto-unseal seal).
-    public static let generateRoot = QuorumEndpoints(
+    package static let generateRoot = QuorumEndpoints(
         kind: .generateRoot, target: .unseal, statusPath: "sys/generate-root/attempt", updatePath: "sys/generate-root/update",
         verifyPath: nil, authenticated: false)
 
     /// OpenBao's authenticated generate-root (`sys/generate-root-token/*`, what `bao operator
     /// generate-root` 2.7 uses): a token is sent and replies are wrapped in `data`.
-    public static let generateRootToken = QuorumEndpoints(
+    package static let generateRootToken = QuorumEndpoints(
         kind: .generateRoot, target: .unseal, statusPath: "sys/generate-root-token/attempt", updatePath: "sys/generate-root-token/update",
         verifyPath: nil, authenticated: true)
 
     /// The listener parameter that re-enables an unauthenticated family on OpenBao >= 2.5.
-    public var listenerParameter: String {
+    package var listenerParameter: String {
         kind == .rekey ? "disable_unauthed_rekey_endpoints = false" : "disable_unauthed_generate_root_endpoints = false"
     }
 }
 
 /// The state of a quorum operation, as every one of these endpoints reports it (each field
 /// only where that operation has it). Vault's field names.
-public struct QuorumState: Codable, Sendable, Hashable {
-    public var started: Bool?
-    public var nonce: String?
+package struct QuorumState: Codable, Sendable, Hashable {
+    package var started: Bool?
+    package var nonce: String?
     /// Shares submitted so far, and how many complete the operation.
-    public var progress: Int?
-    public var required: Int?
+    package var progress: Int?
+    package var required: Int?
     /// The answer of the submit that completed it.
-    public var complete: Bool?
+    package var complete: Bool?
     // A rekey: the new shares (n) and threshold (t), the keys they go to, verification.
-    public var t: Int?
-    public var n: Int?
-    public var pgpFingerprints: [String]?
-    public var backup: Bool?
-    public var verificationRequired: Bool?
-    public var verificationNonce: String?
+    package var t: Int?
+    package var n: Int?
+    package var pgpFingerprints: [String]?
+    package var backup: Bool?
+    package var verificationRequired: Bool?
+    package var verificationNonce: String?
     /// The new shares (hex, or base64 of PGP messages when pgp_keys were given): only in the
     /// completing answer of a rekey.
-    public var keys: [String]?
-    public var keysBase64: [String]?
+    package var keys: [String]?
+    package var keysBase64: [String]?
     // generate-root: the one-time pad (shown once, by the start), its length, the result.
-    public var otp: String?
-    public var otpLength: Int?
-    public var pgpFingerprint: String?
-    public var encodedToken: String?
-    public var encodedRootToken: String?
+    package var otp: String?
+    package var otpLength: Int?
+    package var pgpFingerprint: String?
+    package var encodedToken: String?
+    package var encodedRootToken: String?
 
-    public init() {}
+    package init() {}
 
     enum CodingKeys: String, CodingKey {
         case started, nonce, progress, required, complete, t, n, backup, keys, otp
@@ -97,25 +97,25 @@ public struct QuorumState: Codable, Sendable, Hashable {
 
 extension QuorumState {
     /// "1/3": shares submitted so far of those the operation needs.
-    public var progressText: String { "\(progress ?? 0)/\(required ?? 0)" }
+    package var progressText: String { "\(progress ?? 0)/\(required ?? 0)" }
 
     /// The nonce of a running operation (Vault reports "" when none runs).
-    public var runningNonce: String? { nonce.flatMap { $0.isEmpty ? nil : $0 } }
+    package var runningNonce: String? { nonce.flatMap { $0.isEmpty ? nil : $0 } }
 
     /// Whether one more share completes the operation.
-    public var nextShareCompletes: Bool { (progress ?? 0) + 1 >= (required ?? Int.max) }
+    package var nextShareCompletes: Bool { (progress ?? 0) + 1 >= (required ?? Int.max) }
 }
 
 /// `PUT .../init` of a rekey: the new shares and to whom they are encrypted.
-public struct RekeyRequest: Encodable, Sendable {
-    public var secretShares: Int
-    public var secretThreshold: Int
+package struct RekeyRequest: Encodable, Sendable {
+    package var secretShares: Int
+    package var secretThreshold: Int
     /// Base64 of each binary PGP public key, one per new share; nil for plaintext shares.
-    public var pgpKeys: [String]?
+    package var pgpKeys: [String]?
     /// The new shares must be verified (a threshold of them submitted) before they take over.
-    public var requireVerification: Bool
+    package var requireVerification: Bool
 
-    public init(secretShares: Int, secretThreshold: Int, pgpKeys: [String]?, requireVerification: Bool) {
+    package init(secretShares: Int, secretThreshold: Int, pgpKeys: [String]?, requireVerification: Bool) {
         self.secretShares = secretShares
         self.secretThreshold = secretThreshold
         self.pgpKeys = pgpKeys
@@ -130,11 +130,11 @@ public struct RekeyRequest: Encodable, Sendable {
 
 /// `PUT sys/generate-root/attempt`: the token comes back encrypted to `pgpKey`, or XORed with
 /// a one-time pad the server makes (nil).
-public struct GenerateRootRequest: Encodable, Sendable {
+package struct GenerateRootRequest: Encodable, Sendable {
     /// Base64 of the binary PGP public key.
-    public var pgpKey: String?
+    package var pgpKey: String?
 
-    public init(pgpKey: String?) { self.pgpKey = pgpKey }
+    package init(pgpKey: String?) { self.pgpKey = pgpKey }
 
     enum CodingKeys: String, CodingKey { case pgpKey = "pgp_key" }
 }
@@ -146,31 +146,31 @@ private struct Wrapped<T: Decodable>: Decodable {
 
 extension VaultClient {
     /// `GET` the operation's state.
-    public func quorumState(_ e: QuorumEndpoints) async throws(VaultError) -> QuorumState {
+    package func quorumState(_ e: QuorumEndpoints) async throws(VaultError) -> QuorumState {
         try await quorumCall("GET", e.statusPath, e, body: nil)
     }
 
     /// `PUT` the start of an operation with its parameters (JSON-encoded).
-    public func startQuorum<Body: Encodable>(_ e: QuorumEndpoints, _ body: Body) async throws(VaultError) -> QuorumState {
+    package func startQuorum<Body: Encodable>(_ e: QuorumEndpoints, _ body: Body) async throws(VaultError) -> QuorumState {
         let data: Data
         do { data = try JSONEncoder().encode(body) } catch { throw VaultError(.malformedReply, "cannot encode the request to \(address)") }
         return try await quorumCall("PUT", e.statusPath, e, body: data)
     }
 
     /// `DELETE` the running operation (or, with `verification`, only its verification round).
-    public func cancelQuorum(_ e: QuorumEndpoints, verification: Bool = false) async throws(VaultError) {
+    package func cancelQuorum(_ e: QuorumEndpoints, verification: Bool = false) async throws(VaultError) {
         let path = verification ? (e.verifyPath ?? e.statusPath) : e.statusPath
         let _: [String: JSONValue] = try await call("DELETE", path, accept: [200, 204], token: e.authenticated, allowEmpty: true).0
     }
 
     /// `GET` the verification round of a rekey.
-    public func quorumVerification(_ e: QuorumEndpoints) async throws(VaultError) -> QuorumState {
+    package func quorumVerification(_ e: QuorumEndpoints) async throws(VaultError) -> QuorumState {
         try await quorumCall("GET", e.verifyPath ?? e.statusPath, e, body: nil)
     }
 
     /// `PUT {key, nonce}` on the update (or, with `verification`, the verify) path: one share,
     /// hex-encoded into memory that is zeroed when released.
-    public func submitQuorumShare(_ e: QuorumEndpoints, share: UnsafeRawBufferPointer, nonce: String, verification: Bool = false) async throws(VaultError) -> QuorumState {
+    package func submitQuorumShare(_ e: QuorumEndpoints, share: UnsafeRawBufferPointer, nonce: String, verification: Bool = false) async throws(VaultError) -> QuorumState {
         let path = verification ? (e.verifyPath ?? e.updatePath) : e.updatePath
         let nonceJSON = String(decoding: (try? JSONEncoder().encode(nonce)) ?? Data("\"\"".utf8), as: UTF8.self)
         // Any submit may be the one that completes the operation (another operator's share may

@@ -8,22 +8,22 @@ import FoundationNetworking
 
 /// The connection settings shared by every node of one command: requests go through
 /// URLSession with libcurl doing the transfer, with these TLS options and this timeout.
-public final class VaultTransport: Sendable {
+package final class VaultTransport: Sendable {
     /// The TLS settings in force.
-    public let tls: TLSOptions
+    package let tls: TLSOptions
     /// Seconds before a request to a node is given up.
-    public let timeout: TimeInterval
+    package let timeout: TimeInterval
     /// How long an answer the server gives only once (`sys/init`, a share submitted to a rekey
     /// or generate-root) is waited for once the request is sent: `timeout` still bounds the
     /// connection, but not the reply. A node behind an HSM or cloud-KMS seal, or on a loaded
     /// disk, can take well over 10 s to initialise (raft init alone took 5 to 10 s here), and
     /// giving up would lose the keys for good. OpenBao's own client waits 60 s.
-    public static let oneShotReplyTimeout: TimeInterval = 600
+    package static let oneShotReplyTimeout: TimeInterval = 600
     private let configuration: URLSessionConfiguration.Snapshot
     private let registration: String
 
     /// Makes a transport; `timeout` bounds each request (connect and reply).
-    public init(tls: TLSOptions = TLSOptions(), timeout: TimeInterval = 10) {
+    package init(tls: TLSOptions = TLSOptions(), timeout: TimeInterval = 10) {
         self.tls = tls
         self.timeout = timeout
         registration = TransportRegistry.shared.register(tls)
@@ -170,17 +170,17 @@ func formatSeconds(_ t: TimeInterval) -> String {
 
 /// A client of one Vault or OpenBao node's HTTP API. Never prints, reads the environment or
 /// exits: every outcome is a value or a `VaultError` that names the node.
-public struct VaultClient: Sendable {
+package struct VaultClient: Sendable {
     /// The node's address as given (`https://host:8200`).
-    public let address: String
+    package let address: String
     private let base: URL
     let transport: VaultTransport
     /// The token sent (as `X-Vault-Token`) to the endpoints that need one: OpenBao's
     /// authenticated `sys/rotate/*`. Never sent anywhere else.
-    public var token: String?
+    package var token: String?
 
     /// A client for the node at `address` (http or https URL with a host, no query).
-    public init(address: String, transport: VaultTransport) throws(VaultError) {
+    package init(address: String, transport: VaultTransport) throws(VaultError) {
         let trimmed = address.hasSuffix("/") ? String(address.dropLast()) : address
         guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty,
@@ -194,17 +194,17 @@ public struct VaultClient: Sendable {
     }
 
     /// `GET sys/seal-status`, with every field Vault sent.
-    public func sealStatus() async throws(VaultError) -> (SealStatus, [String: JSONValue]) {
+    package func sealStatus() async throws(VaultError) -> (SealStatus, [String: JSONValue]) {
         try await call("GET", "sys/seal-status", accept: [200])
     }
 
     /// `GET sys/health`; every status Vault uses for health (standby 429, sealed 503, ...) is an answer.
-    public func health() async throws(VaultError) -> (HealthStatus, [String: JSONValue]) {
+    package func health() async throws(VaultError) -> (HealthStatus, [String: JSONValue]) {
         try await call("GET", "sys/health", accept: [200, 429, 472, 473, 501, 503])
     }
 
     /// `GET sys/leader`; nil while the node is sealed (it answers 503 then).
-    public func leader() async throws(VaultError) -> (LeaderStatus, [String: JSONValue])? {
+    package func leader() async throws(VaultError) -> (LeaderStatus, [String: JSONValue])? {
         do {
             return try await call("GET", "sys/leader", accept: [200])
         } catch where error.code == .server && error.httpStatus == 503 {
@@ -213,24 +213,24 @@ public struct VaultClient: Sendable {
     }
 
     /// `GET sys/init`.
-    public func initStatus() async throws(VaultError) -> InitStatus {
+    package func initStatus() async throws(VaultError) -> InitStatus {
         try await call("GET", "sys/init", accept: [200]).0
     }
 
     /// `PUT sys/init`: the one-shot call that returns the shares and the root token. Its reply
     /// is waited for up to `VaultTransport.oneShotReplyTimeout`, not the transport's timeout.
-    public func initialize(_ request: InitRequest) async throws(VaultError) -> InitResponse {
+    package func initialize(_ request: InitRequest) async throws(VaultError) -> InitResponse {
         try await call("PUT", "sys/init", body: try encode(request), accept: [200], replyTimeout: VaultTransport.oneShotReplyTimeout).0
     }
 
     /// `PUT sys/unseal` with one share, a reset, or a migration flag.
-    public func unseal(_ request: UnsealRequest) async throws(VaultError) -> SealStatus {
+    package func unseal(_ request: UnsealRequest) async throws(VaultError) -> SealStatus {
         try await call("PUT", "sys/unseal", body: try encode(request), accept: [200]).0
     }
 
     /// `PUT sys/unseal` with one share given as bytes: the request body is built in memory
     /// that is zeroed when released, so the share's hex never sits in an ordinary String.
-    public func unseal(share: UnsafeRawBufferPointer, migrate: Bool = false) async throws(VaultError) -> SealStatus {
+    package func unseal(share: UnsafeRawBufferPointer, migrate: Bool = false) async throws(VaultError) -> SealStatus {
         try await call("PUT", "sys/unseal", body: Self.shareBody(share, suffix: migrate ? #","migrate":true}"# : "}"), accept: [200]).0
     }
 
@@ -314,18 +314,18 @@ func oneLine(_ text: String) -> String {
 }
 
 /// The certificate a TLS listener serves, and whether it verified with the given settings.
-public struct ServedCertificate: Sendable {
+package struct ServedCertificate: Sendable {
     /// The leaf certificate, PEM (empty if none could be fetched).
-    public let leafPEM: String
+    package let leafPEM: String
     /// nil when the chain and name verified; otherwise why not.
-    public let verificationError: VaultError?
+    package let verificationError: VaultError?
 }
 
 extension VaultClient {
     /// Connects to the node and returns the certificate it serves: verified with the transport's
     /// TLS settings, and, when that fails, fetched again without verification so it can still
     /// be shown.
-    public func servedCertificate() async throws(VaultError) -> ServedCertificate {
+    package func servedCertificate() async throws(VaultError) -> ServedCertificate {
         let tls = transport.tls, timeout = transport.timeout, node = address
         guard let url = URL(string: address + "/v1/sys/health") else { throw VaultError(.invalidAddress, "\(address) is not a node address") }
         func fetch(_ options: TLSOptions) async -> Result<CurlTransfer.Response, CurlTransfer.Failure> {

@@ -1,8 +1,8 @@
 /// Why a request to a Vault node failed: a stable code for programs, a reason for people
 /// (naming the node), and where useful a hint and the server's own words.
-public struct VaultError: Error, Sendable, CustomStringConvertible {
+package struct VaultError: Error, Sendable, CustomStringConvertible {
     /// The kinds of failure callers act on.
-    public enum Code: Hashable, Sendable {
+    package enum Code: Hashable, Sendable {
         /// The address is not an http(s) URL with a host.
         case invalidAddress
         /// Nothing answered: refused, unknown host, no route.
@@ -34,18 +34,18 @@ public struct VaultError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The kind of failure.
-    public let code: Code
+    package let code: Code
     /// One line for a person, naming the node; never contains a secret.
-    public let reason: String
+    package let reason: String
     /// What to try, where something useful can be said.
-    public let hint: String?
+    package let hint: String?
     /// The HTTP status, when the server answered.
-    public let httpStatus: Int?
+    package let httpStatus: Int?
     /// The server's `errors` list, when it sent one.
-    public let serverErrors: [String]
+    package let serverErrors: [String]
 
     /// Makes an error.
-    public init(_ code: Code, _ reason: String, hint: String? = nil, httpStatus: Int? = nil, serverErrors: [String] = []) {
+    package init(_ code: Code, _ reason: String, hint: String? = nil, httpStatus: Int? = nil, serverErrors: [String] = []) {
         self.code = code
         self.reason = reason
         self.hint = hint
@@ -53,10 +53,10 @@ public struct VaultError: Error, Sendable, CustomStringConvertible {
         self.serverErrors = serverErrors
     }
 
-    public var description: String { reason }
+    package var description: String { reason }
 
     /// Whether the node could not be reached at all (as opposed to answering badly).
-    public var isUnreachable: Bool {
+    package var isUnreachable: Bool {
         switch code {
         case .unreachable, .timedOut, .connectionLost, .cancelled: return true
         default: return false
