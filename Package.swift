@@ -9,7 +9,7 @@ let package = Package(
         .library(name: "Shamir", targets: ["Shamir"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // GF(2^8) kernels in C: SIMD byte shuffles and GFNI need intrinsics Swift does not expose.
@@ -29,11 +29,14 @@ let package = Package(
         .target(name: "PGPShares", dependencies: ["CGPGME", "Shamir"]),
         // Process hygiene in C: prctl(PR_SET_DUMPABLE) is variadic; libcurl's and OpenSSL's
         // allocators are replaced by ones that wipe on free; the memory scan tests use.
-        .target(name: "CSystem", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("curl")]),
+        .target(
+            name: "CSystem", cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("crypto"), .linkedLibrary("curl")]),
         .target(name: "ProcessHygiene", dependencies: ["CSystem"]),
         // The ceremonies' engine: read and check a share, submit it to every node, collect
         // outcomes; key and share files written 0600, all or none; typed errors, no printing.
-        .target(name: "Ceremony", dependencies: ["ProcessHygiene", "Shamir", "TLSMaterial", "VaultClient", "PGPShares"]),
+        .target(
+            name: "Ceremony", dependencies: ["ProcessHygiene", "Shamir", "TLSMaterial", "VaultClient", "PGPShares"]),
         .target(
             name: "KeyturnCLI",
             dependencies: [
@@ -55,7 +58,9 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KeyturnCLITests",
-            dependencies: ["keyturn", "KeyturnFuzz", "KeyturnCLI", "Shamir", "VaultClient", "PGPShares", "KeyturnTestSupport"],
+            dependencies: [
+                "keyturn", "KeyturnFuzz", "KeyturnCLI", "Shamir", "VaultClient", "PGPShares", "KeyturnTestSupport",
+            ],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -38,8 +38,10 @@ package struct CeremonyRecord: Codable {
     }
 
     /// A record of one generation of shares.
-    package init(address: String, time: String, shares: Int, threshold: Int, encryption: String, commitmentSalt: String?,
-                shareFiles: [ShareRecord], recoveryFiles: [ShareRecord]?, rootToken: FileRecord?) {
+    package init(
+        address: String, time: String, shares: Int, threshold: Int, encryption: String, commitmentSalt: String?,
+        shareFiles: [ShareRecord], recoveryFiles: [ShareRecord]?, rootToken: FileRecord?
+    ) {
         self.address = address
         self.time = time
         self.shares = shares
@@ -61,7 +63,9 @@ package struct CeremonyRecord: Codable {
         package var commitment: String?
 
         /// One share file and its holder.
-        package init(file: String, keyFile: String, fingerprint: String, userID: String, sha256: String, commitment: String?) {
+        package init(
+            file: String, keyFile: String, fingerprint: String, userID: String, sha256: String, commitment: String?
+        ) {
             self.file = file
             self.keyFile = keyFile
             self.fingerprint = fingerprint
@@ -123,7 +127,9 @@ package struct CeremonyRecord: Codable {
 
     /// Reads a ceremony.json, or fails naming the file.
     package static func load(_ path: String) throws -> CeremonyRecord {
-        guard let data = FileManager.default.contents(atPath: path) else { throw KeyturnError("cannot read the manifest \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KeyturnError("cannot read the manifest \(path)")
+        }
         do { return try JSONDecoder().decode(CeremonyRecord.self, from: data) } catch {
             throw KeyturnError("\(path) is not a keyturn ceremony.json")
         }
@@ -146,7 +152,9 @@ package struct CeremonyRecord: Codable {
         let commitments = shareFiles.compactMap(\.commitment)
         guard !commitments.isEmpty else { return nil }
         let mine = commitment(salt: salt, share: share)
-        if let file, let entry = shareFiles.first(where: { $0.file == URL(fileURLWithPath: file).lastPathComponent }), let expected = entry.commitment {
+        if let file, let entry = shareFiles.first(where: { $0.file == URL(fileURLWithPath: file).lastPathComponent }),
+            let expected = entry.commitment
+        {
             return expected == mine
         }
         return commitments.contains(mine)

@@ -33,7 +33,9 @@ package struct QuorumCeremony: Sendable {
     /// keys: OpenBao's authenticated one first when the clients carry a token, else (or when it
     /// is not there) the unauthenticated one. When it offers neither, the error names what is
     /// missing: a token, or the listener parameter that re-enables the old endpoints.
-    package static func connect(_ clients: [VaultClient], kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target) async throws -> QuorumCeremony {
+    package static func connect(
+        _ clients: [VaultClient], kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target
+    ) async throws -> QuorumCeremony {
         let client = try await activeNode(clients)
         let hasToken = client.token != nil
         var candidates: [QuorumEndpoints]
@@ -55,7 +57,10 @@ package struct QuorumCeremony: Sendable {
             } catch {
                 if error.code != .server { throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure) }
                 if target == .recovery, error.serverErrors.contains(where: { $0.contains("recovery not supported") }) {
-                    throw KeyturnError("\(client.address) has no recovery keys: its seal is Shamir, so its unseal keys are rekeyed (--target unseal)", status: .serverFailure)
+                    throw KeyturnError(
+                        "\(client.address) has no recovery keys: its seal is Shamir, so its unseal keys are "
+                            + "rekeyed (--target unseal)",
+                        status: .serverFailure)
                 }
                 refusals.append((e, error))
             }
@@ -64,7 +69,9 @@ package struct QuorumCeremony: Sendable {
     }
 
     /// The one-line reason why neither API could be used.
-    private static func unavailable(_ client: VaultClient, kind: QuorumEndpoints.Kind, refusals: [(QuorumEndpoints, VaultError)], hasToken: Bool) -> KeyturnError {
+    private static func unavailable(
+        _ client: VaultClient, kind: QuorumEndpoints.Kind, refusals: [(QuorumEndpoints, VaultError)], hasToken: Bool
+    ) -> KeyturnError {
         let what = kind == .rekey ? "rekey" : "generate-root"
         let legacy = refusals.first { !$0.0.authenticated }
         let legacyDisabled = legacy.map { $0.1.serverErrors.contains { $0.contains("unsupported operation") } } ?? false
@@ -72,14 +79,21 @@ package struct QuorumCeremony: Sendable {
         let parameter = (kind == .rekey ? QuorumEndpoints.legacyRekey(.unseal) : .generateRoot).listenerParameter
         if legacyDisabled && !hasToken {
             return KeyturnError(
-                "\(client.address) offers no \(what) that keyturn can use without a token: its unauthenticated endpoints are disabled (OpenBao >= 2.5)",
-                hint: "give a token in VAULT_TOKEN or BAO_TOKEN, or with --token-file, for OpenBao's authenticated endpoints; or set \(parameter) on the listener",
+                "\(client.address) offers no \(what) that keyturn can use without a token: its unauthenticated "
+                    + "endpoints are disabled (OpenBao >= 2.5)",
+                hint:
+                    "give a token in VAULT_TOKEN or BAO_TOKEN, or with --token-file, for OpenBao's authenticated "
+                    + "endpoints; or set \(parameter) on the listener",
                 status: .serverFailure)
         }
         if legacyDisabled, let tokenRefused {
             return KeyturnError(
-                "\(client.address) refused the token for its authenticated \(what) endpoints (\(oneLine(tokenRefused.serverErrors.joined(separator: "; ")))) and its unauthenticated ones are disabled",
-                hint: "use a token with sudo on sys/rotate (or sys/generate-root-token), or set \(parameter) on the listener",
+                "\(client.address) refused the token for its authenticated \(what) endpoints "
+                    + "(\(oneLine(tokenRefused.serverErrors.joined(separator: "; ")))) and its unauthenticated "
+                    + "ones are disabled",
+                hint:
+                    "use a token with sudo on sys/rotate (or sys/generate-root-token), or set \(parameter) on the "
+                    + "listener",
                 status: .serverFailure)
         }
         let said = refusals.map { $0.1.reason }.first ?? "no \(what) endpoint answered"
@@ -97,16 +111,25 @@ package struct QuorumCeremony: Sendable {
         }
         if let active = leaders.first(where: { (try? $0.1.get())??.isSelf == true }) { return active.0 }
         let named = leaders.compactMap { (try? $0.1.get())??.leaderAddress }.first { !$0.isEmpty }
-        if let named, let match = clients.first(where: { $0.address == named || $0.address + "/" == named }) { return match }
+        if let named, let match = clients.first(where: { $0.address == named || $0.address + "/" == named }) {
+            return match
+        }
         let reasons = leaders.compactMap { if case .failure(let e) = $0.1 { return e.reason } else { return nil } }
-        throw KeyturnError("no active node among \(clients.map(\.address).joined(separator: ", "))\(reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; "))",
-                           hint: "the operation runs on the active node: unseal the cluster first (keyturn status shows which node leads)",
-                           status: .serverFailure)
+        let said = reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")
+        throw KeyturnError(
+            "no active node among \(clients.map(\.address).joined(separator: ", "))\(said)",
+            hint:
+                "the operation runs on the active node: unseal the cluster first (keyturn status shows which node "
+                + "leads)",
+            status: .serverFailure)
     }
 
     /// The operation's state (or, with `verification`, its verification round's).
     package func state(verification: Bool = false) async throws -> QuorumState {
-        do { return verification ? try await client.quorumVerification(endpoints) : try await client.quorumState(endpoints) } catch {
+        do {
+            return verification
+                ? try await client.quorumVerification(endpoints) : try await client.quorumState(endpoints)
+        } catch {
             throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
         }
     }
@@ -114,9 +137,12 @@ package struct QuorumCeremony: Sendable {
     /// Starts the operation; if one is running already, says so with its nonce.
     package func start<Body: Encodable>(_ body: Body) async throws -> QuorumState {
         if let running = try? await state(), running.started == true {
-            throw KeyturnError("a \(endpoints.kind.rawValue) is already running on \(client.address) (nonce \(running.nonce ?? "?"))",
-                               hint: "submit to it with --nonce \(running.nonce ?? "NONCE"), or cancel it first with keyturn \(endpoints.kind.rawValue) cancel",
-                               status: .serverFailure)
+            throw KeyturnError(
+                "a \(endpoints.kind.rawValue) is already running on \(client.address) (nonce \(running.nonce ?? "?"))",
+                hint:
+                    "submit to it with --nonce \(running.nonce ?? "NONCE"), or cancel it first with keyturn "
+                    + "\(endpoints.kind.rawValue) cancel",
+                status: .serverFailure)
         }
         do { return try await client.startQuorum(endpoints, body) } catch {
             throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
@@ -137,37 +163,53 @@ package struct QuorumCeremony: Sendable {
         let s = try await state(verification: verification)
         let what = verification ? "verification of the \(endpoints.kind.rawValue)" : endpoints.kind.rawValue
         guard s.started == true, let running = s.nonce, !running.isEmpty else {
-            throw KeyturnError("no \(what) is running on \(client.address); nothing was sent",
-                               hint: verification ? "the new keys are verified once a threshold of them was submitted; keyturn rekey status shows the state" : "someone must start it first (keyturn \(endpoints.kind.rawValue) start), or it was cancelled",
-                               status: .serverFailure)
+            throw KeyturnError(
+                "no \(what) is running on \(client.address); nothing was sent",
+                hint: verification
+                    ? "the new keys are verified once a threshold of them was submitted; keyturn rekey status "
+                        + "shows the state"
+                    : "someone must start it first (keyturn \(endpoints.kind.rawValue) start), or it was cancelled",
+                status: .serverFailure)
         }
         guard running == nonce else {
-            throw KeyturnError("the \(what) running on \(client.address) has nonce \(running), not \(nonce): someone else started or restarted it; nothing was sent",
-                               hint: "ask the operator who started the ceremony which nonce is right; cancel the unknown one with keyturn \(endpoints.kind.rawValue) cancel",
-                               status: .serverFailure)
+            throw KeyturnError(
+                "the \(what) running on \(client.address) has nonce \(running), not \(nonce): someone else started "
+                    + "or restarted it; nothing was sent",
+                hint:
+                    "ask the operator who started the ceremony which nonce is right; cancel the unknown one with "
+                    + "keyturn \(endpoints.kind.rawValue) cancel",
+                status: .serverFailure)
         }
         return s
     }
 
     /// Submits one share to the operation with `nonce` (call `expect(nonce:)` first); a share
     /// that cannot belong to the keys (wrong length) is refused before it is sent.
-    package func submit(_ share: ShareInput.Share, nonce: String, verification: Bool = false) async throws -> Submitted {
+    package func submit(_ share: ShareInput.Share, nonce: String, verification: Bool = false) async throws -> Submitted
+    {
         guard ShareText.acceptedLengths.contains(share.count) else {
             throw KeyturnError("the share from \(share.source) is \(share.count) bytes long; nothing was sent")
         }
         do {
-            let s = try await client.submitQuorumShare(endpoints, share: share.bytes, nonce: nonce, verification: verification)
+            let s = try await client.submitQuorumShare(
+                endpoints, share: share.bytes, nonce: nonce, verification: verification)
             return s.complete == true ? .completed(s) : .progressed(s)
         } catch {
             let said = error.serverErrors.joined(separator: "; ").lowercased()
             // What Vault and OpenBao say when the threshold-th share shows the shares do not
             // combine to the key: unseal keys fail to decrypt the keyring, recovery keys fail
             // their check; either way the operation's progress is reset.
-            let lost = ["authentication failed", "failed to decrypt", "unable to authenticate", "does not match submitted values", "verification failed"]
+            let lost = [
+                "authentication failed", "failed to decrypt", "unable to authenticate",
+                "does not match submitted values", "verification failed",
+            ]
             if lost.contains(where: said.contains) {
                 throw KeyturnError(
-                    "\(client.address) refused the shares: together they do not open the key, so one of them was wrong or belongs to another cluster; the \(endpoints.kind.rawValue)'s progress is lost",
-                    hint: "every operator must submit again (keyturn \(endpoints.kind.rawValue) status shows the progress); keyturn verify checks a share file offline",
+                    "\(client.address) refused the shares: together they do not open the key, so one of them was "
+                        + "wrong or belongs to another cluster; the \(endpoints.kind.rawValue)'s progress is lost",
+                    hint:
+                        "every operator must submit again (keyturn \(endpoints.kind.rawValue) status shows the "
+                        + "progress); keyturn verify checks a share file offline",
                     status: .serverFailure)
             }
             throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)

@@ -3,7 +3,7 @@ import ProcessHygiene
 import Shamir
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The file-system rules for key and share files: created 0600, written completely under a
@@ -20,7 +20,9 @@ package enum SecretFiles {
     package static func requireAbsent(_ path: String) throws {
         var st = stat()
         if lstat(path, &st) == 0 {
-            throw KeyturnError("\(path) already exists", hint: "keyturn never overwrites a key or share file: move it away or choose another path")
+            throw KeyturnError(
+                "\(path) already exists",
+                hint: "keyturn never overwrites a key or share file: move it away or choose another path")
         }
     }
 
@@ -68,7 +70,9 @@ package enum SecretFiles {
     }
 
     /// Reads exactly `buffer.count` bytes at `offset`, or fails naming the file.
-    package static func readExactly(_ fd: Int32, at offset: Int, into buffer: UnsafeMutableRawBufferPointer, name: String) throws {
+    package static func readExactly(
+        _ fd: Int32, at offset: Int, into buffer: UnsafeMutableRawBufferPointer, name: String
+    ) throws {
         var total = 0
         while total < buffer.count {
             let n = pread(fd, buffer.baseAddress! + total, buffer.count - total, off_t(offset + total))
@@ -215,7 +219,9 @@ package final class PendingFile {
         if link(temporaryPath, path) != 0 {
             let code = errno
             if code == EEXIST {
-                throw KeyturnError("\(path) already exists", hint: "another program created it while keyturn was writing; nothing was overwritten")
+                throw KeyturnError(
+                    "\(path) already exists",
+                    hint: "another program created it while keyturn was writing; nothing was overwritten")
             }
             throw KeyturnError("cannot create \(path): \(SecretFiles.describe(code))")
         }

@@ -5,7 +5,7 @@ import TLSMaterial
 import VaultClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the server issued: the shares (hex, and base64; each base64 one a binary PGP message
@@ -25,7 +25,9 @@ package struct IssuedKeys {
     }
 
     package init(_ answer: InitResponse) {
-        self.init(keys: answer.keys, keysBase64: answer.keysBase64, recoveryKeysBase64: answer.recoveryKeysBase64, rootToken: answer.rootToken)
+        self.init(
+            keys: answer.keys, keysBase64: answer.keysBase64, recoveryKeysBase64: answer.recoveryKeysBase64,
+            rootToken: answer.rootToken)
     }
 }
 
@@ -51,11 +53,15 @@ package struct OperatorKey {
             }
             close(fd)
             let info: PublicKeyInfo
-            do throws(PGPError) { info = try PGPShares.inspectPublicKey(buffer, name: file, scratchHome: scratch.path) } catch {
+            do throws(PGPError) {
+                info = try PGPShares.inspectPublicKey(buffer, name: file, scratchHome: scratch.path)
+            } catch {
                 throw KeyturnError(error.reason, hint: error.hint)
             }
             if let other = seen[info.fingerprint] {
-                throw KeyturnError("\(file) and \(other) hold the same key (\(info.fingerprint))", hint: "each operator needs their own key")
+                throw KeyturnError(
+                    "\(file) and \(other) hold the same key (\(info.fingerprint))",
+                    hint: "each operator needs their own key")
             }
             seen[info.fingerprint] = file
             return OperatorKey(file: file, info: info)
@@ -94,7 +100,9 @@ package struct ShareFilePlan {
     package init(directory path: String, keyFiles: [String], recoveryKeyFiles: [String], rootToken: Bool) throws {
         directory = try OutputDirectory(path)
         shareFiles = keyFiles.map { SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".key") }
-        recoveryFiles = recoveryKeyFiles.map { SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".recovery.key") }
+        recoveryFiles = recoveryKeyFiles.map {
+            SecretFiles.join(path, URL(fileURLWithPath: $0).lastPathComponent + ".recovery.key")
+        }
         rootTokenFile = rootToken ? SecretFiles.join(path, "root-token.asc") : nil
         manifest = SecretFiles.join(path, "ceremony.json")
         let all = shareFiles + recoveryFiles + [rootTokenFile, manifest].compactMap { $0 }
@@ -107,8 +115,11 @@ package struct ShareFilePlan {
     /// Writes every file, all or none. With `clientSide`, the answer holds plaintext shares:
     /// each is encrypted here to its operator and committed to in ceremony.json.
     /// `beforeWriting` runs first (a test uses it to take the directory away).
-    package func write(_ answer: IssuedKeys, operators: [OperatorKey], recovery: [OperatorKey], rootKey: OperatorKey?, address: String, shares: Int, threshold: Int, clientSide: Bool, lineage: CeremonyRecord.Lineage? = nil,
-                      beforeWriting: (() -> Void)? = nil) throws {
+    package func write(
+        _ answer: IssuedKeys, operators: [OperatorKey], recovery: [OperatorKey], rootKey: OperatorKey?, address: String,
+        shares: Int, threshold: Int, clientSide: Bool, lineage: CeremonyRecord.Lineage? = nil,
+        beforeWriting: (() -> Void)? = nil
+    ) throws {
         beforeWriting?()
         try directory.create()
         let scratch = clientSide ? try ScratchGnuPGHome() : nil
@@ -126,14 +137,23 @@ package struct ShareFilePlan {
             let armoured: [UInt8]
             var commitment: String?
             if let scratch {
-                guard i < answer.keys.count else { throw KeyturnError("the server's answer holds fewer shares than keys") }
+                guard i < answer.keys.count else {
+                    throw KeyturnError("the server's answer holds fewer shares than keys")
+                }
                 var hex = Array(answer.keys[i].utf8)
                 defer { secureZero(&hex) }
-                guard var bytes = ShareHex.decode(answer.keys[i]) else { throw KeyturnError("the server sent a share that is not hex") }
+                guard var bytes = ShareHex.decode(answer.keys[i]) else {
+                    throw KeyturnError("the server sent a share that is not hex")
+                }
                 defer { secureZero(&bytes) }
                 commitment = bytes.withUnsafeBytes { CeremonyRecord.commitment(salt: salt, share: $0) }
-                do { armoured = try hex.withUnsafeBytes { try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path) } } catch {
-                    throw KeyturnError("cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
+                do {
+                    armoured = try hex.withUnsafeBytes {
+                        try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path)
+                    }
+                } catch {
+                    throw KeyturnError(
+                        "cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
                 }
             } else {
                 guard i < answer.keysBase64.count, let binary = Data(base64Encoded: answer.keysBase64[i]) else {
@@ -144,29 +164,40 @@ package struct ShareFilePlan {
             let file = try PendingFile(path: shareFiles[i])
             try armoured.withUnsafeBytes { try file.write($0) }
             pending.append(file)
-            record.shareFiles.append(.init(
-                file: URL(fileURLWithPath: shareFiles[i]).lastPathComponent, keyFile: op.file, fingerprint: op.info.fingerprint,
-                userID: op.info.userID, sha256: Digest.sha256Hex(armoured), commitment: commitment))
+            record.shareFiles.append(
+                .init(
+                    file: URL(fileURLWithPath: shareFiles[i]).lastPathComponent, keyFile: op.file,
+                    fingerprint: op.info.fingerprint,
+                    userID: op.info.userID, sha256: Digest.sha256Hex(armoured), commitment: commitment))
         }
         // Recovery keys encrypted by the server to the recovery operators' keys.
         for (i, op) in recovery.enumerated() {
-            guard let encoded = answer.recoveryKeysBase64, i < encoded.count, let binary = Data(base64Encoded: encoded[i]) else {
+            guard let encoded = answer.recoveryKeysBase64, i < encoded.count,
+                let binary = Data(base64Encoded: encoded[i])
+            else {
                 throw KeyturnError("the server's answer holds fewer recovery keys than recovery PGP keys")
             }
             let armoured = Array(Armor.encode([UInt8](binary)).utf8)
             let file = try PendingFile(path: recoveryFiles[i])
             try armoured.withUnsafeBytes { try file.write($0) }
             pending.append(file)
-            record.recoveryFiles = (record.recoveryFiles ?? []) + [.init(
-                file: URL(fileURLWithPath: recoveryFiles[i]).lastPathComponent, keyFile: op.file, fingerprint: op.info.fingerprint,
-                userID: op.info.userID, sha256: Digest.sha256Hex(armoured), commitment: nil)]
+            record.recoveryFiles =
+                (record.recoveryFiles ?? []) + [
+                    .init(
+                        file: URL(fileURLWithPath: recoveryFiles[i]).lastPathComponent, keyFile: op.file,
+                        fingerprint: op.info.fingerprint,
+                        userID: op.info.userID, sha256: Digest.sha256Hex(armoured), commitment: nil)
+                ]
         }
-        if let rootKey, let path = rootTokenFile, let token = answer.rootToken, let binary = Data(base64Encoded: token) {
+        if let rootKey, let path = rootTokenFile, let token = answer.rootToken, let binary = Data(base64Encoded: token)
+        {
             let armoured = Array(Armor.encode([UInt8](binary)).utf8)
             let file = try PendingFile(path: path)
             try armoured.withUnsafeBytes { try file.write($0) }
             pending.append(file)
-            record.rootToken = .init(file: "root-token.asc", fingerprint: rootKey.info.fingerprint, userID: rootKey.info.userID, sha256: Digest.sha256Hex(armoured))
+            record.rootToken = .init(
+                file: "root-token.asc", fingerprint: rootKey.info.fingerprint, userID: rootKey.info.userID,
+                sha256: Digest.sha256Hex(armoured))
         }
         let manifestFile = try PendingFile(path: manifest)
         try record.encoded().withUnsafeBytes { try manifestFile.write($0) }
@@ -175,4 +206,3 @@ package struct ShareFilePlan {
         directory.keep()
     }
 }
-

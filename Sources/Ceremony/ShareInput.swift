@@ -4,7 +4,7 @@ import ProcessHygiene
 import Shamir
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads one unseal share from a file, standard input or the terminal, and decodes it,
@@ -38,8 +38,10 @@ package enum ShareInput {
             var st = stat()
             guard stat(path, &st) == 0 else {
                 if ShareText.looksLikeShare(path) {
-                    throw KeyturnError("refusing a share given on the command line: it would be visible in the process list and shell history",
-                                   hint: "put the share in a file only you can read (chmod 600), or pipe it in with '-'")
+                    throw KeyturnError(
+                        "refusing a share given on the command line: it would be visible in the process list and "
+                            + "shell history",
+                        hint: "put the share in a file only you can read (chmod 600), or pipe it in with '-'")
                 }
                 throw KeyturnError("\(path) does not exist")
             }
@@ -48,7 +50,8 @@ package enum ShareInput {
             let text = try readAll(fd, name: path)
             if isPGP(text) { return try decrypt(text, source: path, passphrase: passphrase) }
             if (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o077 != 0 {
-                throw KeyturnError("\(path) holds a plaintext share but is readable by group or others", hint: "chmod 600 \(path)")
+                throw KeyturnError(
+                    "\(path) holds a plaintext share but is readable by group or others", hint: "chmod 600 \(path)")
             }
             return try decode(text, source: path)
         }
@@ -57,11 +60,14 @@ package enum ShareInput {
     /// Reads the share as `read` does, then checks it against its commitment in `manifest`
     /// (a ceremony.json and its path) when that has one: a wrong or corrupt share is caught
     /// here, before it is sent, not at the threshold when the server resets everyone's progress.
-    package static func read(_ argument: String?, passphrase: PassphraseSource, checkedAgainst manifest: (CeremonyRecord, String)?) throws -> Share {
+    package static func read(
+        _ argument: String?, passphrase: PassphraseSource, checkedAgainst manifest: (CeremonyRecord, String)?
+    ) throws -> Share {
         let share = try read(argument, passphrase: passphrase)
         if let (record, path) = manifest, record.matches(share.bytes, file: argument) == false {
-            throw KeyturnError("the share from \(share.source) does not match its commitment in \(path); nothing was sent",
-                               hint: "it is wrong or corrupt; check it with keyturn verify and ask for your file again")
+            throw KeyturnError(
+                "the share from \(share.source) does not match its commitment in \(path); nothing was sent",
+                hint: "it is wrong or corrupt; check it with keyturn verify and ask for your file again")
         }
         return share
     }
@@ -74,12 +80,15 @@ package enum ShareInput {
     }
 
     /// Decrypts a PGP message (armoured, or base64 of a binary one) to its plaintext.
-    package static func decryptMessage(_ text: SecretBuffer, source: String, passphrase: PassphraseSource) throws -> SecretBuffer {
+    package static func decryptMessage(
+        _ text: SecretBuffer, source: String, passphrase: PassphraseSource
+    ) throws -> SecretBuffer {
         let secret = try passphrase.read()
         var message = text
         if ShareFileContent.classify(UnsafeRawBufferPointer(text.bytes)) != .armouredPGP {
             // Vault's form: base64 of the binary message, on one line.
-            guard let binary = ShareFileContent.binaryMessage(fromVaultBase64: UnsafeRawBufferPointer(text.bytes)) else {
+            guard let binary = ShareFileContent.binaryMessage(fromVaultBase64: UnsafeRawBufferPointer(text.bytes))
+            else {
                 throw KeyturnError("\(source) is not a readable PGP message")
             }
             message = binary
@@ -113,7 +122,8 @@ package enum ShareInput {
             throw KeyturnError("\(source) does not hold a share: expected one line of hex or base64")
         }
         guard ShareText.acceptedLengths.contains(n) else {
-            throw KeyturnError("the share in \(source) is \(n) bytes long; a Vault share is 33 bytes (32 for a single-share key)")
+            throw KeyturnError(
+                "the share in \(source) is \(n) bytes long; a Vault share is 33 bytes (32 for a single-share key)")
         }
         return Share(buffer: out, count: n, source: source)
     }
@@ -122,8 +132,9 @@ package enum ShareInput {
     private static func fromTerminal() throws -> Share {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else {
-            throw KeyturnError("no share given and no terminal to ask for one on",
-                           hint: "pass a key file, or '-' and pipe the share in")
+            throw KeyturnError(
+                "no share given and no terminal to ask for one on",
+                hint: "pass a key file, or '-' and pipe the share in")
         }
         defer { close(fd) }
         // Echo goes off before the prompt appears, so nothing typed after it can echo (and

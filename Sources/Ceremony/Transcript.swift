@@ -2,7 +2,7 @@ import Foundation
 import TLSMaterial
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The ceremony transcript (`--transcript FILE`): one JSON object per line, appended to a
@@ -30,8 +30,10 @@ package final class Transcript: @unchecked Sendable {
         package var shareFileSHA256: String?
         package var error: String?
 
-        package init(command: String, node: String? = nil, result: String, progress: String? = nil, nonce: String? = nil,
-                    keyFingerprint: String? = nil, shareFileSHA256: String? = nil, error: String? = nil) {
+        package init(
+            command: String, node: String? = nil, result: String, progress: String? = nil, nonce: String? = nil,
+            keyFingerprint: String? = nil, shareFileSHA256: String? = nil, error: String? = nil
+        ) {
             self.time = ISO8601DateFormatter().string(from: Date())
             self.version = ""
             self.command = command

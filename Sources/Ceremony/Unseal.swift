@@ -74,9 +74,11 @@ package struct UnsealRun: @unchecked Sendable {
     /// are tried again every `interval` until each has taken the share or the time is up; the
     /// share stays in its zeroing buffer meanwhile. `update` sees the outcomes so far after each
     /// round (nil for a node still waited for); `stop` ends the waiting early (Ctrl-C).
-    package func run(wait: TimeInterval? = nil, interval: TimeInterval = 1,
-                    update: (@Sendable ([UnsealOutcome?]) -> Void)? = nil,
-                    stop: @Sendable () -> Bool = { false }) async -> [UnsealOutcome] {
+    package func run(
+        wait: TimeInterval? = nil, interval: TimeInterval = 1,
+        update: (@Sendable ([UnsealOutcome?]) -> Void)? = nil,
+        stop: @Sendable () -> Bool = { false }
+    ) async -> [UnsealOutcome] {
         var settled = [UnsealOutcome?](repeating: nil, count: clients.count)
         var last = [UnsealOutcome?](repeating: nil, count: clients.count)
         let deadline = Date().addingTimeInterval(wait ?? 0)
@@ -98,7 +100,12 @@ package struct UnsealRun: @unchecked Sendable {
             if let done = settled[i] { return done }
             var outcome = last[i]!
             if let wait, let e = outcome.error {
-                outcome = UnsealOutcome(address: outcome.address, result: .failed(VaultError(e.code, "\(e.reason); still not ready after waiting \(Int(wait.rounded())) s", hint: e.hint, httpStatus: e.httpStatus, serverErrors: e.serverErrors)), status: outcome.status)
+                outcome = UnsealOutcome(
+                    address: outcome.address,
+                    result: .failed(
+                        VaultError(
+                            e.code, "\(e.reason); still not ready after waiting \(Int(wait.rounded())) s", hint: e.hint,
+                            httpStatus: e.httpStatus, serverErrors: e.serverErrors)), status: outcome.status)
             }
             return outcome
         }
@@ -116,8 +123,13 @@ package struct UnsealRun: @unchecked Sendable {
         let most = progress.max() ?? 0
         return await concurrentMap(subset) { i, client in
             var outcome = await one(client, states[i])
-            if notingLostProgress, case .success(let before) = states[i], before.initialized, before.sealed, before.progress < most, outcome.succeeded {
-                outcome.note = "its unseal progress was \(before.progress) while other nodes had \(most): it probably restarted and lost the shares submitted before; those operators must submit theirs again for it"
+            if notingLostProgress, case .success(let before) = states[i], before.initialized, before.sealed,
+                before.progress < most, outcome.succeeded
+            {
+                outcome.note =
+                    "its unseal progress was \(before.progress) while other nodes had \(most): it probably "
+                    + "restarted and lost the shares submitted before; those operators must submit theirs "
+                    + "again for it"
             }
             return outcome
         }
@@ -133,8 +145,13 @@ package struct UnsealRun: @unchecked Sendable {
         case .failure(let e): return fail(e)
         }
         guard before.initialized else {
-            return fail(VaultError(.server, "\(client.address) is not initialised",
-                                   hint: "run keyturn init; a new raft follower only learns it is initialised once its leader is unsealed, so unseal the leader first, then run again for the followers"), before)
+            return fail(
+                VaultError(
+                    .server, "\(client.address) is not initialised",
+                    hint:
+                        "run keyturn init; a new raft follower only learns it is initialised once its leader is "
+                        + "unsealed, so unseal the leader first, then run again for the followers"
+                ), before)
         }
         guard let share else {
             do {
@@ -149,7 +166,11 @@ package struct UnsealRun: @unchecked Sendable {
         if before.type == nil || before.type == "shamir" {
             let expected = before.n == 1 ? 32 : 33
             if share.count != expected {
-                let e = VaultError(.server, "the share from \(share.source) is \(share.count) bytes, but \(client.address)'s shares are \(expected) bytes: it is not a share of this cluster; nothing was sent to it")
+                let e = VaultError(
+                    .server,
+                    "the share from \(share.source) is \(share.count) bytes, but \(client.address)'s shares are "
+                        + "\(expected) bytes: it is not a share of this cluster; nothing was sent to it"
+                )
                 return UnsealOutcome(address: client.address, result: .mismatch(e), status: before)
             }
         }
@@ -162,12 +183,16 @@ package struct UnsealRun: @unchecked Sendable {
             return UnsealOutcome(address: client.address, result: .accepted, status: after)
         } catch {
             if error.serverErrors.contains(where: { $0.contains("message authentication failed") }) {
-                return fail(VaultError(
-                    .server, "\(client.address) refused the shares: together they do not open its key, so one of them was wrong or belongs to another cluster; the node reset its unseal progress to 0",
-                    hint: "every operator must submit their share again; keyturn verify checks a share file offline", httpStatus: error.httpStatus, serverErrors: error.serverErrors), before)
+                return fail(
+                    VaultError(
+                        .server,
+                        "\(client.address) refused the shares: together they do not open its key, so one of them "
+                            + "was wrong or belongs to another cluster; the node reset its unseal progress to 0",
+                        hint:
+                            "every operator must submit their share again; keyturn verify checks a share file offline",
+                        httpStatus: error.httpStatus, serverErrors: error.serverErrors), before)
             }
             return fail(error, before)
         }
     }
 }
-

@@ -60,7 +60,9 @@ func bulk(size: Int, impl: KernelImplementation, rounds: Int) throws {
     }
     report("split-\(impl)", mib / split, "MiB/s")
     // Shares of a piece are laid out piece by piece; combine shares 0, 2, 4 of every piece.
-    let combiner = try ShamirCombiner(xCoordinates: [splitter.xCoordinates[0], splitter.xCoordinates[2], splitter.xCoordinates[4]])
+    let combiner = try ShamirCombiner(xCoordinates: [
+        splitter.xCoordinates[0], splitter.xCoordinates[2], splitter.xCoordinates[4],
+    ])
     let out = SecretBuffer(count: size)
     let combine = bestOf(rounds) {
         var off = 0
@@ -100,7 +102,9 @@ func hex(size: Int, piece: Int, impl: KernelImplementation, rounds: Int) throws 
             let t1 = now()
             let rc = kt_hex_decode_impl(impl.rawValue, dst, chars, n)
             let t2 = now()
-            guard rc == 0, memcmp(dst, src + off, n) == 0 else { fail("hex (\(impl)) did not decode to the bytes it encoded") }
+            guard rc == 0, memcmp(dst, src + off, n) == 0 else {
+                fail("hex (\(impl)) did not decode to the bytes it encoded")
+            }
             e += t1 - t0
             d += t2 - t1
             off += n
@@ -144,7 +148,10 @@ struct KeyturnBench {
         for chunk in [16384, 32768, 1 << 20, 128 << 20] {
             let t = try bestOf(3) {
                 var off = 0
-                while off < r.count { try SecureRandom.fill(UnsafeMutableRawBufferPointer(rebasing: r.bytes[off..<(off + chunk)])); off += chunk }
+                while off < r.count {
+                    try SecureRandom.fill(UnsafeMutableRawBufferPointer(rebasing: r.bytes[off..<(off + chunk)]));
+                    off += chunk
+                }
             }
             report("rand-\(chunk)", 128 / t, "MiB/s")
         }

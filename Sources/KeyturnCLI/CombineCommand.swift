@@ -5,7 +5,7 @@ import PGPShares
 import Shamir
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `keyturn combine`: share files back into the secret.
@@ -21,7 +21,9 @@ struct Combine: ParsableCommand {
             not an error.
             """)
 
-    @Option(name: .shortAndLong, help: "Write the secret to this file (created 0600, never overwriting) instead of standard output.")
+    @Option(
+        name: .shortAndLong,
+        help: "Write the secret to this file (created 0600, never overwriting) instead of standard output.")
     var output: String?
 
     @Argument(help: "The share files, at least two.")
@@ -33,9 +35,12 @@ struct Combine: ParsableCommand {
 
     func validate() throws {
         guard shareFiles.count >= 2 else {
-            throw ValidationError(shareFiles.isEmpty
-                ? "combine needs at least two share files"
-                : "combine needs at least two share files, not one (a 1-of-1 share file holds the secret itself, in hex)")
+            throw ValidationError(
+                shareFiles.isEmpty
+                    ? "combine needs at least two share files"
+                    : "combine needs at least two share files, not one (a 1-of-1 share file holds the secret "
+                        + "itself, in hex)"
+            )
         }
     }
 
@@ -84,14 +89,17 @@ private struct ShareFile {
         }
         if st.st_mode & 0o077 != 0 {
             close(fd)
-            throw KeyturnError("\(path) holds a plaintext share but is readable by group or others",
-                           hint: "chmod 600 \(path)")
+            throw KeyturnError(
+                "\(path) holds a plaintext share but is readable by group or others",
+                hint: "chmod 600 \(path)")
         }
         do {
             var file = try parse(path: path, fd: fd, size: Int(st.st_size), memory: nil) { offset, count in
                 try readAt(fd, offset, count, path)
             }
-            if st.st_size > 0, let base = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), base != MAP_FAILED {
+            if st.st_size > 0, let base = mmap(nil, Int(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0),
+                base != MAP_FAILED
+            {
                 _ = madvise(base, Int(st.st_size), MADV_SEQUENTIAL)
                 file.mapping = UnsafeRawBufferPointer(start: base, count: Int(st.st_size))
             }
@@ -103,7 +111,9 @@ private struct ShareFile {
     }
 
     /// Reads the x-coordinate from the end of a share's hex text and checks its shape.
-    private static func parse(path: String, fd: Int32, size: Int, memory: SecretBuffer?, _ readAt: (Int, Int) throws -> [UInt8]) throws -> ShareFile {
+    private static func parse(
+        path: String, fd: Int32, size: Int, memory: SecretBuffer?, _ readAt: (Int, Int) throws -> [UInt8]
+    ) throws -> ShareFile {
         let tail = try readAt(max(0, size - 64), min(size, 64))
         let trailing = tail.reversed().prefix(while: isTrailingSpace).count
         let hexLength = size - trailing
@@ -135,7 +145,9 @@ private struct ShareFile {
 
     private static func readAt(_ fd: Int32, _ offset: Int, _ count: Int, _ path: String) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
-        try bytes.withUnsafeMutableBytes { (b) throws in try SecretFiles.readExactly(fd, at: offset, into: b, name: path) }
+        try bytes.withUnsafeMutableBytes { (b) throws in
+            try SecretFiles.readExactly(fd, at: offset, into: b, name: path)
+        }
         return bytes
     }
 }
@@ -160,12 +172,15 @@ private struct CombineRun {
                 throw KeyturnError("\(a.path) and \(b.path) are shares of different secrets: their lengths differ")
             }
             if let b = shares[(i + 1)...].first(where: { $0.x == a.x }) {
-                throw KeyturnError("\(a.path) and \(b.path) are the same share (x-coordinate \(a.x))",
-                               hint: "give each share once; you need shares from different holders")
+                throw KeyturnError(
+                    "\(a.path) and \(b.path) are the same share (x-coordinate \(a.x))",
+                    hint: "give each share once; you need shares from different holders")
             }
         }
         let combiner: ShamirCombiner
-        do throws(ShamirError) { combiner = try ShamirCombiner(xCoordinates: shares.map(\.x)) } catch { throw KeyturnError(error.reason) }
+        do throws(ShamirError) { combiner = try ShamirCombiner(xCoordinates: shares.map(\.x)) } catch {
+            throw KeyturnError(error.reason)
+        }
 
         let length = shares[0].yHexLength / 2
         if output == nil {

@@ -42,25 +42,42 @@ let defaultAddress = "https://127.0.0.1:8200"
 
 /// The connection options shared by every command that talks to a server (SPEC §1).
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: [.customShort("a"), .long], help: ArgumentHelp("A node's address; repeat for several (default: VAULT_ADDR or BAO_ADDR, comma-separated, or \(defaultAddress)).", valueName: "url"))
+    @Option(
+        name: [.customShort("a"), .long],
+        help: ArgumentHelp(
+            "A node's address; repeat for several (default: VAULT_ADDR or BAO_ADDR, comma-separated, or "
+                + "\(defaultAddress)).",
+            valueName: "url"))
     var address: [String] = []
 
-    @Option(name: .customLong("ca-cert"), help: ArgumentHelp("PEM CA bundle to trust (VAULT_CACERT).", valueName: "file"))
+    @Option(
+        name: .customLong("ca-cert"), help: ArgumentHelp("PEM CA bundle to trust (VAULT_CACERT).", valueName: "file"))
     var caCert: String?
 
-    @Option(name: .customLong("ca-path"), help: ArgumentHelp("Directory of hashed PEM CAs to trust (VAULT_CAPATH).", valueName: "dir"))
+    @Option(
+        name: .customLong("ca-path"),
+        help: ArgumentHelp("Directory of hashed PEM CAs to trust (VAULT_CAPATH).", valueName: "dir"))
     var caPath: String?
 
-    @Option(name: .customLong("client-cert"), help: ArgumentHelp("PEM client certificate for mutual TLS (VAULT_CLIENT_CERT).", valueName: "file"))
+    @Option(
+        name: .customLong("client-cert"),
+        help: ArgumentHelp("PEM client certificate for mutual TLS (VAULT_CLIENT_CERT).", valueName: "file"))
     var clientCert: String?
 
-    @Option(name: .customLong("client-key"), help: ArgumentHelp("PEM key of the client certificate (VAULT_CLIENT_KEY).", valueName: "file"))
+    @Option(
+        name: .customLong("client-key"),
+        help: ArgumentHelp("PEM key of the client certificate (VAULT_CLIENT_KEY).", valueName: "file"))
     var clientKey: String?
 
-    @Option(name: .customLong("tls-server-name"), help: ArgumentHelp("Name to verify the server's certificate against (VAULT_TLS_SERVER_NAME).", valueName: "name"))
+    @Option(
+        name: .customLong("tls-server-name"),
+        help: ArgumentHelp(
+            "Name to verify the server's certificate against (VAULT_TLS_SERVER_NAME).", valueName: "name"))
     var tlsServerName: String?
 
-    @Flag(name: .customLong("tls-skip-verify"), help: "Do not verify the server's certificate (VAULT_SKIP_VERIFY); insecure.")
+    @Flag(
+        name: .customLong("tls-skip-verify"),
+        help: "Do not verify the server's certificate (VAULT_SKIP_VERIFY); insecure.")
     var tlsSkipVerify = false
 
     @Option(help: ArgumentHelp("Seconds before a request to a node is given up.", valueName: "seconds"))
@@ -72,7 +89,9 @@ struct ConnectionOptions: ParsableArguments {
     /// The settings in force: flags first, then the environment, then defaults; every file is
     /// checked here so that nothing is sent with settings that cannot work.
     func resolve(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Connection {
-        var addresses = address.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        var addresses = address.flatMap {
+            $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        }
         if addresses.isEmpty, let env = EnvironmentNames.first(EnvironmentNames.address, in: environment) {
             addresses = env.value.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         }
@@ -95,7 +114,8 @@ struct ConnectionOptions: ParsableArguments {
             }
             tls.caPath = dir.value
         }
-        let cert = setting(clientCert, EnvironmentNames.clientCert), key = setting(clientKey, EnvironmentNames.clientKey)
+        let cert = setting(clientCert, EnvironmentNames.clientCert),
+            key = setting(clientKey, EnvironmentNames.clientKey)
         switch (cert, key) {
         case (nil, nil): break
         case let (c?, k?):
@@ -103,8 +123,12 @@ struct ConnectionOptions: ParsableArguments {
             try requireReadableFile(k.value, what: "client key\(k.source)")
             tls.clientCertFile = c.value
             tls.clientKeyFile = k.value
-        case (_?, nil): throw KeyturnError("a client certificate needs its key", hint: "pass --client-key (or VAULT_CLIENT_KEY) too")
-        case (nil, _?): throw KeyturnError("a client key needs its certificate", hint: "pass --client-cert (or VAULT_CLIENT_CERT) too")
+        case (_?, nil):
+            throw KeyturnError(
+                "a client certificate needs its key", hint: "pass --client-key (or VAULT_CLIENT_KEY) too")
+        case (nil, _?):
+            throw KeyturnError(
+                "a client key needs its certificate", hint: "pass --client-cert (or VAULT_CLIENT_CERT) too")
         }
         tls.serverName = setting(tlsServerName, EnvironmentNames.serverName)?.value
         if tlsSkipVerify {
@@ -115,7 +139,9 @@ struct ConnectionOptions: ParsableArguments {
             }
             tls.skipVerify = flag
         }
-        guard timeout > 0, timeout.isFinite else { throw KeyturnError("--timeout must be a positive number of seconds") }
+        guard timeout > 0, timeout.isFinite else {
+            throw KeyturnError("--timeout must be a positive number of seconds")
+        }
 
         var outputFormat = OutputFormat.text
         if let f = format ?? EnvironmentNames.first(EnvironmentNames.format, in: environment)?.value {
@@ -167,7 +193,11 @@ struct Connection {
 /// The token for OpenBao's authenticated ceremony endpoints (`sys/rotate/*`): from
 /// `--token-file` (a file only its owner can read) or VAULT_TOKEN / BAO_TOKEN; never argv.
 struct TokenOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Read the token for OpenBao's authenticated endpoints from this file (0600); default: VAULT_TOKEN or BAO_TOKEN.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Read the token for OpenBao's authenticated endpoints from this file (0600); default: VAULT_TOKEN or "
+                + "BAO_TOKEN.",
+            valueName: "file"))
     var tokenFile: String?
 
     init() {}
@@ -179,12 +209,15 @@ struct TokenOptions: ParsableArguments {
         defer { close(fd) }
         var st = stat()
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o077 != 0 {
-            throw KeyturnError("\(tokenFile) holds a token but is readable by group or others", hint: "chmod 600 \(tokenFile)")
+            throw KeyturnError(
+                "\(tokenFile) holds a token but is readable by group or others", hint: "chmod 600 \(tokenFile)")
         }
         let buffer = SecretBuffer(count: 4096)
         let n = try SecretFiles.readFully(fd, into: buffer.bytes, name: tokenFile)
         let text = String(decoding: buffer.bytes[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty, !text.contains(where: \.isWhitespace) else { throw KeyturnError("\(tokenFile) does not hold a token (one line)") }
+        guard !text.isEmpty, !text.contains(where: \.isWhitespace) else {
+            throw KeyturnError("\(tokenFile) does not hold a token (one line)")
+        }
         return text
     }
 }
@@ -192,6 +225,9 @@ struct TokenOptions: ParsableArguments {
 extension Connection {
     /// The same connection with `token` on every client (sent only to authenticated endpoints).
     func with(token: String?) -> Connection {
-        Connection(clients: clients.map { var c = $0; c.token = token; return c }, transport: transport, format: format)
+        Connection(
+            clients: clients.map {
+                var c = $0; c.token = token; return c
+            }, transport: transport, format: format)
     }
 }

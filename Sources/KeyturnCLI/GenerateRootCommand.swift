@@ -9,7 +9,8 @@ import VaultClient
 struct GenerateRoot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate-root",
-        abstract: "Make a new root token from a quorum of the shares: encrypted to a PGP key, or masked with a one-time pad.",
+        abstract:
+            "Make a new root token from a quorum of the shares: encrypted to a PGP key, or masked with a one-time pad.",
         discussion: """
             One operator starts it, preferably with --pgp-key (the token comes back encrypted to \
             that key, as root-token.asc); without, the server's one-time pad (OTP) goes to a \
@@ -19,10 +20,15 @@ struct GenerateRoot: AsyncParsableCommand {
             sets disable_unauthed_generate_root_endpoints = false, or a token is given for its \
             authenticated sys/generate-root-token endpoints.
             """,
-        subcommands: [GenerateRootStart.self, GenerateRootSubmit.self, GenerateRootDecode.self, GenerateRootStatus.self, GenerateRootCancel.self])
+        subcommands: [
+            GenerateRootStart.self, GenerateRootSubmit.self, GenerateRootDecode.self, GenerateRootStatus.self,
+            GenerateRootCancel.self,
+        ])
 }
 
-private func generateRootCeremony(_ connection: ConnectionOptions, _ token: TokenOptions) async throws -> (QuorumCeremony, Connection) {
+private func generateRootCeremony(
+    _ connection: ConnectionOptions, _ token: TokenOptions
+) async throws -> (QuorumCeremony, Connection) {
     let conn = try connection.resolve().with(token: try token.resolve())
     let ceremony = try await QuorumCeremony.connect(conn.clients, kind: .generateRoot, target: .unseal)
     return (ceremony, conn)
@@ -36,7 +42,8 @@ enum GenerateRootFiles {
 }
 
 struct GenerateRootStart: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a root token generation; prints its nonce.")
+    static let configuration = CommandConfiguration(
+        commandName: "start", abstract: "Start a root token generation; prints its nonce.")
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
@@ -45,7 +52,11 @@ struct GenerateRootStart: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Public key file to encrypt the new root token to (preferred).", valueName: "file"))
     var pgpKey: String?
 
-    @Option(help: ArgumentHelp("Without --pgp-key: where the one-time pad goes (0600, never overwritten; default DIR/\(GenerateRootFiles.otpName)).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Without --pgp-key: where the one-time pad goes (0600, never overwritten; default "
+                + "DIR/\(GenerateRootFiles.otpName)).",
+            valueName: "file"))
     var otpFile: String?
 
     @Option(help: ArgumentHelp("Directory for the OTP file (created 0700).", valueName: "dir"))
@@ -71,10 +82,13 @@ struct GenerateRootStart: AsyncParsableCommand {
             try directory?.create()
             otp = try PendingFile(path: otpPath)
         }
-        let state = try await ceremony.start(GenerateRootRequest(pgpKey: key.map { Data($0.info.binary).base64EncodedString() }))
+        let state = try await ceremony.start(
+            GenerateRootRequest(pgpKey: key.map { Data($0.info.binary).base64EncodedString() }))
         if let otp {
             guard let pad = state.otp, !pad.isEmpty else {
-                throw KeyturnError("\(ceremony.client.address) started the generation but sent no one-time pad", status: .serverFailure)
+                throw KeyturnError(
+                    "\(ceremony.client.address) started the generation but sent no one-time pad", status: .serverFailure
+                )
             }
             do {
                 try Array((pad + "\n").utf8).withUnsafeBytes { try otp.write($0) }
@@ -83,15 +97,25 @@ struct GenerateRootStart: AsyncParsableCommand {
             } catch {
                 // The OTP is shown once: without it the token cannot be decoded. Cancel.
                 try? await ceremony.cancel()
-                throw KeyturnError("cannot write the one-time pad to \(otpPath) (\((error as? KeyturnError)?.message ?? "\(error)")); the generation was cancelled", hint: "start again with a writable --otp-file")
+                throw KeyturnError(
+                    "cannot write the one-time pad to \(otpPath) "
+                        + "(\((error as? KeyturnError)?.message ?? "\(error)")); the generation was cancelled",
+                    hint: "start again with a writable --otp-file")
             }
         }
-        log?.record(node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)", nonce: state.nonce)
+        log?.record(
+            node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)", nonce: state.nonce)
         var shown = state
         shown.otp = nil
         QuorumOutput.printQuorum(shown, ceremony: ceremony, format: conn.format)
-        if otp != nil { Terminal.stderrLine("keyturn: the one-time pad is in \(otpPath) (0600); keep it for keyturn generate-root decode") }
-        Terminal.stderrLine("keyturn: hand the nonce to the holders; each runs: keyturn generate-root submit --nonce \(state.nonce ?? "NONCE") THEIR-KEY-FILE")
+        if otp != nil {
+            Terminal.stderrLine(
+                "keyturn: the one-time pad is in \(otpPath) (0600); keep it for keyturn generate-root decode")
+        }
+        Terminal.stderrLine(
+            "keyturn: hand the nonce to the holders; each runs: keyturn generate-root submit --nonce "
+                + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE"
+        )
     }
 }
 
@@ -107,15 +131,25 @@ struct GenerateRootSubmit: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The nonce of the generation you were asked to join.", valueName: "nonce"))
     var nonce: String
 
-    @Argument(help: ArgumentHelp("The file holding your share, or '-' for standard input (default: asked on the terminal).", valueName: "keyfile"))
+    @Argument(
+        help: ArgumentHelp(
+            "The file holding your share, or '-' for standard input (default: asked on the terminal).",
+            valueName: "keyfile"))
     var keyFile: String?
 
     @OptionGroup(title: "Passphrase options") var passphrase: PassphraseOptions
 
-    @Option(help: ArgumentHelp("A ceremony.json with share commitments to check the share against (default: the one beside KEYFILE).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A ceremony.json with share commitments to check the share against (default: the one beside KEYFILE).",
+            valueName: "file"))
     var manifest: String?
 
-    @Option(help: ArgumentHelp("Where the completing submit writes \(GenerateRootFiles.encodedName) or \(GenerateRootFiles.pgpName) (0600).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Where the completing submit writes \(GenerateRootFiles.encodedName) or \(GenerateRootFiles.pgpName) "
+                + "(0600).",
+            valueName: "dir"))
     var outDir: String = "."
 
     @Flag(help: "Do not ask for confirmation (scripts).")
@@ -132,10 +166,15 @@ struct GenerateRootSubmit: AsyncParsableCommand {
         let path = SecretFiles.join(outDir, pgp ? GenerateRootFiles.pgpName : GenerateRootFiles.encodedName)
         let directory = completes ? try OutputDirectory(outDir) : nil
         if completes { try SecretFiles.requireAbsent(path) }
-        try Terminal.confirmSubmit("""
+        let yours = completes ? " (yours completes it)" : ""
+        let returned =
+            pgp
+            ? "encrypted to PGP key \(state.pgpFingerprint ?? "")" : "masked with the one-time pad its starter holds"
+        try Terminal.confirmSubmit(
+            """
             Root token generation on \(ceremony.client.address), nonce \(state.nonce ?? "-"):
-              progress: \(state.progress ?? 0) of \(state.required ?? 0) shares\(completes ? " (yours completes it)" : "")
-              the token comes back: \(pgp ? "encrypted to PGP key \(state.pgpFingerprint ?? "")" : "masked with the one-time pad its starter holds")
+              progress: \(state.progress ?? 0) of \(state.required ?? 0) shares\(yours)
+              the token comes back: \(returned)
             """, yes: yes, status: "keyturn generate-root status")
         let share = try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: record)
         // The submit that completes it gets the only copy of the result: signals wait until
@@ -151,7 +190,9 @@ struct GenerateRootSubmit: AsyncParsableCommand {
                 var text: [UInt8]
                 if pgp {
                     guard let binary = Data(base64Encoded: encoded) else {
-                        throw KeyturnError("\(ceremony.client.address) sent an encrypted token that is not base64", status: .serverFailure)
+                        throw KeyturnError(
+                            "\(ceremony.client.address) sent an encrypted token that is not base64",
+                            status: .serverFailure)
                     }
                     text = Array(Armor.encode([UInt8](binary)).utf8)
                 } else {
@@ -166,17 +207,35 @@ struct GenerateRootSubmit: AsyncParsableCommand {
                 } catch {
                     // Harmless without the OTP (or the PGP key), and given only once: print it.
                     Terminal.stdoutLine(encoded)
-                    throw KeyturnError("the generation is complete but \(path) could not be written (\((error as? KeyturnError)?.message ?? "\(error)")); the \(pgp ? "encrypted" : "encoded") token is on standard output above",
-                                       hint: "save that output now", status: .localFailure)
+                    throw KeyturnError(
+                        "the generation is complete but \(path) could not be written "
+                            + "(\((error as? KeyturnError)?.message ?? "\(error)")); the "
+                            + "\(pgp ? "encrypted" : "encoded") token is on standard output above",
+                        hint: "save that output now", status: .localFailure)
                 }
-                log?.record(node: ceremony.client.address, result: "completed", progress: "\(state.required ?? 0)/\(state.required ?? 0)", nonce: nonce)
+                log?.record(
+                    node: ceremony.client.address, result: "completed",
+                    progress: "\(state.required ?? 0)/\(state.required ?? 0)", nonce: nonce)
                 Terminal.stdoutLine(path)
-                Terminal.stderrLine(pgp
-                    ? "keyturn: the new root token is in \(path), encrypted to \(state.pgpFingerprint ?? "the key"): gpg -d \(path)"
-                    : "keyturn: the encoded token is in \(path); the holder of the one-time pad runs: keyturn generate-root decode --otp-file OTP-FILE \(path)")
+                Terminal.stderrLine(
+                    pgp
+                        ? "keyturn: the new root token is in \(path), encrypted to "
+                            + "\(state.pgpFingerprint ?? "the key"): gpg -d \(path)"
+                        : "keyturn: the encoded token is in \(path); the holder of the one-time pad runs: keyturn "
+                            + "generate-root decode --otp-file OTP-FILE \(path)"
+                )
             }
         }
-        if completes { try await SignalHold.around("the new root token was being saved", notice: .oneShot("the share that completes the generate-root", node: ceremony.client.address, after: conn.transport.timeout)) { try await submitAndSave() } } else { try await submitAndSave() }
+        if completes {
+            try await SignalHold.around(
+                "the new root token was being saved",
+                notice: .oneShot(
+                    "the share that completes the generate-root", node: ceremony.client.address,
+                    after: conn.transport.timeout)
+            ) { try await submitAndSave() }
+        } else {
+            try await submitAndSave()
+        }
     }
 }
 
@@ -188,10 +247,16 @@ struct GenerateRootDecode: ParsableCommand {
     @Option(help: ArgumentHelp("The one-time pad's file, as generate-root start wrote it.", valueName: "file"))
     var otpFile: String
 
-    @Argument(help: ArgumentHelp("The encoded token's file (generate-root.encoded), or '-' for standard input.", valueName: "encoded-file"))
+    @Argument(
+        help: ArgumentHelp(
+            "The encoded token's file (generate-root.encoded), or '-' for standard input.", valueName: "encoded-file"))
     var encodedFile: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the token to this file (created 0600, never overwriting) instead of standard output.", valueName: "file"))
+    @Option(
+        name: .shortAndLong,
+        help: ArgumentHelp(
+            "Write the token to this file (created 0600, never overwriting) instead of standard output.",
+            valueName: "file"))
     var output: String?
 
     @OptionGroup var transcript: TranscriptOptions
@@ -225,7 +290,8 @@ struct GenerateRootDecode: ParsableCommand {
         defer { if path != "-" { close(fd) } }
         var st = stat()
         if secret, path != "-", fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o077 != 0 {
-            throw KeyturnError("\(path) holds the \(what) but is readable by group or others", hint: "chmod 600 \(path)")
+            throw KeyturnError(
+                "\(path) holds the \(what) but is readable by group or others", hint: "chmod 600 \(path)")
         }
         let buffer = SecretBuffer(count: 4096)
         let n = try SecretFiles.readFully(fd, into: buffer.bytes, name: path)
@@ -243,15 +309,18 @@ enum OneTimePad {
         while text.count % 4 != 0 { text += "=" }
         guard let masked = Data(base64Encoded: text) else { throw KeyturnError("the encoded token is not base64") }
         guard masked.count == otp.count else {
-            throw KeyturnError("the encoded token is \(masked.count) bytes but the one-time pad is \(otp.count): they do not belong together",
-                               hint: "use the OTP file that generate-root start wrote for this generation")
+            throw KeyturnError(
+                "the encoded token is \(masked.count) bytes but the one-time pad is \(otp.count): they do not "
+                    + "belong together",
+                hint: "use the OTP file that generate-root start wrote for this generation")
         }
         return zip(masked, otp).map { $0 ^ $1 }
     }
 }
 
 struct GenerateRootStatus: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running root token generation.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the running root token generation.")
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
@@ -262,14 +331,16 @@ struct GenerateRootStatus: AsyncParsableCommand {
         let (ceremony, conn) = try await generateRootCeremony(connection, token)
         var state = try await ceremony.state()
         state.otp = nil
-        log?.record(node: ceremony.client.address, result: state.started == true ? "running" : "none running",
-                    progress: state.progressText, nonce: state.runningNonce)
+        log?.record(
+            node: ceremony.client.address, result: state.started == true ? "running" : "none running",
+            progress: state.progressText, nonce: state.runningNonce)
         QuorumOutput.printQuorum(state, ceremony: ceremony, format: conn.format)
     }
 }
 
 struct GenerateRootCancel: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel the running root token generation.")
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel the running root token generation.")
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
@@ -280,6 +351,7 @@ struct GenerateRootCancel: AsyncParsableCommand {
         let (ceremony, _) = try await generateRootCeremony(connection, token)
         try await ceremony.cancel()
         log?.record(node: ceremony.client.address, result: "cancelled")
-        Terminal.stderrLine("keyturn: the root token generation on \(ceremony.client.address) is cancelled (if one was running)")
+        Terminal.stderrLine(
+            "keyturn: the root token generation on \(ceremony.client.address) is cancelled (if one was running)")
     }
 }

@@ -21,7 +21,10 @@ struct Init: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
 
-    @Option(name: .customLong("pgp-keys"), parsing: .singleValue, help: ArgumentHelp("Operators' public key files, comma-separated or repeated; one share each.", valueName: "files"))
+    @Option(
+        name: .customLong("pgp-keys"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "Operators' public key files, comma-separated or repeated; one share each.", valueName: "files"))
     var pgpKeys: [String] = []
 
     @Option(help: ArgumentHelp("Shares needed to unseal (default: a majority of the keys).", valueName: "k"))
@@ -39,7 +42,9 @@ struct Init: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Recovery threshold, for auto-unseal seals.", valueName: "k"))
     var recoveryThreshold: Int?
 
-    @Option(name: .customLong("recovery-pgp-keys"), parsing: .singleValue, help: ArgumentHelp("Public key files for the recovery shares.", valueName: "files"))
+    @Option(
+        name: .customLong("recovery-pgp-keys"), parsing: .singleValue,
+        help: ArgumentHelp("Public key files for the recovery shares.", valueName: "files"))
     var recoveryPgpKeys: [String] = []
 
     @Option(help: ArgumentHelp("Directory for the share files and ceremony.json (created 0700).", valueName: "dir"))
@@ -50,7 +55,11 @@ struct Init: AsyncParsableCommand {
 
     @OptionGroup var transcript: TranscriptOptions
 
-    @Flag(help: "Receive the shares over TLS and encrypt them here, recording a salted commitment of each in ceremony.json (enables keyturn verify).")
+    @Flag(
+        help: ArgumentHelp(
+            "Receive the shares over TLS and encrypt them here, recording a salted commitment of each in "
+                + "ceremony.json (enables keyturn verify).")
+    )
     var clientSideEncryption = false
 
     var keyFiles: [String] { pgpKeys.flatMap { $0.split(separator: ",").map(String.init) } }
@@ -59,18 +68,26 @@ struct Init: AsyncParsableCommand {
     func validate() throws {
         if noPgp && !keyFiles.isEmpty { throw ValidationError("--no-pgp and --pgp-keys cannot be combined") }
         if !noPgp && keyFiles.isEmpty && recoveryKeyFiles.isEmpty {
-            throw ValidationError("init needs --pgp-keys (one public key file per operator), --recovery-pgp-keys for an auto-unseal seal, or --no-pgp for a dev server")
+            throw ValidationError(
+                "init needs --pgp-keys (one public key file per operator), --recovery-pgp-keys for an auto-unseal "
+                    + "seal, or --no-pgp for a dev server"
+            )
         }
         if autoUnseal && (keyThreshold != nil || keyShares != nil) {
-            throw ValidationError("an auto-unseal init (--recovery-pgp-keys without --pgp-keys) takes --recovery-threshold, not --key-threshold or --key-shares")
+            throw ValidationError(
+                "an auto-unseal init (--recovery-pgp-keys without --pgp-keys) takes --recovery-threshold, not "
+                    + "--key-threshold or --key-shares"
+            )
         }
         if !noPgp, let n = keyShares, n != keyFiles.count {
-            throw ValidationError("--key-shares is \(n) but \(keyFiles.count) PGP keys were given; each share needs one key")
+            throw ValidationError(
+                "--key-shares is \(n) but \(keyFiles.count) PGP keys were given; each share needs one key")
         }
         if noPgp && keyShares == nil { throw ValidationError("--no-pgp needs --key-shares") }
         if noPgp && clientSideEncryption { throw ValidationError("--client-side-encryption needs --pgp-keys") }
         if !recoveryKeyFiles.isEmpty, let n = recoveryShares, n != recoveryKeyFiles.count {
-            throw ValidationError("--recovery-shares is \(n) but \(recoveryKeyFiles.count) recovery PGP keys were given")
+            throw ValidationError(
+                "--recovery-shares is \(n) but \(recoveryKeyFiles.count) recovery PGP keys were given")
         }
     }
 
@@ -87,40 +104,67 @@ struct Init: AsyncParsableCommand {
         let conn = try connection.resolve()
         let log = try transcript.open("init")
         guard conn.clients.count == 1, let client = conn.clients.first else {
-            throw KeyturnError("init talks to one node, not \(conn.clients.count)", hint: "give the address of one node; the others join it")
+            throw KeyturnError(
+                "init talks to one node, not \(conn.clients.count)",
+                hint: "give the address of one node; the others join it")
         }
-        if autoUnseal, recoveryCount > 1 && recoveryQuorum < 2 || recoveryQuorum > recoveryCount || recoveryCount > 255 || recoveryQuorum < 1 {
-            throw KeyturnError("a recovery threshold of \(recoveryQuorum) does not fit \(recoveryCount) recovery share\(recoveryCount == 1 ? "" : "s")", hint: "2 <= threshold <= shares <= 255, or 1 and 1")
+        if autoUnseal,
+            recoveryCount > 1 && recoveryQuorum < 2 || recoveryQuorum > recoveryCount || recoveryCount > 255
+                || recoveryQuorum < 1
+        {
+            throw KeyturnError(
+                "a recovery threshold of \(recoveryQuorum) does not fit \(recoveryCount) recovery "
+                    + "share\(recoveryCount == 1 ? "" : "s")",
+                hint: "2 <= threshold <= shares <= 255, or 1 and 1")
         }
         if !autoUnseal, shares > 1 && threshold < 2 || threshold > shares || shares > 255 || threshold < 1 {
-            throw KeyturnError("a threshold of \(threshold) does not fit \(shares) share\(shares == 1 ? "" : "s")", hint: "2 <= threshold <= shares <= 255, or 1 and 1")
+            throw KeyturnError(
+                "a threshold of \(threshold) does not fit \(shares) share\(shares == 1 ? "" : "s")",
+                hint: "2 <= threshold <= shares <= 255, or 1 and 1")
         }
         // Everything local first: keys, paths, permissions.
         let operators = try OperatorKey.inspect(keyFiles)
         let recovery = try OperatorKey.inspect(recoveryKeyFiles)
         let rootKey = try rootTokenPgpKey.map { try OperatorKey.inspect([$0])[0] }
-        let plan = try noPgp ? nil : ShareFilePlan(directory: outDir, keyFiles: keyFiles, recoveryKeyFiles: recoveryKeyFiles, rootToken: rootKey != nil)
+        let plan =
+            try noPgp
+            ? nil
+            : ShareFilePlan(
+                directory: outDir, keyFiles: keyFiles, recoveryKeyFiles: recoveryKeyFiles, rootToken: rootKey != nil)
 
         let request = InitRequest(
             secretShares: autoUnseal ? nil : shares, secretThreshold: autoUnseal ? nil : threshold,
             pgpKeys: noPgp || clientSideEncryption ? nil : operators.map { Data($0.info.binary).base64EncodedString() },
             rootTokenPGPKey: rootKey.map { Data($0.info.binary).base64EncodedString() },
-            recoveryShares: autoUnseal ? recoveryCount : recoveryShares, recoveryThreshold: autoUnseal ? recoveryQuorum : recoveryThreshold,
+            recoveryShares: autoUnseal ? recoveryCount : recoveryShares,
+            recoveryThreshold: autoUnseal ? recoveryQuorum : recoveryThreshold,
             recoveryPGPKeys: recovery.isEmpty ? nil : recovery.map { Data($0.info.binary).base64EncodedString() })
         if let already = try? await client.initStatus(), already.initialized {
-            throw KeyturnError("\(client.address) is already initialised", hint: "its keys were handed out when it was initialised; keyturn status shows its state", status: .serverFailure)
+            throw KeyturnError(
+                "\(client.address) is already initialised",
+                hint: "its keys were handed out when it was initialised; keyturn status shows its state",
+                status: .serverFailure)
         }
         // From the moment sys/init is sent until its answer is saved, Ctrl-C, SIGTERM and
         // SIGHUP wait: Vault gives the keys only once.
-        try await SignalHold.around("the node's answer was being saved", notice: .oneShot("sys/init", node: client.address, after: conn.transport.timeout)) {
+        try await SignalHold.around(
+            "the node's answer was being saved",
+            notice: .oneShot("sys/init", node: client.address, after: conn.transport.timeout)
+        ) {
             let answer: InitResponse
             do throws(VaultError) { answer = try await client.initialize(request) } catch {
                 if error.serverErrors.contains(where: { $0.lowercased().contains("already initialized") }) {
-                    throw KeyturnError("\(client.address) is already initialised", hint: "keyturn status shows its state", status: .serverFailure)
+                    throw KeyturnError(
+                        "\(client.address) is already initialised", hint: "keyturn status shows its state",
+                        status: .serverFailure)
                 }
                 if error.isUnreachable && error.code != .unreachable {
-                    throw KeyturnError("\(error.reason); the request was sent, so the node may now be initialised",
-                                   hint: "check with keyturn status -a \(client.address) before trying again: Vault hands out the keys only once", status: .serverFailure)
+                    throw KeyturnError(
+                        "\(error.reason); the request was sent, so the node may now be initialised",
+                        hint:
+                            "check with keyturn status -a \(client.address) before trying again: Vault hands out "
+                            + "the keys only once",
+                        status: .serverFailure)
                 }
                 throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
             }
@@ -130,20 +174,28 @@ struct Init: AsyncParsableCommand {
                 return
             }
             do {
-                try plan.write(IssuedKeys(answer), operators: operators, recovery: recovery, rootKey: rootKey, address: client.address,
-                               shares: autoUnseal ? recoveryCount : shares, threshold: autoUnseal ? recoveryQuorum : threshold, clientSide: clientSideEncryption,
-                               lineage: autoUnseal ? CeremonyRecord.Lineage(generation: 1, previousSHA256: nil, target: "recovery") : nil,
-                               beforeWriting: ProcessInfo.processInfo.environment["KEYTURN_TEST_BEFORE_WRITE"] == "remove-out-dir" ? {
-                                   // Test hook: the directory vanishes between validation and writing.
-                                   try? FileManager.default.removeItem(atPath: plan.directory.path)
-                               } : nil)
+                try plan.write(
+                    IssuedKeys(answer), operators: operators, recovery: recovery, rootKey: rootKey,
+                    address: client.address,
+                    shares: autoUnseal ? recoveryCount : shares, threshold: autoUnseal ? recoveryQuorum : threshold,
+                    clientSide: clientSideEncryption,
+                    lineage: autoUnseal
+                        ? CeremonyRecord.Lineage(generation: 1, previousSHA256: nil, target: "recovery") : nil,
+                    beforeWriting: ProcessInfo.processInfo.environment["KEYTURN_TEST_BEFORE_WRITE"] == "remove-out-dir"
+                        ? {
+                            // Test hook: the directory vanishes between validation and writing.
+                            try? FileManager.default.removeItem(atPath: plan.directory.path)
+                        } : nil)
             } catch {
                 // The server will not give these keys again: nothing may be lost.
                 // (With client-side encryption these are plaintext shares: there is no other copy.)
                 Terminal.stdoutLine(InitOutput.json(answer))
                 let message = (error as? KeyturnError)?.message ?? "\(error)"
-                throw KeyturnError("the node is initialised but the share files could not be written (\(message)); its whole answer is on standard output above",
-                               hint: "save that output now: it holds every encrypted share and the root token", status: .localFailure)
+                throw KeyturnError(
+                    "the node is initialised but the share files could not be written (\(message)); its whole "
+                        + "answer is on standard output above",
+                    hint: "save that output now: it holds every encrypted share and the root token",
+                    status: .localFailure)
             }
             for f in plan.shareFiles + plan.recoveryFiles { Terminal.stdoutLine(f) }
             if let f = plan.rootTokenFile { Terminal.stdoutLine(f) }
@@ -156,13 +208,22 @@ struct Init: AsyncParsableCommand {
                 // Not encrypted to anyone: this is its only copy, so it goes to the operator's screen
                 // (as Vault's CLI does), never to a file.
                 Terminal.stdoutLine("Initial Root Token: \(answer.rootToken)")
-                Terminal.stderrLine("keyturn: the root token above is in plaintext; use it, then revoke it (or pass --root-token-pgp-key next time)")
+                Terminal.stderrLine(
+                    "keyturn: the root token above is in plaintext; use it, then revoke it (or pass "
+                        + "--root-token-pgp-key next time)"
+                )
             }
-            log?.record(node: client.address, result: "initialised",
-                        progress: autoUnseal ? "\(recoveryQuorum)/\(recoveryCount) recovery" : "\(threshold)/\(shares)")
-            Terminal.stderrLine(autoUnseal
-                ? "keyturn: \(client.address) is initialised and unseals itself (auto-unseal): \(recoveryCount) recovery keys, any \(recoveryQuorum) authorise rekey and generate-root; hand each operator their .recovery.key file"
-                : "keyturn: \(client.address) is initialised: \(shares) shares, any \(threshold) unseal it; hand each operator their .key file")
+            log?.record(
+                node: client.address, result: "initialised",
+                progress: autoUnseal ? "\(recoveryQuorum)/\(recoveryCount) recovery" : "\(threshold)/\(shares)")
+            Terminal.stderrLine(
+                autoUnseal
+                    ? "keyturn: \(client.address) is initialised and unseals itself (auto-unseal): "
+                        + "\(recoveryCount) recovery keys, any \(recoveryQuorum) authorise rekey and "
+                        + "generate-root; hand each operator their .recovery.key file"
+                    : "keyturn: \(client.address) is initialised: \(shares) shares, any \(threshold) unseal it; "
+                        + "hand each operator their .key file"
+            )
         }
     }
 }

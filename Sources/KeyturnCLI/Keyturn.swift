@@ -1,9 +1,9 @@
 import ArgumentParser
-import ProcessHygiene
 import Ceremony
+import ProcessHygiene
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The version keyturn reports; the one place it is written.
@@ -18,7 +18,10 @@ struct Keyturn: AsyncParsableCommand {
         commandName: "keyturn",
         abstract: "Key ceremonies for HashiCorp Vault and OpenBao.",
         version: KeyturnVersion.current,
-        subcommands: [Status.self, Init.self, Unseal.self, Verify.self, Rekey.self, GenerateRoot.self, Secure.self, Split.self, Combine.self])
+        subcommands: [
+            Status.self, Init.self, Unseal.self, Verify.self, Rekey.self, GenerateRoot.self, Secure.self, Split.self,
+            Combine.self,
+        ])
 }
 
 /// Runs keyturn with the process's arguments and exits with SPEC §2's codes.

@@ -3,7 +3,9 @@ import Ceremony
 
 /// How the operator's PGP passphrase is given when pinentry cannot ask (automation, tests).
 struct PassphraseOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Read your PGP key's passphrase from this file (first line) instead of pinentry.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Read your PGP key's passphrase from this file (first line) instead of pinentry.", valueName: "file"))
     var passphraseFile: String?
 
     @Option(help: ArgumentHelp("Read your PGP key's passphrase from this open file descriptor.", valueName: "n"))

@@ -23,14 +23,19 @@ struct Rekey: AsyncParsableCommand {
 
 /// Which keys a rekey replaces.
 struct RekeyTargetOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The keys to replace: unseal (Shamir seals) or recovery (auto-unseal seals).", valueName: "unseal|recovery"))
+    @Option(
+        help: ArgumentHelp(
+            "The keys to replace: unseal (Shamir seals) or recovery (auto-unseal seals).", valueName: "unseal|recovery")
+    )
     var target: QuorumEndpoints.Target = .unseal
 }
 
 extension QuorumEndpoints.Target: ExpressibleByArgument {}
 
 /// Finds the active node and the rekey API it offers, with the token if one is given.
-private func rekeyCeremony(_ connection: ConnectionOptions, _ token: TokenOptions, _ target: QuorumEndpoints.Target) async throws -> (QuorumCeremony, Connection) {
+private func rekeyCeremony(
+    _ connection: ConnectionOptions, _ token: TokenOptions, _ target: QuorumEndpoints.Target
+) async throws -> (QuorumCeremony, Connection) {
     let conn = try connection.resolve().with(token: try token.resolve())
     let ceremony = try await QuorumCeremony.connect(conn.clients, kind: .rekey, target: target)
     return (ceremony, conn)
@@ -46,7 +51,10 @@ struct RekeyStart: AsyncParsableCommand {
     @OptionGroup var transcript: TranscriptOptions
     @OptionGroup var target: RekeyTargetOptions
 
-    @Option(name: .customLong("pgp-keys"), parsing: .singleValue, help: ArgumentHelp("The new holders' public key files, comma-separated or repeated; one new share each.", valueName: "files"))
+    @Option(
+        name: .customLong("pgp-keys"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "The new holders' public key files, comma-separated or repeated; one new share each.", valueName: "files"))
     var pgpKeys: [String] = []
 
     @Option(help: ArgumentHelp("New shares needed (default: a majority of the keys).", valueName: "k"))
@@ -55,16 +63,25 @@ struct RekeyStart: AsyncParsableCommand {
     @Flag(help: "The new shares take over only once a threshold of their holders verified them (keyturn rekey verify).")
     var verify = false
 
-    @Flag(help: "Receive the new shares in plaintext over TLS and encrypt them here (the completing submit needs the same --pgp-keys), recording commitments in ceremony.json.")
+    @Flag(
+        help: ArgumentHelp(
+            "Receive the new shares in plaintext over TLS and encrypt them here (the completing submit needs the "
+                + "same --pgp-keys), recording commitments in ceremony.json.")
+    )
     var clientSideEncryption = false
 
-    @Option(help: ArgumentHelp("Check now that the new files can be written into this directory (the completing submit writes them).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Check now that the new files can be written into this directory (the completing submit writes them).",
+            valueName: "dir"))
     var outDir: String?
 
     var keyFiles: [String] { pgpKeys.flatMap { $0.split(separator: ",").map(String.init) } }
 
     func validate() throws {
-        if keyFiles.isEmpty { throw ValidationError("rekey start needs --pgp-keys: one public key file per new holder") }
+        if keyFiles.isEmpty {
+            throw ValidationError("rekey start needs --pgp-keys: one public key file per new holder")
+        }
     }
 
     func run() async throws {
@@ -72,7 +89,9 @@ struct RekeyStart: AsyncParsableCommand {
         let shares = keyFiles.count
         let threshold = keyThreshold ?? (shares / 2 + 1)
         if shares > 1 && threshold < 2 || threshold > shares || shares > 255 || threshold < 1 {
-            throw KeyturnError("a threshold of \(threshold) does not fit \(shares) share\(shares == 1 ? "" : "s")", hint: "2 <= threshold <= shares <= 255, or 1 and 1")
+            throw KeyturnError(
+                "a threshold of \(threshold) does not fit \(shares) share\(shares == 1 ? "" : "s")",
+                hint: "2 <= threshold <= shares <= 255, or 1 and 1")
         }
         // The new keys are checked as init checks them, before anything is sent.
         let keys = try OperatorKey.inspect(keyFiles)
@@ -83,10 +102,14 @@ struct RekeyStart: AsyncParsableCommand {
             pgpKeys: clientSideEncryption ? nil : keys.map { Data($0.info.binary).base64EncodedString() },
             requireVerification: verify)
         let state = try await ceremony.start(request)
-        log?.record(node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)", nonce: state.nonce)
+        log?.record(
+            node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)", nonce: state.nonce)
         QuorumOutput.print(state, ceremony: ceremony, format: conn.format, keys: keys)
         if conn.format == .text {
-            Terminal.stderrLine("keyturn: hand the nonce to the current holders; each runs: keyturn rekey submit --nonce \(state.nonce ?? "NONCE") THEIR-KEY-FILE")
+            Terminal.stderrLine(
+                "keyturn: hand the nonce to the current holders; each runs: keyturn rekey submit --nonce "
+                    + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE"
+            )
         }
     }
 }
@@ -94,7 +117,8 @@ struct RekeyStart: AsyncParsableCommand {
 struct RekeySubmit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
-        abstract: "Submit your current share to the running rekey with this nonce; the last one writes the new share files.")
+        abstract:
+            "Submit your current share to the running rekey with this nonce; the last one writes the new share files.")
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
@@ -104,18 +128,34 @@ struct RekeySubmit: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The nonce of the rekey you were asked to join.", valueName: "nonce"))
     var nonce: String
 
-    @Argument(help: ArgumentHelp("The file holding your current share, or '-' for standard input (default: asked on the terminal).", valueName: "keyfile"))
+    @Argument(
+        help: ArgumentHelp(
+            "The file holding your current share, or '-' for standard input (default: asked on the terminal).",
+            valueName: "keyfile"))
     var keyFile: String?
 
     @OptionGroup(title: "Passphrase options") var passphrase: PassphraseOptions
 
-    @Option(help: ArgumentHelp("The current keys' ceremony.json: the share is checked against its commitment, and the new record names it (default: the one beside KEYFILE).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The current keys' ceremony.json: the share is checked against its commitment, and the new record "
+                + "names it (default: the one beside KEYFILE).",
+            valueName: "file"))
     var manifest: String?
 
-    @Option(name: .customLong("pgp-keys"), parsing: .singleValue, help: ArgumentHelp("The new holders' key files as given to rekey start: the new files are named after them (else after the keys' fingerprints); needed with --client-side-encryption.", valueName: "files"))
+    @Option(
+        name: .customLong("pgp-keys"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "The new holders' key files as given to rekey start: the new files are named after them (else after "
+                + "the keys' fingerprints); needed with --client-side-encryption.",
+            valueName: "files"))
     var pgpKeys: [String] = []
 
-    @Option(help: ArgumentHelp("Where the completing submit writes the new share files and ceremony.json (created 0700; none of them may exist).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Where the completing submit writes the new share files and ceremony.json (created 0700; none of them "
+                + "may exist).",
+            valueName: "dir"))
     var outDir: String = "."
 
     @Flag(help: "Do not ask for confirmation (scripts).")
@@ -135,10 +175,14 @@ struct RekeySubmit: AsyncParsableCommand {
         // The submit that completes it must be able to write every new file: checked now.
         let plan = completes ? try RekeyFiles.plan(outDir, keyFiles: newKeys.names, target: target.target) : nil
         if completes && (state.pgpFingerprints ?? []).isEmpty && newKeys.keys.isEmpty {
-            throw KeyturnError("this rekey returns the new shares unencrypted, and no --pgp-keys were given to encrypt them to their holders; nothing was sent",
-                               hint: "pass the new holders' key files with --pgp-keys, as given to rekey start")
+            throw KeyturnError(
+                "this rekey returns the new shares unencrypted, and no --pgp-keys were given to encrypt them to "
+                    + "their holders; nothing was sent",
+                hint: "pass the new holders' key files with --pgp-keys, as given to rekey start")
         }
-        try Terminal.confirmSubmit(QuorumOutput.summary(state, ceremony: ceremony, completes: completes), yes: yes, status: "keyturn rekey status")
+        try Terminal.confirmSubmit(
+            QuorumOutput.summary(state, ceremony: ceremony, completes: completes), yes: yes,
+            status: "keyturn rekey status")
         let share = try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: previous)
         // The submit that completes it gets the only copy of the result: signals wait until
         // it is saved.
@@ -149,22 +193,45 @@ struct RekeySubmit: AsyncParsableCommand {
                 QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
                 Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
             case .completed(let s):
-                guard let plan else { throw KeyturnError("\(ceremony.client.address) completed the rekey sooner than its progress said", status: .serverFailure) }
-                try RekeyFiles.write(s, before: state, plan: plan, newKeys: newKeys, previous: previous, ceremony: ceremony, target: target.target)
-                log?.record(node: ceremony.client.address, result: "completed", progress: "\(state.required ?? 0)/\(state.required ?? 0)", nonce: nonce)
+                guard let plan else {
+                    throw KeyturnError(
+                        "\(ceremony.client.address) completed the rekey sooner than its progress said",
+                        status: .serverFailure)
+                }
+                try RekeyFiles.write(
+                    s, before: state, plan: plan, newKeys: newKeys, previous: previous, ceremony: ceremony,
+                    target: target.target)
+                log?.record(
+                    node: ceremony.client.address, result: "completed",
+                    progress: "\(state.required ?? 0)/\(state.required ?? 0)", nonce: nonce)
                 for f in plan.shareFiles + plan.recoveryFiles { Terminal.stdoutLine(f) }
                 Terminal.stdoutLine(plan.manifest)
                 if s.verificationRequired == true, let v = s.verificationNonce {
-                    Terminal.stderrLine("keyturn: the rekey is complete; the new keys take over once a threshold of their holders ran: keyturn rekey verify --nonce \(v) THEIR-NEW-FILE")
+                    Terminal.stderrLine(
+                        "keyturn: the rekey is complete; the new keys take over once a threshold of their holders "
+                            + "ran: keyturn rekey verify --nonce \(v) THEIR-NEW-FILE"
+                    )
                     Terminal.stderrLine("keyturn: until then the old shares still unseal")
                 } else {
-                    Terminal.stderrLine(target.target == .unseal
-                        ? "keyturn: the rekey is complete: the new shares are in force, the old ones no longer unseal; hand each holder their file"
-                        : "keyturn: the rekey is complete: the new recovery keys are in force, the old ones no longer count; hand each holder their file")
+                    Terminal.stderrLine(
+                        target.target == .unseal
+                            ? "keyturn: the rekey is complete: the new shares are in force, the old ones no longer "
+                                + "unseal; hand each holder their file"
+                            : "keyturn: the rekey is complete: the new recovery keys are in force, the old ones no "
+                                + "longer count; hand each holder their file"
+                    )
                 }
             }
         }
-        if completes { try await SignalHold.around("the new shares were being saved", notice: .oneShot("the share that completes the rekey", node: ceremony.client.address, after: conn.transport.timeout)) { try await submitAndSave() } } else { try await submitAndSave() }
+        if completes {
+            try await SignalHold.around(
+                "the new shares were being saved",
+                notice: .oneShot(
+                    "the share that completes the rekey", node: ceremony.client.address, after: conn.transport.timeout)
+            ) { try await submitAndSave() }
+        } else {
+            try await submitAndSave()
+        }
     }
 
 }
@@ -182,7 +249,8 @@ struct RekeyVerify: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The verification nonce the completing submit printed.", valueName: "nonce"))
     var nonce: String
 
-    @Argument(help: ArgumentHelp("The file holding your new share, or '-' for standard input.", valueName: "new-keyfile"))
+    @Argument(
+        help: ArgumentHelp("The file holding your new share, or '-' for standard input.", valueName: "new-keyfile"))
     var keyFile: String?
 
     @OptionGroup(title: "Passphrase options") var passphrase: PassphraseOptions
@@ -196,19 +264,23 @@ struct RekeyVerify: AsyncParsableCommand {
         let share = try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: record)
         switch try await ceremony.submit(share, nonce: nonce, verification: true) {
         case .progressed(let s):
-            log?.record(node: ceremony.client.address, result: "verified", progress: "\(s.progress ?? 0)/\(s.t ?? 0)", nonce: nonce)
+            log?.record(
+                node: ceremony.client.address, result: "verified", progress: "\(s.progress ?? 0)/\(s.t ?? 0)",
+                nonce: nonce)
             QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
             Terminal.stderrLine("keyturn: new share verified: \(s.progress ?? 0) of \(s.t ?? 0)")
         case .completed(let s):
             log?.record(node: ceremony.client.address, result: "completed", nonce: nonce)
             QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
-            Terminal.stderrLine("keyturn: verification complete: the new shares are in force, the old ones no longer unseal")
+            Terminal.stderrLine(
+                "keyturn: verification complete: the new shares are in force, the old ones no longer unseal")
         }
     }
 }
 
 struct RekeyStatus: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the running rekey (and its verification round).")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the running rekey (and its verification round).")
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
@@ -220,18 +292,21 @@ struct RekeyStatus: AsyncParsableCommand {
         let (ceremony, conn) = try await rekeyCeremony(connection, token, target.target)
         var state = try await ceremony.state()
         if state.verificationRequired == true, let v = state.verificationNonce, !v.isEmpty,
-           let round = try? await ceremony.state(verification: true) {
+            let round = try? await ceremony.state(verification: true)
+        {
             state.verificationNonce = round.nonce ?? v
             state.progress = round.progress
         }
-        log?.record(node: ceremony.client.address, result: state.started == true ? "running" : "none running",
-                    progress: state.progressText, nonce: state.runningNonce)
+        log?.record(
+            node: ceremony.client.address, result: state.started == true ? "running" : "none running",
+            progress: state.progressText, nonce: state.runningNonce)
         QuorumOutput.print(state, ceremony: ceremony, format: conn.format, keys: [])
     }
 }
 
 struct RekeyCancel: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel the running rekey; shares submitted to it are discarded.")
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel the running rekey; shares submitted to it are discarded.")
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
     @OptionGroup var token: TokenOptions
@@ -264,12 +339,18 @@ enum RekeyFiles {
         }
         let keys = try OperatorKey.inspect(files)
         if let n = state.n, n != keys.count {
-            throw KeyturnError("the running rekey makes \(n) shares but \(keys.count) key files were given; nothing was sent")
+            throw KeyturnError(
+                "the running rekey makes \(n) shares but \(keys.count) key files were given; nothing was sent")
         }
         if !fingerprints.isEmpty {
-            for (key, expected) in zip(keys, fingerprints) where !key.info.fingerprint.uppercased().hasSuffix(expected) && !expected.hasSuffix(key.info.fingerprint.uppercased()) {
-                throw KeyturnError("\(key.file) is not the key the running rekey encrypts to in its place (\(expected)); nothing was sent",
-                                   hint: "give the key files in the order given to rekey start")
+            for (key, expected) in zip(keys, fingerprints)
+            where !key.info.fingerprint.uppercased().hasSuffix(expected)
+                && !expected.hasSuffix(key.info.fingerprint.uppercased())
+            {
+                throw KeyturnError(
+                    "\(key.file) is not the key the running rekey encrypts to in its place (\(expected)); nothing "
+                        + "was sent",
+                    hint: "give the key files in the order given to rekey start")
             }
         }
         return NewKeys(keys: keys, names: files)
@@ -283,33 +364,46 @@ enum RekeyFiles {
 
     /// Writes the new files, all or none; if that fails, the whole answer goes to stdout.
     /// `before` is the operation as read before the completing submit (its parameters).
-    static func write(_ s: QuorumState, before: QuorumState, plan: ShareFilePlan, newKeys: NewKeys, previous: (CeremonyRecord, String)?, ceremony: QuorumCeremony, target: QuorumEndpoints.Target) throws {
+    static func write(
+        _ s: QuorumState, before: QuorumState, plan: ShareFilePlan, newKeys: NewKeys,
+        previous: (CeremonyRecord, String)?, ceremony: QuorumCeremony, target: QuorumEndpoints.Target
+    ) throws {
         let keys = s.keys ?? [], base64 = s.keysBase64 ?? []
         let clientSide = (s.pgpFingerprints ?? []).isEmpty
-        let issued = target == .unseal
+        let issued =
+            target == .unseal
             ? IssuedKeys(keys: keys, keysBase64: base64)
             : IssuedKeys(keys: [], keysBase64: [], recoveryKeysBase64: base64)
-        var lineage = CeremonyRecord.Lineage(generation: 2, previousSHA256: nil, target: target == .recovery ? "recovery" : nil)
+        var lineage = CeremonyRecord.Lineage(
+            generation: 2, previousSHA256: nil, target: target == .recovery ? "recovery" : nil)
         if let (record, path) = previous {
             lineage.generation = (record.generation ?? 1) + 1
             lineage.previousSHA256 = FileManager.default.contents(atPath: path).map { Digest.sha256Hex([UInt8]($0)) }
         } else {
-            Terminal.warn("no previous ceremony.json was given (--manifest): the new record cannot name its predecessor")
+            Terminal.warn(
+                "no previous ceremony.json was given (--manifest): the new record cannot name its predecessor")
         }
         // Holders known only by fingerprint: records carry the fingerprint, the files its name.
-        let operators = newKeys.keys.isEmpty
-            ? newKeys.names.map { OperatorKey(file: $0, info: PublicKeyInfo(fingerprint: String($0.dropLast(4)), userID: "", binary: [])) }
+        let operators =
+            newKeys.keys.isEmpty
+            ? newKeys.names.map {
+                OperatorKey(file: $0, info: PublicKeyInfo(fingerprint: String($0.dropLast(4)), userID: "", binary: []))
+            }
             : newKeys.keys
         do {
-            try plan.write(issued, operators: target == .unseal ? operators : [], recovery: target == .recovery ? operators : [],
-                           rootKey: nil, address: ceremony.client.address, shares: before.n ?? keys.count, threshold: before.t ?? 0,
-                           clientSide: clientSide, lineage: lineage)
+            try plan.write(
+                issued, operators: target == .unseal ? operators : [], recovery: target == .recovery ? operators : [],
+                rootKey: nil, address: ceremony.client.address, shares: before.n ?? keys.count,
+                threshold: before.t ?? 0,
+                clientSide: clientSide, lineage: lineage)
         } catch {
             // The server will not give these shares again: nothing may be lost.
             Terminal.stdoutLine((try? Output.json(s)).map { String(decoding: $0, as: UTF8.self) } ?? "{}")
             let message = (error as? KeyturnError)?.message ?? "\(error)"
-            throw KeyturnError("the rekey is complete but the new share files could not be written (\(message)); the whole answer is on standard output above",
-                               hint: "save that output now: it holds every new share", status: .localFailure)
+            throw KeyturnError(
+                "the rekey is complete but the new share files could not be written (\(message)); the whole answer "
+                    + "is on standard output above",
+                hint: "save that output now: it holds every new share", status: .localFailure)
         }
     }
 }
@@ -320,10 +414,13 @@ enum QuorumOutput {
         var lines = [
             "Rekey on \(ceremony.client.address) (\(ceremony.endpoints.statusPath)), nonce \(s.nonce ?? "-"):",
             "  new shares: \(s.n ?? 0), of which \(s.t ?? 0) unseal",
-            "  progress: \(s.progress ?? 0) of \(s.required ?? 0) current shares\(completes ? " (yours completes it)" : "")",
+            "  progress: \(s.progress ?? 0) of \(s.required ?? 0) current "
+                + "shares\(completes ? " (yours completes it)" : "")",
             "  verification of the new shares: \(s.verificationRequired == true ? "required" : "no")",
         ]
-        if let f = s.pgpFingerprints, !f.isEmpty { lines.append("  new shares encrypted to: \(f.joined(separator: ", "))") }
+        if let f = s.pgpFingerprints, !f.isEmpty {
+            lines.append("  new shares encrypted to: \(f.joined(separator: ", "))")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -344,11 +441,16 @@ enum QuorumOutput {
         shown.encodedRootToken = nil
         switch format {
         case .json:
-            var doc: [String: JSONValue] = ["address": .string(ceremony.client.address), "api": .string(ceremony.endpoints.statusPath)]
-            if let data = try? JSONEncoder().encode(shown), let obj = try? JSONDecoder().decode([String: JSONValue].self, from: data) {
+            var doc: [String: JSONValue] = [
+                "address": .string(ceremony.client.address), "api": .string(ceremony.endpoints.statusPath),
+            ]
+            if let data = try? JSONEncoder().encode(shown),
+                let obj = try? JSONDecoder().decode([String: JSONValue].self, from: data)
+            {
                 doc.merge(obj) { a, _ in a }
             }
-            Terminal.stdoutLine((try? Output.json(JSONValue.object(doc))).map { String(decoding: $0, as: UTF8.self) } ?? "{}")
+            Terminal.stdoutLine(
+                (try? Output.json(JSONValue.object(doc))).map { String(decoding: $0, as: UTF8.self) } ?? "{}")
         case .text:
             var rows: [[String]] = [
                 ["address", ceremony.client.address], ["api", ceremony.endpoints.statusPath],
@@ -356,8 +458,10 @@ enum QuorumOutput {
                 ["progress", shown.progressText],
             ]
             if ceremony.endpoints.kind == .rekey {
-                rows += [["new shares", "\(shown.n ?? 0)"], ["new threshold", "\(shown.t ?? 0)"],
-                         ["verification", shown.verificationRequired == true ? "required" : "no"]]
+                rows += [
+                    ["new shares", "\(shown.n ?? 0)"], ["new threshold", "\(shown.t ?? 0)"],
+                    ["verification", shown.verificationRequired == true ? "required" : "no"],
+                ]
                 if let v = shown.verificationNonce, !v.isEmpty { rows.append(["verification nonce", v]) }
                 if let f = shown.pgpFingerprints, !f.isEmpty { rows.append(["new keys", f.joined(separator: ", ")]) }
             } else {

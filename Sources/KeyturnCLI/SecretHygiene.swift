@@ -6,7 +6,7 @@ import Shamir
 import VaultClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Process-wide precautions taken before any secret is held.
@@ -58,9 +58,13 @@ enum SignalHold {
             let name = signalName(signal)
             if case .failure(let error) = result {
                 if let e = error as? KeyturnError { Terminal.report(e) }
-                Terminal.stderrLine("keyturn: interrupted (\(name)) while \(what); that failed first (above), and no file was written; exiting")
+                Terminal.stderrLine(
+                    "keyturn: interrupted (\(name)) while \(what); that failed first (above), and no file was "
+                        + "written; exiting"
+                )
             } else {
-                Terminal.stderrLine("keyturn: interrupted (\(name)) while \(what); that finished first, as shown above; exiting")
+                Terminal.stderrLine(
+                    "keyturn: interrupted (\(name)) while \(what); that finished first, as shown above; exiting")
             }
             throw ExitCode(128 + signal)
         }
@@ -78,7 +82,12 @@ enum SignalHold {
         static func oneShot(_ request: String, node: String, after: TimeInterval) -> WaitNotice? {
             guard Terminal.isTerminal(STDERR_FILENO) else { return nil }
             let minutes = Int(VaultTransport.oneShotReplyTimeout / 60)
-            return WaitNotice(after: after, text: "keyturn: waiting for \(node) to answer \(request): that answer comes only once, so keyturn waits up to \(minutes) minutes (a slow seal or disk can take that long)")
+            return WaitNotice(
+                after: after,
+                text:
+                    "keyturn: waiting for \(node) to answer \(request): that answer comes only once, so keyturn "
+                    + "waits up to \(minutes) minutes (a slow seal or disk can take that long)"
+            )
         }
     }
 
@@ -97,39 +106,43 @@ enum SignalHold {
 func secureZeroArray(_ bytes: inout [UInt8]) { secureZero(&bytes) }
 
 #if DEBUG
-extension SecretHygiene {
-    /// Test builds only: when KEYTURN_DEBUG_SCAN_STAGE (a comma-separated list) names
-    /// `stage`, scans this process's memory for the secrets given (masked with
-    /// KEYTURN_DEBUG_SCAN_MASK) in KEYTURN_DEBUG_SCAN_NEEDLES and reports every run of 12 or
-    /// more of their bytes on stderr. The tests use it to show that a share is gone from
-    /// memory after use (stage "after") and that the scan finds it while it is held (stage
-    /// "held"). Release builds do not contain it.
-    static func debugScan(stage: String) {
-        let env = ProcessInfo.processInfo.environment
-        guard env["KEYTURN_DEBUG_SCAN_STAGE"]?.split(separator: ",").contains(Substring(stage)) == true,
-              let maskText = env["KEYTURN_DEBUG_SCAN_MASK"], let mask = UInt8(maskText, radix: 16),
-              let needles = env["KEYTURN_DEBUG_SCAN_NEEDLES"] else { return }
-        Terminal.stderrLine("keyturn-debug: wiping allocators: \(ProcessHygiene.libraryWipingStatus)")
-        for (index, hex) in needles.split(separator: ",").enumerated() {
-            guard let (runs, hits) = ProcessHygiene.scan(masked: maskedBytes(hex), mask: mask) else {
-                Terminal.stderrLine("keyturn-debug: scan \(stage) needle \(index): cannot read /proc/self/mem")
-                continue
-            }
-            Terminal.stderrLine("keyturn-debug: scan \(stage) needle \(index): \(runs) runs")
-            for hit in hits {
-                Terminal.stderrLine("keyturn-debug:   \(hit.length) bytes at 0x\(String(hit.address, radix: 16)) in \(hit.region)")
+    extension SecretHygiene {
+        /// Test builds only: when KEYTURN_DEBUG_SCAN_STAGE (a comma-separated list) names
+        /// `stage`, scans this process's memory for the secrets given (masked with
+        /// KEYTURN_DEBUG_SCAN_MASK) in KEYTURN_DEBUG_SCAN_NEEDLES and reports every run of 12 or
+        /// more of their bytes on stderr. The tests use it to show that a share is gone from
+        /// memory after use (stage "after") and that the scan finds it while it is held (stage
+        /// "held"). Release builds do not contain it.
+        static func debugScan(stage: String) {
+            let env = ProcessInfo.processInfo.environment
+            guard env["KEYTURN_DEBUG_SCAN_STAGE"]?.split(separator: ",").contains(Substring(stage)) == true,
+                let maskText = env["KEYTURN_DEBUG_SCAN_MASK"], let mask = UInt8(maskText, radix: 16),
+                let needles = env["KEYTURN_DEBUG_SCAN_NEEDLES"]
+            else { return }
+            Terminal.stderrLine("keyturn-debug: wiping allocators: \(ProcessHygiene.libraryWipingStatus)")
+            for (index, hex) in needles.split(separator: ",").enumerated() {
+                guard let (runs, hits) = ProcessHygiene.scan(masked: maskedBytes(hex), mask: mask) else {
+                    Terminal.stderrLine("keyturn-debug: scan \(stage) needle \(index): cannot read /proc/self/mem")
+                    continue
+                }
+                Terminal.stderrLine("keyturn-debug: scan \(stage) needle \(index): \(runs) runs")
+                for hit in hits {
+                    Terminal.stderrLine(
+                        "keyturn-debug:   \(hit.length) bytes at 0x\(String(hit.address, radix: 16)) in \(hit.region)")
+                }
             }
         }
-    }
 
-    private static func maskedBytes(_ hex: Substring) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = hex.startIndex
-        while i < hex.endIndex, let j = hex.index(i, offsetBy: 2, limitedBy: hex.endIndex), let b = UInt8(hex[i..<j], radix: 16) {
-            out.append(b)
-            i = j
+        private static func maskedBytes(_ hex: Substring) -> [UInt8] {
+            var out: [UInt8] = []
+            var i = hex.startIndex
+            while i < hex.endIndex, let j = hex.index(i, offsetBy: 2, limitedBy: hex.endIndex),
+                let b = UInt8(hex[i..<j], radix: 16)
+            {
+                out.append(b)
+                i = j
+            }
+            return out
         }
-        return out
     }
-}
 #endif

@@ -21,9 +21,13 @@ func readPEMFile(_ path: String) throws -> [UInt8] {
 }
 
 /// Writes a key (0600) and its certificate (0644) together, never overwriting.
-func writeKeyAndCertificate(key: PrivateKey, cert: Certificate, keyPath: String, certPath: String, directory: OutputDirectory) throws {
+func writeKeyAndCertificate(
+    key: PrivateKey, cert: Certificate, keyPath: String, certPath: String, directory: OutputDirectory
+) throws {
     let keyPEM: [UInt8], certPEM: [UInt8]
-    do throws(TLSMaterialError) { keyPEM = try key.pem(); certPEM = try cert.pem() } catch { throw KeyturnError(error.reason) }
+    do throws(TLSMaterialError) { keyPEM = try key.pem(); certPEM = try cert.pem() } catch {
+        throw KeyturnError(error.reason)
+    }
     try directory.create()
     let keyFile = try PendingFile(path: keyPath)
     try keyPEM.withUnsafeBytes { try keyFile.write($0) }
@@ -47,7 +51,12 @@ struct SecureCA: ParsableCommand {
     @Option(help: ArgumentHelp("Validity in days.", valueName: "n"))
     var days = 3650
 
-    @Option(name: .customLong("split-to"), parsing: .singleValue, help: ArgumentHelp("Escrow: split the CA's private key among these operators' PGP keys (as keyturn split does) instead of writing ca-key.pem.", valueName: "files"))
+    @Option(
+        name: .customLong("split-to"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "Escrow: split the CA's private key among these operators' PGP keys (as keyturn split does) instead of "
+                + "writing ca-key.pem.",
+            valueName: "files"))
     var splitTo: [String] = []
 
     @Option(help: ArgumentHelp("With --split-to: how many operators recombine the key.", valueName: "k"))
@@ -74,12 +83,15 @@ struct SecureCA: ParsableCommand {
         try SecretFiles.requireAbsent(keyPath)
         try SecretFiles.requireAbsent(certPath)
         let operators = try OperatorKey.inspect(escrowKeys)
-        let sharePaths = escrowKeys.map { SecretFiles.join(outDir, URL(fileURLWithPath: $0).lastPathComponent + ".share") }
+        let sharePaths = escrowKeys.map {
+            SecretFiles.join(outDir, URL(fileURLWithPath: $0).lastPathComponent + ".share")
+        }
         for p in sharePaths { try SecretFiles.requireAbsent(p) }
         let key: PrivateKey, cert: Certificate
         do throws(TLSMaterialError) {
             key = try PrivateKey.generateP256()
-            cert = try Certificate.issue(CertificateRequest(commonName: name, days: days, isCA: true), key: key, issuer: nil)
+            cert = try Certificate.issue(
+                CertificateRequest(commonName: name, days: days, isCA: true), key: key, issuer: nil)
         } catch { throw KeyturnError(error.reason) }
         guard let threshold, !operators.isEmpty else {
             try writeKeyAndCertificate(key: key, cert: cert, keyPath: keyPath, certPath: certPath, directory: directory)
@@ -89,10 +101,14 @@ struct SecureCA: ParsableCommand {
         }
         // Escrow: the key never touches the disk; a quorum of operators holds it.
         var keyPEM: [UInt8], certPEM: [UInt8]
-        do throws(TLSMaterialError) { keyPEM = try key.pem(); certPEM = try cert.pem() } catch { throw KeyturnError(error.reason) }
+        do throws(TLSMaterialError) { keyPEM = try key.pem(); certPEM = try cert.pem() } catch {
+            throw KeyturnError(error.reason)
+        }
         defer { secureZeroArray(&keyPEM) }
         var shares: [[UInt8]]
-        do throws(ShamirError) { shares = try Shamir.split(keyPEM, shares: operators.count, threshold: threshold, random: OpenSSLRandom()) } catch {
+        do throws(ShamirError) {
+            shares = try Shamir.split(keyPEM, shares: operators.count, threshold: threshold, random: OpenSSLRandom())
+        } catch {
             throw KeyturnError(error.reason)
         }
         defer { for i in shares.indices { secureZeroArray(&shares[i]) } }
@@ -104,9 +120,12 @@ struct SecureCA: ParsableCommand {
             defer { secureZeroArray(&text) }
             let armoured: [UInt8]
             do {
-                armoured = try text.withUnsafeBytes { try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path) }
+                armoured = try text.withUnsafeBytes {
+                    try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path)
+                }
             } catch {
-                throw KeyturnError("cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
+                throw KeyturnError(
+                    "cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
             }
             let file = try PendingFile(path: sharePaths[i])
             try armoured.withUnsafeBytes { try file.write($0) }
@@ -119,14 +138,18 @@ struct SecureCA: ParsableCommand {
         directory.keep()
         Terminal.stdoutLine(certPath)
         for p in sharePaths { Terminal.stdoutLine(p) }
-        Terminal.stderrLine("keyturn: the CA key is split among \(operators.count) operators (any \(threshold) recombine it with keyturn combine); no ca-key.pem was written")
+        Terminal.stderrLine(
+            "keyturn: the CA key is split among \(operators.count) operators (any \(threshold) recombine it with "
+                + "keyturn combine); no ca-key.pem was written"
+        )
     }
 }
 
 /// `keyturn secure cert`.
 struct SecureCert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cert", abstract: "Issue a server certificate NAME.pem and key NAME-key.pem (0600) from the CA in --ca-dir.")
+        commandName: "cert",
+        abstract: "Issue a server certificate NAME.pem and key NAME-key.pem (0600) from the CA in --ca-dir.")
 
     @Option(help: ArgumentHelp("Directory holding ca.pem and ca-key.pem.", valueName: "dir"))
     var caDir: String
@@ -134,10 +157,14 @@ struct SecureCert: ParsableCommand {
     @Option(help: ArgumentHelp("Name of the files, and the certificate's common name.", valueName: "name"))
     var name: String
 
-    @Option(parsing: .singleValue, help: ArgumentHelp("A DNS name the certificate is for (repeat, or comma-separated).", valueName: "name"))
+    @Option(
+        parsing: .singleValue,
+        help: ArgumentHelp("A DNS name the certificate is for (repeat, or comma-separated).", valueName: "name"))
     var dns: [String] = []
 
-    @Option(parsing: .singleValue, help: ArgumentHelp("An IP address the certificate is for (repeat, or comma-separated).", valueName: "address"))
+    @Option(
+        parsing: .singleValue,
+        help: ArgumentHelp("An IP address the certificate is for (repeat, or comma-separated).", valueName: "address"))
     var ip: [String] = []
 
     @Option(help: ArgumentHelp("Validity in days.", valueName: "n"))
@@ -185,7 +212,8 @@ struct SecureCert: ParsableCommand {
         do throws(TLSMaterialError) {
             key = try PrivateKey.generateP256()
             cert = try Certificate.issue(
-                CertificateRequest(commonName: name, dnsNames: dnsNames, ipAddresses: ipAddresses, days: days, clientAuth: clientAuth),
+                CertificateRequest(
+                    commonName: name, dnsNames: dnsNames, ipAddresses: ipAddresses, days: days, clientAuth: clientAuth),
                 key: key, issuer: (caCert, caKey))
         } catch { throw KeyturnError(error.reason) }
         try writeKeyAndCertificate(key: key, cert: cert, keyPath: keyPath, certPath: certPath, directory: directory)
@@ -202,7 +230,9 @@ struct SecureGossip: ParsableCommand {
     func run() throws {
         var key = [UInt8](repeating: 0, count: 32)
         defer { secureZeroArray(&key) }
-        do { try key.withUnsafeMutableBytes { try SecureRandom.fill($0) } } catch { throw KeyturnError("the random number generator failed") }
+        do { try key.withUnsafeMutableBytes { try SecureRandom.fill($0) } } catch {
+            throw KeyturnError("the random number generator failed")
+        }
         Terminal.stdoutLine(Data(key).base64EncodedString())
     }
 }
@@ -232,7 +262,8 @@ struct SecureCheck: AsyncParsableCommand {
             var doc: [String: JSONValue] = ["address": .string(client.address)]
             do {
                 let served = try await client.servedCertificate()
-                let cert = try Certificate(pem: Array(served.leafPEM.utf8), name: "the certificate of \(client.address)")
+                let cert = try Certificate(
+                    pem: Array(served.leafPEM.utf8), name: "the certificate of \(client.address)")
                 let daysLeft = Int(cert.notAfter.timeIntervalSinceNow / 86400)
                 var problem: String?
                 if let e = served.verificationError {
@@ -240,15 +271,22 @@ struct SecureCheck: AsyncParsableCommand {
                     problems.append(KeyturnError(e.reason, hint: e.hint))
                 } else if daysLeft < warnDays {
                     problem = cert.notAfter < Date() ? "expired" : "expires in \(daysLeft) days (within \(warnDays))"
-                    problems.append(KeyturnError("\(client.address)'s certificate \(problem!)", hint: "renew it: keyturn secure cert ..."))
+                    problems.append(
+                        KeyturnError(
+                            "\(client.address)'s certificate \(problem!)", hint: "renew it: keyturn secure cert ..."))
                 }
                 if problem != nil, status == .success { status = .serverFailure }
                 let expiry = ISO8601DateFormatter().string(from: cert.notAfter)
-                rows.append([client.address, cert.subject, cert.subjectAltNames.joined(separator: " "), cert.issuer, expiry, problem ?? "ok"])
+                rows.append([
+                    client.address, cert.subject, cert.subjectAltNames.joined(separator: " "), cert.issuer, expiry,
+                    problem ?? "ok",
+                ])
                 doc.merge([
                     "subject": .string(cert.subject), "sans": .array(cert.subjectAltNames.map(JSONValue.string)),
-                    "issuer": .string(cert.issuer), "serial": .string(cert.serial), "not_before": .string(ISO8601DateFormatter().string(from: cert.notBefore)),
-                    "not_after": .string(expiry), "days_left": .number(Double(daysLeft)), "verified": .bool(served.verificationError == nil),
+                    "issuer": .string(cert.issuer), "serial": .string(cert.serial),
+                    "not_before": .string(ISO8601DateFormatter().string(from: cert.notBefore)),
+                    "not_after": .string(expiry), "days_left": .number(Double(daysLeft)),
+                    "verified": .bool(served.verificationError == nil),
                     "error": problem.map(JSONValue.string) ?? .null,
                 ]) { $1 }
             } catch {
@@ -274,7 +312,10 @@ struct SecureCheck: AsyncParsableCommand {
 struct SecureConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
-        abstract: "Check that a key, certificate and CA belong together, then write Vault's listener stanza and Consul's TLS settings.")
+        abstract:
+            "Check that a key, certificate and CA belong together, then write Vault's listener stanza and Consul's "
+            + "TLS settings."
+    )
 
     @Option(help: ArgumentHelp("The server certificate (PEM).", valueName: "file"))
     var tlsCert: String
@@ -299,20 +340,28 @@ struct SecureConfig: ParsableCommand {
             key = try PrivateKey(pem: keyPEM, name: tlsKey)
             ca = try Certificate(pem: caPEM, name: caCert)
         } catch { throw KeyturnError(error.reason) }
-        guard cert.matches(key) else { throw KeyturnError("\(tlsKey) is not the private key of \(tlsCert)", hint: "pass the key that was made with this certificate") }
+        guard cert.matches(key) else {
+            throw KeyturnError(
+                "\(tlsKey) is not the private key of \(tlsCert)",
+                hint: "pass the key that was made with this certificate")
+        }
         do throws(TLSMaterialError) { try cert.verify(against: ca) } catch {
             throw KeyturnError("\(tlsCert) does not chain to \(caCert): \(error.reason)")
         }
         var gossip: String?
         if let gossipKey {
-            let text = String(decoding: try readPEMFile(gossipKey), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = String(decoding: try readPEMFile(gossipKey), as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             guard let raw = Data(base64Encoded: text), raw.count == 32 else {
-                throw KeyturnError("\(gossipKey) does not hold a 32-byte base64 gossip key", hint: "make one with keyturn secure gossip")
+                throw KeyturnError(
+                    "\(gossipKey) does not hold a 32-byte base64 gossip key",
+                    hint: "make one with keyturn secure gossip")
             }
             gossip = text
         }
         let directory = try OutputDirectory(outDir)
-        let hclPath = SecretFiles.join(outDir, "vault-listener.hcl"), jsonPath = SecretFiles.join(outDir, "consul-tls.json")
+        let hclPath = SecretFiles.join(outDir, "vault-listener.hcl"),
+            jsonPath = SecretFiles.join(outDir, "consul-tls.json")
         try SecretFiles.requireAbsent(hclPath)
         try SecretFiles.requireAbsent(jsonPath)
         func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
@@ -329,11 +378,12 @@ struct SecureConfig: ParsableCommand {
         var consul: [String: JSONValue] = [
             "tls": .object([
                 "defaults": .object([
-                    "ca_file": .string(absolute(caCert)), "cert_file": .string(absolute(tlsCert)), "key_file": .string(absolute(tlsKey)),
+                    "ca_file": .string(absolute(caCert)), "cert_file": .string(absolute(tlsCert)),
+                    "key_file": .string(absolute(tlsKey)),
                     "verify_incoming": .bool(true), "verify_outgoing": .bool(true),
                 ]),
                 "internal_rpc": .object(["verify_server_hostname": .bool(true)]),
-            ]),
+            ])
         ]
         if let gossip { consul["encrypt"] = .string(gossip) }
         let json = Array(try Output.json(JSONValue.object(consul))) + [0x0a]

@@ -5,7 +5,7 @@ import PGPShares
 import Shamir
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `keyturn split`: any secret into Vault-format shares, one file each.
@@ -16,7 +16,8 @@ struct Split: ParsableCommand {
             Reads the secret from FILE, or from standard input with '-' (or no argument). With \
             --pgp-keys each share is encrypted to one holder's key (DIR/<key-file-name>.share, an \
             armoured PGP message whose plaintext is the hex share; shares are held in memory \
-            while they are encrypted). With --no-pgp each share file holds one line of lower-case hex, the form Vault's \
+            while they are encrypted). With --no-pgp each share file holds one line of lower-case \
+            hex, the form Vault's \
             sys/init returns in 'keys', so keyturn's and Vault's shares are interchangeable. \
             Files are created 0600 and never overwrite anything; on any error none is left.
             """)
@@ -24,10 +25,19 @@ struct Split: ParsableCommand {
     @Option(name: .long, help: "How many shares are needed to recombine the secret (2 to 255).")
     var threshold: Int
 
-    @Option(name: .long, help: "How many shares to make (threshold to 255; 1 with threshold 1 copies the secret); with --pgp-keys, the number of keys.")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "How many shares to make (threshold to 255; 1 with threshold 1 copies the secret); with --pgp-keys, "
+                + "the number of keys.")
+    )
     var shares: Int?
 
-    @Option(name: .customLong("pgp-keys"), parsing: .singleValue, help: ArgumentHelp("Holders' public key files, comma-separated or repeated: one share each, encrypted to it.", valueName: "files"))
+    @Option(
+        name: .customLong("pgp-keys"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "Holders' public key files, comma-separated or repeated: one share each, encrypted to it.",
+            valueName: "files"))
     var pgpKeys: [String] = []
 
     @Flag(name: .long, help: "Write plaintext hex shares instead of encrypting each to a PGP key.")
@@ -47,11 +57,13 @@ struct Split: ParsableCommand {
     func validate() throws {
         if noPgp && !keyFiles.isEmpty { throw ValidationError("--no-pgp and --pgp-keys cannot be combined") }
         if !noPgp && keyFiles.isEmpty {
-            throw ValidationError("split needs --pgp-keys (one public key file per holder), or --no-pgp for plaintext shares")
+            throw ValidationError(
+                "split needs --pgp-keys (one public key file per holder), or --no-pgp for plaintext shares")
         }
         if noPgp && shares == nil { throw ValidationError("missing expected argument '--shares <shares>'") }
         if !noPgp, let n = shares, n != keyFiles.count {
-            throw ValidationError("--shares is \(n) but \(keyFiles.count) PGP keys were given; each share needs one key")
+            throw ValidationError(
+                "--shares is \(n) but \(keyFiles.count) PGP keys were given; each share needs one key")
         }
         do throws(ShamirError) { try Shamir.validate(shares: shareCount, threshold: threshold) } catch {
             throw ValidationError(error.reason)
@@ -87,15 +99,17 @@ private struct SplitRun {
         let outDir = options.outDir
         let count = options.shareCount
         let operators = try OperatorKey.inspect(options.keyFiles)
-        let paths = options.noPgp
+        let paths =
+            options.noPgp
             ? (0..<count).map { SecretFiles.join(outDir, Split.shareFileName($0, of: count)) }
             : options.keyFiles.map { SecretFiles.join(outDir, URL(fileURLWithPath: $0).lastPathComponent + ".share") }
         // Everything that can be checked before reading the secret is checked first.
         let directory = try OutputDirectory(outDir)
         for path in paths { try SecretFiles.requireAbsent(path) }
         if options.input == "-", Terminal.isTerminal(STDIN_FILENO) {
-            throw KeyturnError("refusing to read the secret from the terminal, where it would be echoed",
-                           hint: "name a file, or pipe the secret in: keyturn split ... - < secret")
+            throw KeyturnError(
+                "refusing to read the secret from the terminal, where it would be echoed",
+                hint: "name a file, or pipe the secret in: keyturn split ... - < secret")
         }
         let inputName = options.input == "-" ? "standard input" : options.input
         let fd = try SecretFiles.openInput(options.input)
@@ -106,7 +120,9 @@ private struct SplitRun {
         guard got > 0 else { throw KeyturnError("the secret in \(inputName) is empty") }
 
         let splitter: ShamirSplitter
-        do throws(ShamirError) { splitter = try ShamirSplitter(shares: count, threshold: options.threshold, random: OpenSSLRandom()) } catch {
+        do throws(ShamirError) {
+            splitter = try ShamirSplitter(shares: count, threshold: options.threshold, random: OpenSSLRandom())
+        } catch {
             throw KeyturnError(error.reason)
         }
         try directory.create()
@@ -117,7 +133,9 @@ private struct SplitRun {
         let hex = SecretBuffer(count: Split.chunkSize * 2)
         while got > 0 {
             let piece = UnsafeRawBufferPointer(rebasing: chunk.bytes[0..<got])
-            do throws(ShamirError) { try splitter.split(piece, into: ys.bytes) } catch { throw KeyturnError(error.reason) }
+            do throws(ShamirError) { try splitter.split(piece, into: ys.bytes) } catch {
+                throw KeyturnError(error.reason)
+            }
             for (j, file) in files.enumerated() {
                 let y = UnsafeRawBufferPointer(rebasing: ys.bytes[(j * got)..<((j + 1) * got)])
                 ShareHex.encode(y, into: hex.bytes)
@@ -136,7 +154,9 @@ private struct SplitRun {
                 tail.withUTF8 { plaintexts.append(j, UnsafeRawBufferPointer($0)) }
                 let scratch = try ScratchGnuPGHome()
                 let armoured: [UInt8]
-                do throws(PGPError) { armoured = try plaintexts.encrypt(j, to: operators[j].info, scratchHome: scratch.path) } catch {
+                do throws(PGPError) {
+                    armoured = try plaintexts.encrypt(j, to: operators[j].info, scratchHome: scratch.path)
+                } catch {
                     throw KeyturnError("cannot encrypt the share for \(operators[j].file): \(error.reason)")
                 }
                 try armoured.withUnsafeBytes { try file.write($0) }
@@ -147,7 +167,9 @@ private struct SplitRun {
         try FileBatch.publish(files, directory: outDir)
         directory.keep()
         for path in paths { Terminal.stdoutLine(path) }
-        let need = options.threshold == 1 ? "the only share is the secret itself" : "any \(options.threshold) of them recombine it"
+        let need =
+            options.threshold == 1
+            ? "the only share is the secret itself" : "any \(options.threshold) of them recombine it"
         Terminal.stderrLine("keyturn: wrote \(count) share\(count == 1 ? "" : "s") to \(outDir); \(need)")
     }
 }
@@ -175,6 +197,7 @@ private final class PGPShareTexts {
 
     func encrypt(_ j: Int, to key: PublicKeyInfo, scratchHome: String) throws(PGPError) -> [UInt8] {
         defer { buffers[j] = SecretBuffer(count: 0) }
-        return try PGPShares.encrypt(UnsafeRawBufferPointer(rebasing: buffers[j].bytes[0..<lengths[j]]), to: key, scratchHome: scratchHome)
+        return try PGPShares.encrypt(
+            UnsafeRawBufferPointer(rebasing: buffers[j].bytes[0..<lengths[j]]), to: key, scratchHome: scratchHome)
     }
 }

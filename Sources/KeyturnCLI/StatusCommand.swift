@@ -16,13 +16,16 @@ struct Status: AsyncParsableCommand {
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
 
-    @Option(help: ArgumentHelp("Poll until every node is unsealed, for at most this many seconds.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp("Poll until every node is unsealed, for at most this many seconds.", valueName: "seconds"))
     var wait: Double?
 
     @OptionGroup var transcript: TranscriptOptions
 
     func validate() throws {
-        if let wait, !(wait >= 0 && wait.isFinite) { throw ValidationError("--wait must be a number of seconds, 0 or more") }
+        if let wait, !(wait >= 0 && wait.isFinite) {
+            throw ValidationError("--wait must be a number of seconds, 0 or more")
+        }
     }
 
     func run() async throws {
@@ -37,7 +40,10 @@ struct Status: AsyncParsableCommand {
             while StatusReport(nodes: nodes).exitStatus != .success && Date() < deadline {
                 if showProgress {
                     let left = max(0, Int(deadline.timeIntervalSinceNow.rounded(.up)))
-                    Terminal.stderrProgress("keyturn: waiting: \(nodes.filter(\.isUnsealed).count) of \(nodes.count) nodes unsealed, \(left) s left")
+                    Terminal.stderrProgress(
+                        "keyturn: waiting: \(nodes.filter(\.isUnsealed).count) of \(nodes.count) nodes unsealed, "
+                            + "\(left) s left"
+                    )
                 }
                 try await Task.sleep(nanoseconds: UInt64(min(0.5, max(0.05, deadline.timeIntervalSinceNow)) * 1e9))
                 nodes = await NodeStatus.fetchAll(conn.clients)
@@ -46,9 +52,14 @@ struct Status: AsyncParsableCommand {
         }
         StatusReport(nodes: nodes).print(conn.format)
         for n in nodes {
-            let state = !n.reachable ? "unreachable" : n.seal.map { !$0.initialized ? "uninitialised" : $0.sealed ? "sealed" : "unsealed" } ?? "failed"
-            log?.record(node: n.address, result: state, progress: n.seal.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" },
-                        nonce: n.seal.flatMap { $0.nonce.isEmpty ? nil : $0.nonce }, error: n.error?.reason)
+            let state =
+                !n.reachable
+                ? "unreachable"
+                : n.seal.map { !$0.initialized ? "uninitialised" : $0.sealed ? "sealed" : "unsealed" } ?? "failed"
+            log?.record(
+                node: n.address, result: state,
+                progress: n.seal.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" },
+                nonce: n.seal.flatMap { $0.nonce.isEmpty ? nil : $0.nonce }, error: n.error?.reason)
         }
         throw ExitCode(StatusReport(nodes: nodes).exitStatus.rawValue)
     }
@@ -94,14 +105,19 @@ struct StatusReport {
         let header = ["ADDRESS", "INITIALIZED", "SEALED", "PROGRESS", "THRESHOLD", "HA MODE", "VERSION", "ERROR"]
         let rows: [[String]] = nodes.map { node in
             guard let seal = node.seal else {
-                return [node.address, "-", "-", "-", "-", "-", "-", node.error.map { shortReason($0, node.address) } ?? "no answer"]
+                return [
+                    node.address, "-", "-", "-", "-", "-", "-",
+                    node.error.map { shortReason($0, node.address) } ?? "no answer",
+                ]
             }
             let threshold = seal.initialized ? "\(seal.t) of \(seal.n)" : "-"
             let progress = seal.initialized && seal.sealed ? "\(seal.progress)/\(seal.t)" : "-"
             // A seal migration (Shamir <-> auto-unseal) waits for `unseal --migrate`: say so.
             let sealed = seal.migration == true ? "\(seal.sealed), migration" : String(seal.sealed)
-            return [node.address, String(seal.initialized), sealed, progress, threshold,
-                    node.haMode ?? "-", seal.version ?? "-", node.error.map { shortReason($0, node.address) } ?? ""]
+            return [
+                node.address, String(seal.initialized), sealed, progress, threshold,
+                node.haMode ?? "-", seal.version ?? "-", node.error.map { shortReason($0, node.address) } ?? "",
+            ]
         }
         return Output.table(header, rows)
     }

@@ -1,9 +1,9 @@
 import Ceremony
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Writing to the standard streams without Glibc's non-Sendable `FILE *` globals.
@@ -69,7 +69,9 @@ enum Terminal {
     static func confirmSubmit(_ summary: String, yes: Bool, status: String) throws {
         if yes { return }
         guard let answer = confirm(summary + "\nSubmit your share to it? [y/N] ") else {
-            throw KeyturnError("no terminal to confirm on; nothing was sent", hint: "check the operation with \(status), then pass --yes")
+            throw KeyturnError(
+                "no terminal to confirm on; nothing was sent",
+                hint: "check the operation with \(status), then pass --yes")
         }
         guard answer else { throw KeyturnError("not confirmed; nothing was sent") }
     }

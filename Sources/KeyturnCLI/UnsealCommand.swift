@@ -12,7 +12,8 @@ struct Unseal: AsyncParsableCommand {
         discussion: """
             KEYFILE holds the share encrypted to your PGP key (armoured, or Vault's base64 of a \
             binary message: gpg-agent's pinentry asks for your passphrase), or as one line of \
-            hex or base64 in a file not readable by group or others; '-' reads it from standard input; with no argument keyturn asks \
+            hex or base64 in a file not readable by group or others; '-' reads it from standard \
+            input; with no argument keyturn asks \
             on the terminal without echo. A share is never taken from the command line. Its \
             length is checked before anything is sent; nodes already unsealed are skipped. \
             Exit 0 when every sealed node accepted the share, 2 when one refused it or could \
@@ -28,7 +29,11 @@ struct Unseal: AsyncParsableCommand {
 
     @OptionGroup var transcript: TranscriptOptions
 
-    @Option(help: ArgumentHelp("A ceremony.json with share commitments to check the share against before sending (default: the one beside KEYFILE).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A ceremony.json with share commitments to check the share against before sending (default: the one "
+                + "beside KEYFILE).",
+            valueName: "file"))
     var manifest: String?
 
     @Flag(help: "Discard the progress of an unfinished unseal on every node (no share is read).")
@@ -37,31 +42,42 @@ struct Unseal: AsyncParsableCommand {
     @Flag(help: "Mark the share as part of a seal migration.")
     var migrate = false
 
-    @Option(help: ArgumentHelp("Keep the share and go on submitting to nodes not ready for it yet (a new raft follower before its leader is unsealed, a restarting node) until every node took it or this many seconds passed.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Keep the share and go on submitting to nodes not ready for it yet (a new raft follower before its "
+                + "leader is unsealed, a restarting node) until every node took it or this many seconds passed.",
+            valueName: "seconds"))
     var wait: Double?
 
     func validate() throws {
         if reset && keyFile != nil { throw ValidationError("--reset takes no key file") }
         if reset && migrate { throw ValidationError("--reset and --migrate cannot be combined") }
-        if let wait, !(wait > 0 && wait.isFinite) { throw ValidationError("--wait must be a positive number of seconds") }
+        if let wait, !(wait > 0 && wait.isFinite) {
+            throw ValidationError("--wait must be a positive number of seconds")
+        }
     }
 
     func run() async throws {
         SecretHygiene.disableCoreDumps()
         let (outcomes, format, log) = try await submit()
         #if DEBUG
-        SecretHygiene.debugScan(stage: "after")  // the share and every copy of it are gone by now
+            SecretHygiene.debugScan(stage: "after")  // the share and every copy of it are gone by now
         #endif
         // Printed only now, with every copy of the share released: nothing that waits on the
         // output (a full pipe, a paused terminal) keeps the share in memory.
         let report = UnsealReport(outcomes: outcomes)
         report.print(format)
         for o in outcomes {
-            log?.record(node: o.address, result: report.word(o.result), progress: o.status.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" },
-                        nonce: o.status.flatMap { $0.nonce.isEmpty ? nil : $0.nonce }, error: o.error?.reason)
+            log?.record(
+                node: o.address, result: report.word(o.result),
+                progress: o.status.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" },
+                nonce: o.status.flatMap { $0.nonce.isEmpty ? nil : $0.nonce }, error: o.error?.reason)
         }
         if let signal = ProcessHygiene.releaseSignals() {
-            Terminal.stderrLine("keyturn: interrupted (\(SignalHold.signalName(signal))): the nodes above that show accepted, unsealed or joining took the share; nothing was written")
+            Terminal.stderrLine(
+                "keyturn: interrupted (\(SignalHold.signalName(signal))): the nodes above that show accepted, "
+                    + "unsealed or joining took the share; nothing was written"
+            )
             throw ExitCode(128 + signal)
         }
         throw ExitCode(report.exitStatus.rawValue)
@@ -73,10 +89,11 @@ struct Unseal: AsyncParsableCommand {
     private func submit() async throws -> ([UnsealOutcome], OutputFormat, TranscriptLog?) {
         let conn = try connection.resolve()
         let record = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
-        let log = try transcript.open(reset ? "unseal --reset" : migrate ? "unseal --migrate" : "unseal", share: keyFile, manifest: record)
+        let log = try transcript.open(
+            reset ? "unseal --reset" : migrate ? "unseal --migrate" : "unseal", share: keyFile, manifest: record)
         let share = reset ? nil : try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: record)
         #if DEBUG
-        SecretHygiene.debugScan(stage: "held")
+            SecretHygiene.debugScan(stage: "held")
         #endif
         // The operator learns which nodes had already taken the share (nothing is written to
         // disk either way).
@@ -85,7 +102,10 @@ struct Unseal: AsyncParsableCommand {
         let addresses = conn.clients.map(\.address)
         let progress: @Sendable ([UnsealOutcome?]) -> Void = { settled in
             let waiting = settled.indices.filter { settled[$0] == nil }.map { addresses[$0] }
-            Terminal.stderrProgress("waiting for \(waiting.count) node\(waiting.count == 1 ? "" : "s") to be ready: \(waiting.joined(separator: ", "))")
+            Terminal.stderrProgress(
+                "waiting for \(waiting.count) node\(waiting.count == 1 ? "" : "s") to be ready: "
+                    + "\(waiting.joined(separator: ", "))"
+            )
         }
         let stop: @Sendable () -> Bool = { ProcessHygiene.heldSignal != nil }
         let outcomes = await UnsealRun(clients: conn.clients, share: share, migrate: migrate)
@@ -102,7 +122,9 @@ struct UnsealReport {
     /// 2 if a node refused or was unreachable; else 1 if the share fit no node's format (nothing
     /// was sent); else 0.
     var exitStatus: ExitStatus {
-        if outcomes.contains(where: { if case .failed = $0.result { return true } else { return false } }) { return .serverFailure }
+        if outcomes.contains(where: { if case .failed = $0.result { return true } else { return false } }) {
+            return .serverFailure
+        }
         if outcomes.contains(where: { !$0.succeeded }) { return .localFailure }
         return .success
     }
@@ -117,7 +139,10 @@ struct UnsealReport {
                 if let note = o.note { Terminal.warn("\(o.address): \(note)") }
             }
             if outcomes.contains(where: { if case .joining = $0.result { return true } else { return false } }) {
-                Terminal.stderrLine("keyturn: a node that received its last share joins its raft cluster before it reports unsealed; confirm with: keyturn status --wait 60")
+                Terminal.stderrLine(
+                    "keyturn: a node that received its last share joins its raft cluster before it reports "
+                        + "unsealed; confirm with: keyturn status --wait 60"
+                )
             }
         }
     }
@@ -138,7 +163,9 @@ struct UnsealReport {
         let rows = outcomes.map { o -> [String] in
             let progress = o.status.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" } ?? "-"
             let error = o.error.map { Output.shortReason($0.reason, address: o.address) } ?? ""
-            return [o.address, word(o.result), progress, o.status.map { $0.nonce.isEmpty ? "-" : $0.nonce } ?? "-", error]
+            return [
+                o.address, word(o.result), progress, o.status.map { $0.nonce.isEmpty ? "-" : $0.nonce } ?? "-", error,
+            ]
         }
         return Output.table(header, rows)
     }

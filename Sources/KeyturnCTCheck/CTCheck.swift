@@ -3,7 +3,7 @@ import Shamir
 internal import ShamirKernels
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // The constant-time check ("ctgrind"): run under valgrind's memcheck with every secret byte
@@ -51,8 +51,13 @@ struct CTCheck {
         // The check's own check: a table lookup indexed by a secret byte must be reported.
         var probe: UInt8 = 17
         kt_ct_secret(&probe, 1)
-        let leaks = errors { var v = kt_ct_leaky_lookup(probe); kt_ct_public(&v, 1); if v == 99 { line("") } }
-        line("ctgrind: leaky probe (table indexed by a secret): \(leaks) report(s) \(leaks > 0 ? "- caught, the check works" : "- NOT caught")")
+        let leaks = errors {
+            var v = kt_ct_leaky_lookup(probe); kt_ct_public(&v, 1); if v == 99 { line("") }
+        }
+        line(
+            "ctgrind: leaky probe (table indexed by a secret): \(leaks) report(s) "
+                + "\(leaks > 0 ? "- caught, the check works" : "- NOT caught")"
+        )
         if leaks == 0 { failed = true }
 
         let length = 3000  // several blocks of every kernel, plus ragged tails
@@ -75,7 +80,9 @@ struct CTCheck {
             }
             let hexErrors = errors {
                 ys.withUnsafeBytes { y in
-                    hex.withUnsafeMutableBytes { ShareHex.encode(UnsafeRawBufferPointer(rebasing: y[0..<length]), into: $0) }
+                    hex.withUnsafeMutableBytes {
+                        ShareHex.encode(UnsafeRawBufferPointer(rebasing: y[0..<length]), into: $0)
+                    }
                 }
                 let ok = hex.withUnsafeBytes { h in decoded.withUnsafeMutableBytes { ShareHex.decode(h, into: $0) } }
                 var okByte: UInt8 = ok ? 1 : 0
@@ -83,9 +90,13 @@ struct CTCheck {
                 precondition(okByte == 1)
             }
             let combine = try errors {
-                let combiner = try ShamirCombiner(xCoordinates: [splitter.xCoordinates[0], splitter.xCoordinates[2], splitter.xCoordinates[4]])
+                let combiner = try ShamirCombiner(xCoordinates: [
+                    splitter.xCoordinates[0], splitter.xCoordinates[2], splitter.xCoordinates[4],
+                ])
                 ys.withUnsafeBytes { y in
-                    let parts = [0, 2, 4].map { UnsafeRawBufferPointer(rebasing: y[($0 * length)..<(($0 + 1) * length)]) }
+                    let parts = [0, 2, 4].map {
+                        UnsafeRawBufferPointer(rebasing: y[($0 * length)..<(($0 + 1) * length)])
+                    }
                     back.withUnsafeMutableBytes { combiner.combine(parts, into: $0) }
                 }
             }
@@ -94,7 +105,10 @@ struct CTCheck {
             ys.withUnsafeBytes { kt_ct_public($0.baseAddress, $0.count) }
             secret.withUnsafeBytes { kt_ct_public($0.baseAddress, $0.count) }  // `original` may share its storage
             let correct = back == original && Array(decoded) == Array(ys[0..<length])
-            line("ctgrind: \(impl): split \(split), hex \(hexErrors), combine \(combine) report(s); round trip \(correct ? "ok" : "WRONG")")
+            line(
+                "ctgrind: \(impl): split \(split), hex \(hexErrors), combine \(combine) report(s); round trip "
+                    + "\(correct ? "ok" : "WRONG")"
+            )
             if split + hexErrors + combine > 0 || !correct { failed = true }
         }
         line(failed ? "ctgrind: FAILED" : "ctgrind: passed: no branch or memory index depends on a secret byte")

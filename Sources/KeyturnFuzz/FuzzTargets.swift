@@ -26,7 +26,9 @@ enum FuzzTargets {
             case .armouredPGP:
                 _ = Armor.decode(String(decoding: text, as: UTF8.self))
             case .vaultBase64PGP:
-                if let message = ShareFileContent.binaryMessage(fromVaultBase64: text) { precondition(message.count <= text.count) }
+                if let message = ShareFileContent.binaryMessage(fromVaultBase64: text) {
+                    precondition(message.count <= text.count)
+                }
             case .plain:
                 let trimmed = ShareFileContent.trimmed(text)
                 let out = SecretBuffer(count: trimmed.count)
@@ -85,55 +87,63 @@ enum FuzzTargets {
 }
 
 #if KEYTURN_FUZZING
-/// libFuzzer's driver, which parses its options and runs the loop.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+    /// libFuzzer's driver, which parses its options and runs the loop.
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<CInt>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+    ) -> CInt
 
-/// SwiftPM links an executable's entry as `<target>_main`; here it hands over to libFuzzer.
-@_cdecl("KeyturnFuzz_main")
-package func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var count = argc
-    var vector: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&count, &vector) { data, size in fuzzOneInput(data, size) }
-}
-
-/// libFuzzer's entry point; the target is chosen by KEYTURN_FUZZ_TARGET.
-@_cdecl("LLVMFuzzerTestOneInput")
-package func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    FuzzEntry.target(Data(bytes: data, count: size))
-    return 0
-}
-
-enum FuzzEntry {
-    static let target: @Sendable (Data) -> Void = {
-        let name = ProcessInfo.processInfo.environment["KEYTURN_FUZZ_TARGET"] ?? ""
-        guard let t = FuzzTargets.all[name] else {
-            FileHandle.standardError.write(Data("KeyturnFuzz: set KEYTURN_FUZZ_TARGET to one of: \(FuzzTargets.all.keys.sorted().joined(separator: ", "))\n".utf8))
-            exit(2)
-        }
-        return t
-    }()
-}
-#else
-/// Replays files through a target: `KeyturnFuzz TARGET FILE...` (regression inputs).
-@main
-struct FuzzReplay {
-    static func main() {
-        let args = CommandLine.arguments.dropFirst()
-        guard let name = args.first, let target = FuzzTargets.all[name] else {
-            FileHandle.standardError.write(Data("usage: KeyturnFuzz TARGET FILE...   targets: \(FuzzTargets.all.keys.sorted().joined(separator: " "))\n".utf8))
-            exit(2)
-        }
-        var count = 0
-        for path in args.dropFirst() {
-            guard let data = FileManager.default.contents(atPath: path) else { continue }
-            target(data)
-            count += 1
-        }
-        print("\(name): \(count) input(s) replayed without a crash")
+    /// SwiftPM links an executable's entry as `<target>_main`; here it hands over to libFuzzer.
+    @_cdecl("KeyturnFuzz_main")
+    package func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+        var count = argc
+        var vector: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+        return LLVMFuzzerRunDriver(&count, &vector) { data, size in fuzzOneInput(data, size) }
     }
-}
+
+    /// libFuzzer's entry point; the target is chosen by KEYTURN_FUZZ_TARGET.
+    @_cdecl("LLVMFuzzerTestOneInput")
+    package func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+        FuzzEntry.target(Data(bytes: data, count: size))
+        return 0
+    }
+
+    enum FuzzEntry {
+        static let target: @Sendable (Data) -> Void = {
+            let name = ProcessInfo.processInfo.environment["KEYTURN_FUZZ_TARGET"] ?? ""
+            guard let t = FuzzTargets.all[name] else {
+                FileHandle.standardError.write(
+                    Data(
+                        "KeyturnFuzz: set KEYTURN_FUZZ_TARGET to one of: "
+                            + "\(FuzzTargets.all.keys.sorted().joined(separator: ", "))\n"
+                            .utf8))
+                exit(2)
+            }
+            return t
+        }()
+    }
+#else
+    /// Replays files through a target: `KeyturnFuzz TARGET FILE...` (regression inputs).
+    @main
+    struct FuzzReplay {
+        static func main() {
+            let args = CommandLine.arguments.dropFirst()
+            guard let name = args.first, let target = FuzzTargets.all[name] else {
+                FileHandle.standardError.write(
+                    Data(
+                        ("usage: KeyturnFuzz TARGET FILE...   targets: "
+                            + "\(FuzzTargets.all.keys.sorted().joined(separator: " "))\n").utf8))
+                exit(2)
+            }
+            var count = 0
+            for path in args.dropFirst() {
+                guard let data = FileManager.default.contents(atPath: path) else { continue }
+                target(data)
+                count += 1
+            }
+            print("\(name): \(count) input(s) replayed without a crash")
+        }
+    }
 #endif

@@ -49,28 +49,37 @@ package enum PGPShares {
     ) throws(PGPError) -> SecretBuffer {
         _ = initialised
         var ctx: gpgme_ctx_t?
-        guard gpgme_new(&ctx) == 0, let ctx else { throw PGPError(.engine, "gpgme could not start (is gnupg installed?)") }
+        guard gpgme_new(&ctx) == 0, let ctx else {
+            throw PGPError(.engine, "gpgme could not start (is gnupg installed?)")
+        }
         defer { gpgme_release(ctx) }
         _ = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
         if let homeDirectory { _ = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, homeDirectory) }
         if let passphrase {
             _ = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK)
-            gpgme_set_passphrase_cb(ctx, { hook, _, _, previousWasBad, fd in
-                // Capture-free: the passphrase buffer arrives through the hook pointer.
-                if previousWasBad != 0 { return gpgme_error_t(GPG_ERR_BAD_PASSPHRASE.rawValue) }
-                let secret = Unmanaged<SecretBuffer>.fromOpaque(hook!).takeUnretainedValue()
-                if secret.count > 0 { _ = gpgme_io_writen(fd, secret.bytes.baseAddress, secret.count) }
-                _ = gpgme_io_writen(fd, "\n", 1)
-                return 0
-            }, Unmanaged.passUnretained(passphrase).toOpaque())
+            gpgme_set_passphrase_cb(
+                ctx,
+                { hook, _, _, previousWasBad, fd in
+                    // Capture-free: the passphrase buffer arrives through the hook pointer.
+                    if previousWasBad != 0 { return gpgme_error_t(GPG_ERR_BAD_PASSPHRASE.rawValue) }
+                    let secret = Unmanaged<SecretBuffer>.fromOpaque(hook!).takeUnretainedValue()
+                    if secret.count > 0 { _ = gpgme_io_writen(fd, secret.bytes.baseAddress, secret.count) }
+                    _ = gpgme_io_writen(fd, "\n", 1)
+                    return 0
+                }, Unmanaged.passUnretained(passphrase).toOpaque())
         }
         var cipher: gpgme_data_t?
-        guard gpgme_data_new_from_mem(&cipher, message.baseAddress?.assumingMemoryBound(to: CChar.self), message.count, 1) == 0, let cipher else {
+        guard
+            gpgme_data_new_from_mem(&cipher, message.baseAddress?.assumingMemoryBound(to: CChar.self), message.count, 1)
+                == 0, let cipher
+        else {
             throw PGPError(.engine, "gpgme could not read the message")
         }
         defer { gpgme_data_release(cipher) }
         var plain: gpgme_data_t?
-        guard gpgme_data_new(&plain) == 0, let plain else { throw PGPError(.engine, "gpgme could not allocate a buffer") }
+        guard gpgme_data_new(&plain) == 0, let plain else {
+            throw PGPError(.engine, "gpgme could not allocate a buffer")
+        }
         let err = withExtendedLifetime(passphrase) { gpgme_op_decrypt(ctx, cipher, plain) }
         // Take the plaintext out of GPGME's buffer and wipe that buffer, whatever happened.
         var size = 0
@@ -99,21 +108,25 @@ package enum PGPShares {
                 }
             }
             let to = keys.isEmpty ? "" : " (it is encrypted to key \(keys.joined(separator: ", ")))"
-            return PGPError(.notYourKey, "this share is not for you: no secret key in your keyring can decrypt it\(to)",
-                            hint: "each operator unseals with their own file; check GNUPGHOME if your key lives elsewhere")
+            return PGPError(
+                .notYourKey, "this share is not for you: no secret key in your keyring can decrypt it\(to)",
+                hint: "each operator unseals with their own file; check GNUPGHOME if your key lives elsewhere")
         case GPG_ERR_BAD_PASSPHRASE.rawValue:
             return PGPError(.wrongPassphrase, "wrong passphrase for your PGP key")
         case GPG_ERR_CANCELED.rawValue, GPG_ERR_FULLY_CANCELED.rawValue:
             return PGPError(.cancelled, "the passphrase prompt was cancelled")
-        case GPG_ERR_NO_PIN_ENTRY.rawValue, GPG_ERR_PIN_ENTRY.rawValue, GPG_ERR_NO_AGENT.rawValue, GPG_ERR_ENOTTY.rawValue & 0xffff:
-            return PGPError(.noPinentry, "no pinentry could ask for your PGP passphrase (\(text))",
-                            hint: "run keyturn on a terminal, or pass --passphrase-file FILE or --passphrase-fd N")
+        case GPG_ERR_NO_PIN_ENTRY.rawValue, GPG_ERR_PIN_ENTRY.rawValue, GPG_ERR_NO_AGENT.rawValue,
+            GPG_ERR_ENOTTY.rawValue & 0xffff:
+            return PGPError(
+                .noPinentry, "no pinentry could ask for your PGP passphrase (\(text))",
+                hint: "run keyturn on a terminal, or pass --passphrase-file FILE or --passphrase-fd N")
         case GPG_ERR_NO_DATA.rawValue, GPG_ERR_INV_DATA.rawValue, GPG_ERR_BAD_DATA.rawValue:
             return PGPError(.notPGP, "the file is not a readable PGP message (\(text))")
         default:
             if text.contains("ioctl") || text.contains("pinentry") {
-                return PGPError(.noPinentry, "no pinentry could ask for your PGP passphrase (\(text))",
-                                hint: "run keyturn on a terminal, or pass --passphrase-file FILE or --passphrase-fd N")
+                return PGPError(
+                    .noPinentry, "no pinentry could ask for your PGP passphrase (\(text))",
+                    hint: "run keyturn on a terminal, or pass --passphrase-file FILE or --passphrase-fd N")
             }
             return PGPError(.engine, "gpg could not decrypt the share: \(text)")
         }

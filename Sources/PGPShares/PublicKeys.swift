@@ -24,18 +24,24 @@ extension PGPShares {
     /// Reads a public key file's bytes (ASCII-armoured, binary, or base64 of binary as Vault
     /// takes it) and checks it, without importing anything into a keyring. `scratchHome` is an
     /// empty directory gpg may use (it writes nothing there for a listing).
-    package static func inspectPublicKey(_ data: [UInt8], name: String, scratchHome: String) throws(PGPError) -> PublicKeyInfo {
+    package static func inspectPublicKey(
+        _ data: [UInt8], name: String, scratchHome: String
+    ) throws(PGPError) -> PublicKeyInfo {
         _ = initialised
         guard let binary = binaryKey(data) else {
             throw PGPError(.notPGP, "\(name) is not a PGP public key (expected an armoured, binary or base64 key)")
         }
         var ctx: gpgme_ctx_t?
-        guard gpgme_new(&ctx) == 0, let ctx else { throw PGPError(.engine, "gpgme could not start (is gnupg installed?)") }
+        guard gpgme_new(&ctx) == 0, let ctx else {
+            throw PGPError(.engine, "gpgme could not start (is gnupg installed?)")
+        }
         defer { gpgme_release(ctx) }
         _ = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
         _ = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, scratchHome)
         var keyData: gpgme_data_t?
-        let created = binary.withUnsafeBytes { gpgme_data_new_from_mem(&keyData, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, 1) }
+        let created = binary.withUnsafeBytes {
+            gpgme_data_new_from_mem(&keyData, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, 1)
+        }
         guard created == 0, let keyData else { throw PGPError(.engine, "gpgme could not read \(name)") }
         defer { gpgme_data_release(keyData) }
         guard gpgme_op_keylist_from_data_start(ctx, keyData, 0) == 0 else {
@@ -51,23 +57,32 @@ extension PGPShares {
         _ = gpgme_op_keylist_end(ctx)
         guard !keys.isEmpty else { throw PGPError(.notPGP, "\(name) holds no PGP key") }
         guard keys.count == 1 else {
-            throw PGPError(.notPGP, "\(name) holds \(keys.count) keys; give each operator's key in its own file", hint: "export one key: gpg --armor --export FINGERPRINT > name.asc")
+            throw PGPError(
+                .notPGP, "\(name) holds \(keys.count) keys; give each operator's key in its own file",
+                hint: "export one key: gpg --armor --export FINGERPRINT > name.asc")
         }
         let key = keys[0].pointee
-        let fingerprint = key.fpr.map { String(cString: $0) } ?? key.subkeys.pointee.fpr.map { String(cString: $0) } ?? "?"
+        let fingerprint =
+            key.fpr.map { String(cString: $0) } ?? key.subkeys.pointee.fpr.map { String(cString: $0) } ?? "?"
         let uid = key.uids.flatMap { $0.pointee.uid }.map { String(cString: $0) } ?? fingerprint
         if key.secret != 0 || binary.first.map(isSecretPacket) == true {
-            throw PGPError(.notPGP, "\(name) holds a private key; give the public key only, and keep the private one safe",
-                           hint: "export the public key: gpg --armor --export \(fingerprint) > name.asc")
+            throw PGPError(
+                .notPGP, "\(name) holds a private key; give the public key only, and keep the private one safe",
+                hint: "export the public key: gpg --armor --export \(fingerprint) > name.asc")
         }
         if key.revoked != 0 { throw PGPError(.notPGP, "the key in \(name) (\(uid)) is revoked") }
         if key.expired != 0 { throw PGPError(.notPGP, "the key in \(name) (\(uid)) has expired") }
-        if key.disabled != 0 || key.invalid != 0 { throw PGPError(.notPGP, "the key in \(name) (\(uid)) is not usable") }
+        if key.disabled != 0 || key.invalid != 0 {
+            throw PGPError(.notPGP, "the key in \(name) (\(uid)) is not usable")
+        }
         // The primary key's flag says whether any valid subkey can encrypt.
         var canEncrypt = false
         var sub = key.subkeys
         while let s = sub {
-            if s.pointee.can_encrypt != 0 && s.pointee.expired == 0 && s.pointee.revoked == 0 && s.pointee.invalid == 0 { canEncrypt = true }
+            if s.pointee.can_encrypt != 0 && s.pointee.expired == 0 && s.pointee.revoked == 0 && s.pointee.invalid == 0
+            {
+                canEncrypt = true
+            }
             sub = s.pointee.next
         }
         guard canEncrypt else {
@@ -117,7 +132,8 @@ package enum Armor {
     package static func decode(_ text: String) -> [UInt8]? {
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let begin = lines.firstIndex(where: { $0.hasPrefix("-----BEGIN PGP") }),
-              let end = lines[begin...].firstIndex(where: { $0.hasPrefix("-----END PGP") }) else { return nil }
+            let end = lines[begin...].firstIndex(where: { $0.hasPrefix("-----END PGP") })
+        else { return nil }
         var body = lines[(begin + 1)..<end]
         // Header lines ("Comment: ...") end at the first blank line.
         if let blank = body.firstIndex(of: "") { body = body[(blank + 1)...] }
@@ -142,35 +158,48 @@ extension PGPShares {
     /// Encrypts `plaintext` to one operator's key, armoured. The key is imported into
     /// `scratchHome` (an empty directory of the caller's), never into the user's keyring; it is
     /// trusted because the operator named the key file.
-    package static func encrypt(_ plaintext: UnsafeRawBufferPointer, to key: PublicKeyInfo, scratchHome: String) throws(PGPError) -> [UInt8] {
+    package static func encrypt(
+        _ plaintext: UnsafeRawBufferPointer, to key: PublicKeyInfo, scratchHome: String
+    ) throws(PGPError) -> [UInt8] {
         _ = initialised
         var ctx: gpgme_ctx_t?
-        guard gpgme_new(&ctx) == 0, let ctx else { throw PGPError(.engine, "gpgme could not start (is gnupg installed?)") }
+        guard gpgme_new(&ctx) == 0, let ctx else {
+            throw PGPError(.engine, "gpgme could not start (is gnupg installed?)")
+        }
         defer { gpgme_release(ctx) }
         _ = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
         _ = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, scratchHome)
         gpgme_set_armor(ctx, 1)
         var keyData: gpgme_data_t?
-        let made = key.binary.withUnsafeBytes { gpgme_data_new_from_mem(&keyData, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, 1) }
+        let made = key.binary.withUnsafeBytes {
+            gpgme_data_new_from_mem(&keyData, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, 1)
+        }
         guard made == 0, let keyData else { throw PGPError(.engine, "gpgme could not read the key") }
         defer { gpgme_data_release(keyData) }
-        guard gpgme_op_import(ctx, keyData) == 0 else { throw PGPError(.engine, "gpg could not import \(key.userID)'s key") }
+        guard gpgme_op_import(ctx, keyData) == 0 else {
+            throw PGPError(.engine, "gpg could not import \(key.userID)'s key")
+        }
         var handle: gpgme_key_t?
         guard gpgme_get_key(ctx, key.fingerprint, &handle, 0) == 0, let handle else {
             throw PGPError(.engine, "gpg could not find \(key.userID)'s key after importing it")
         }
         defer { gpgme_key_unref(handle) }
         var plain: gpgme_data_t?, cipher: gpgme_data_t?
-        guard gpgme_data_new_from_mem(&plain, plaintext.baseAddress?.assumingMemoryBound(to: CChar.self), plaintext.count, 0) == 0, let plain,
-              gpgme_data_new(&cipher) == 0, let cipher else { throw PGPError(.engine, "gpgme could not allocate buffers") }
+        guard
+            gpgme_data_new_from_mem(
+                &plain, plaintext.baseAddress?.assumingMemoryBound(to: CChar.self), plaintext.count, 0) == 0, let plain,
+            gpgme_data_new(&cipher) == 0, let cipher
+        else { throw PGPError(.engine, "gpgme could not allocate buffers") }
         defer { gpgme_data_release(plain) }
         var recipients: [gpgme_key_t?] = [handle, nil]
-        let err = gpgme_op_encrypt(ctx, &recipients, gpgme_encrypt_flags_t(rawValue: GPGME_ENCRYPT_ALWAYS_TRUST.rawValue), plain, cipher)
+        let err = gpgme_op_encrypt(
+            ctx, &recipients, gpgme_encrypt_flags_t(rawValue: GPGME_ENCRYPT_ALWAYS_TRUST.rawValue), plain, cipher)
         var size = 0
         let raw = gpgme_data_release_and_get_mem(cipher, &size)
         defer { if let raw { gpgme_free(raw) } }
         guard err == 0, let raw else {
-            throw PGPError(.engine, "gpg could not encrypt to \(key.userID): \(String(cString: gpgme_strerror(err)).lowercased())")
+            throw PGPError(
+                .engine, "gpg could not encrypt to \(key.userID): \(String(cString: gpgme_strerror(err)).lowercased())")
         }
         return [UInt8](UnsafeRawBufferPointer(start: raw, count: size))
     }

@@ -70,8 +70,9 @@ package enum ProcessHygiene {
         let found = kt_scan_self(masked, UInt(masked.count), mask, UInt(window), &raw, UInt(raw.count))
         guard found >= 0 else { return nil }
         let hits = raw.prefix(min(Int(found), raw.count)).map { hit in
-            ScanHit(address: hit.address, length: Int(hit.length),
-                    region: withUnsafeBytes(of: hit.region) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+            ScanHit(
+                address: hit.address, length: Int(hit.length),
+                region: withUnsafeBytes(of: hit.region) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
         }
         return (Int(found), hits)
     }

@@ -1,7 +1,7 @@
 import ShamirKernels
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where split draws its random x-coordinates and polynomial coefficients.

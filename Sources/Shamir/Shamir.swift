@@ -2,7 +2,7 @@ import Dispatch
 import ShamirKernels
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Shamir secret sharing in Vault's format: each share is the y-bytes followed by one
@@ -18,13 +18,17 @@ public enum Shamir {
     /// or 1 and 1, which means the secret is not split at all.
     public static func validate(shares: Int, threshold: Int) throws(ShamirError) {
         if shares < 1 || shares > maximumShares {
-            throw ShamirError(.shareCountOutOfRange, "the number of shares must be between 1 and \(maximumShares), not \(shares)")
+            throw ShamirError(
+                .shareCountOutOfRange, "the number of shares must be between 1 and \(maximumShares), not \(shares)")
         }
         if threshold > shares {
-            throw ShamirError(.thresholdExceedsShares, "the threshold (\(threshold)) cannot be larger than the number of shares (\(shares))")
+            throw ShamirError(
+                .thresholdExceedsShares,
+                "the threshold (\(threshold)) cannot be larger than the number of shares (\(shares))")
         }
         if threshold < 1 || (threshold == 1 && shares > 1) {
-            throw ShamirError(.thresholdTooSmall, "the threshold must be at least 2 when there are several shares, not \(threshold)")
+            throw ShamirError(
+                .thresholdTooSmall, "the threshold must be at least 2 when there are several shares, not \(threshold)")
         }
     }
 
@@ -66,7 +70,8 @@ public enum Shamir {
     /// Checks the number and lengths of shares to combine; returns the secret's length.
     public static func checkShareLengths(_ lengths: [Int]) throws(ShamirError) -> Int {
         guard lengths.count >= 2 else {
-            throw ShamirError(.tooFewShares, "at least two shares are needed to recombine a secret, not \(lengths.count)")
+            throw ShamirError(
+                .tooFewShares, "at least two shares are needed to recombine a secret, not \(lengths.count)")
         }
         guard let first = lengths.first, lengths.allSatisfy({ $0 >= 2 }) else {
             throw ShamirError(.shareTooShort, "a share must be at least two bytes long")
@@ -123,7 +128,7 @@ public final class ShamirSplitter {
         let n = piece.count
         precondition(shares.count >= n * shareCount, "output buffer too small")
         guard n > 0, let secret = piece.baseAddress?.assumingMemoryBound(to: UInt8.self),
-              let out = shares.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            let out = shares.baseAddress?.assumingMemoryBound(to: UInt8.self)
         else { return }
         if threshold == 1 {
             out.update(from: secret, count: n)
@@ -242,14 +247,16 @@ public struct ShamirCombiner: Sendable {
     /// Prepares to combine shares with these x-coordinates (public values).
     public init(xCoordinates: [UInt8]) throws(ShamirError) {
         guard xCoordinates.count >= 2 else {
-            throw ShamirError(.tooFewShares, "at least two shares are needed to recombine a secret, not \(xCoordinates.count)")
+            throw ShamirError(
+                .tooFewShares, "at least two shares are needed to recombine a secret, not \(xCoordinates.count)")
         }
         if xCoordinates.contains(0) {
             throw ShamirError(.zeroCoordinate, "a share has the x-coordinate 0, which no valid share has")
         }
         var seen = Set<UInt8>()
         for x in xCoordinates where !seen.insert(x).inserted {
-            throw ShamirError(.duplicateShare, "two shares have the same x-coordinate (\(x)): the same share was given twice")
+            throw ShamirError(
+                .duplicateShare, "two shares have the same x-coordinate (\(x)): the same share was given twice")
         }
         self.xCoordinates = xCoordinates
         self.weights = xCoordinates.indices.map { j in

@@ -19,7 +19,8 @@ public enum ShareHex {
         precondition(text.count % 2 == 0 && bytes.count >= text.count / 2)
         guard text.count > 0 else { return true }
         guard let src = text.baseAddress, let dst = bytes.baseAddress else { return false }
-        return kt_hex_decode(dst.assumingMemoryBound(to: UInt8.self), src.assumingMemoryBound(to: CChar.self), text.count / 2) == 0
+        return kt_hex_decode(
+            dst.assumingMemoryBound(to: UInt8.self), src.assumingMemoryBound(to: CChar.self), text.count / 2) == 0
     }
 
     /// Lower-case hex of `bytes`.
@@ -50,7 +51,8 @@ public enum ShareText {
     /// or nil if it is neither.
     public static func decode(_ text: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
         guard text.count > 0, let src = text.baseAddress?.assumingMemoryBound(to: CChar.self),
-              let dst = out.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+            let dst = out.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        else { return nil }
         if text.count % 2 == 0, out.count >= text.count / 2, kt_hex_decode(dst, src, text.count / 2) == 0 {
             return text.count / 2
         }

@@ -35,7 +35,9 @@ package final class PrivateKey: @unchecked Sendable {
 
     /// A fresh EC P-256 key.
     package static func generateP256() throws(TLSMaterialError) -> PrivateKey {
-        guard let k = kt_ec_p256_keygen() else { throw TLSMaterialError(.openssl, "openssl could not make an EC P-256 key") }
+        guard let k = kt_ec_p256_keygen() else {
+            throw TLSMaterialError(.openssl, "openssl could not make an EC P-256 key")
+        }
         return PrivateKey(k)
     }
 
@@ -79,7 +81,9 @@ package final class Certificate: @unchecked Sendable {
     /// PEM.
     package func pem() throws(TLSMaterialError) -> [UInt8] {
         let bio = try MemoryBIO()
-        guard PEM_write_bio_X509(bio.pointer, pointer) == 1 else { throw TLSMaterialError(.openssl, "openssl could not write the certificate") }
+        guard PEM_write_bio_X509(bio.pointer, pointer) == 1 else {
+            throw TLSMaterialError(.openssl, "openssl could not write the certificate")
+        }
         return bio.bytes()
     }
 
@@ -92,7 +96,9 @@ package final class Certificate: @unchecked Sendable {
         let index = X509_get_ext_by_NID(pointer, NID_subject_alt_name, -1)
         guard index >= 0, let ext = X509_get_ext(pointer, index), let bio = try? MemoryBIO() else { return [] }
         guard X509V3_EXT_print(bio.pointer, ext, 0, 0) == 1 else { return [] }
-        return String(decoding: bio.bytes(), as: UTF8.self).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return String(decoding: bio.bytes(), as: UTF8.self).split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
     }
     /// The serial number, hex.
     package var serial: String {
@@ -115,9 +121,13 @@ package final class Certificate: @unchecked Sendable {
         guard let store = X509_STORE_new() else { throw TLSMaterialError(.openssl, "openssl could not make a store") }
         defer { X509_STORE_free(store) }
         X509_STORE_add_cert(store, ca.pointer)
-        guard let ctx = X509_STORE_CTX_new() else { throw TLSMaterialError(.openssl, "openssl could not make a context") }
+        guard let ctx = X509_STORE_CTX_new() else {
+            throw TLSMaterialError(.openssl, "openssl could not make a context")
+        }
         defer { X509_STORE_CTX_free(ctx) }
-        guard X509_STORE_CTX_init(ctx, store, pointer, nil) == 1 else { throw TLSMaterialError(.openssl, "openssl could not start verification") }
+        guard X509_STORE_CTX_init(ctx, store, pointer, nil) == 1 else {
+            throw TLSMaterialError(.openssl, "openssl could not start verification")
+        }
         if X509_verify_cert(ctx) != 1 {
             let text = String(cString: X509_verify_cert_error_string(Int(X509_STORE_CTX_get_error(ctx))))
             throw TLSMaterialError(.untrusted, text)
@@ -149,7 +159,10 @@ package struct CertificateRequest: Sendable {
     /// Add clientAuth to serverAuth (for mutual-TLS clients).
     package var clientAuth = false
 
-    package init(commonName: String, dnsNames: [String] = [], ipAddresses: [String] = [], days: Int, isCA: Bool = false, clientAuth: Bool = false) {
+    package init(
+        commonName: String, dnsNames: [String] = [], ipAddresses: [String] = [], days: Int, isCA: Bool = false,
+        clientAuth: Bool = false
+    ) {
         self.commonName = commonName
         self.dnsNames = dnsNames
         self.ipAddresses = ipAddresses
@@ -162,7 +175,9 @@ package struct CertificateRequest: Sendable {
 extension Certificate {
     /// Issues a certificate for `key` as `request` says, signed by `issuer` (or self-signed
     /// when nil, for a CA), with a random 128-bit serial.
-    package static func issue(_ request: CertificateRequest, key: PrivateKey, issuer: (Certificate, PrivateKey)?) throws(TLSMaterialError) -> Certificate {
+    package static func issue(
+        _ request: CertificateRequest, key: PrivateKey, issuer: (Certificate, PrivateKey)?
+    ) throws(TLSMaterialError) -> Certificate {
         guard let x = X509_new() else { throw TLSMaterialError(.openssl, "openssl could not make a certificate") }
         let cert = Certificate(x)
         X509_set_version(x, 2)
@@ -171,7 +186,9 @@ extension Certificate {
             throw TLSMaterialError(.openssl, "the random number generator failed")
         }
         serialBytes[0] &= 0x7f  // positive
-        guard let bn = BN_bin2bn(serialBytes, Int32(serialBytes.count), nil) else { throw TLSMaterialError(.openssl, "openssl could not make a serial") }
+        guard let bn = BN_bin2bn(serialBytes, Int32(serialBytes.count), nil) else {
+            throw TLSMaterialError(.openssl, "openssl could not make a serial")
+        }
         defer { BN_free(bn) }
         BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x))
         X509_gmtime_adj(X509_getm_notBefore(x), -300)  // a little slack for clock skew
@@ -184,10 +201,15 @@ extension Certificate {
         kt_x509v3_ctx_init(&ctx, issuer?.0.pointer ?? x, x)
         var extensions: [(Int32, String)] = []
         if request.isCA {
-            extensions += [(NID_basic_constraints, "critical,CA:TRUE,pathlen:0"), (NID_key_usage, "critical,keyCertSign,cRLSign")]
+            extensions += [
+                (NID_basic_constraints, "critical,CA:TRUE,pathlen:0"), (NID_key_usage, "critical,keyCertSign,cRLSign"),
+            ]
         } else {
-            extensions += [(NID_basic_constraints, "critical,CA:FALSE"), (NID_key_usage, "critical,digitalSignature,keyEncipherment"),
-                           (NID_ext_key_usage, request.clientAuth ? "serverAuth,clientAuth" : "serverAuth")]
+            extensions += [
+                (NID_basic_constraints, "critical,CA:FALSE"),
+                (NID_key_usage, "critical,digitalSignature,keyEncipherment"),
+                (NID_ext_key_usage, request.clientAuth ? "serverAuth,clientAuth" : "serverAuth"),
+            ]
             let sans = request.dnsNames.map { "DNS:\($0)" } + request.ipAddresses.map { "IP:\($0)" }
             if !sans.isEmpty { extensions.append((NID_subject_alt_name, sans.joined(separator: ","))) }
         }

@@ -59,7 +59,9 @@ final class CurlTransfer: Sendable {
     /// Performs the request, blocking the calling thread until it completes or fails.
     func perform(_ request: Request) throws(Failure) -> Response {
         _ = Self.globalInit
-        guard let handle = curl_easy_init() else { throw Failure(code: 2, message: "libcurl could not start a transfer") }
+        guard let handle = curl_easy_init() else {
+            throw Failure(code: 2, message: "libcurl could not start a transfer")
+        }
         defer { curl_easy_cleanup(handle) }
         let context = Context(transfer: self)
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
@@ -68,7 +70,9 @@ final class CurlTransfer: Sendable {
         defer { lists.forEach { curl_slist_free_all($0) } }
 
         var url = request.url
-        if let name = request.tls.serverName, let host = url.host, let port = url.port ?? (url.scheme == "https" ? 443 : 80) as Int? {
+        if let name = request.tls.serverName, let host = url.host,
+            let port = url.port ?? (url.scheme == "https" ? 443 : 80) as Int?
+        {
             // Ask for the certificate's name, and connect to the real address instead.
             var parts = URLComponents(url: url, resolvingAgainstBaseURL: false)!
             parts.host = name
@@ -89,7 +93,9 @@ final class CurlTransfer: Sendable {
         _ = kt_curl_set_long(handle, CURLOPT_TIMEOUT_MS, timeoutMS)
         let connectMS = request.connectTimeout.map { max(1, min(timeoutMS, Int($0 * 1000))) } ?? timeoutMS
         _ = kt_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, connectMS)
-        _ = errorBuffer.withUnsafeMutableBufferPointer { kt_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, $0.baseAddress) }
+        _ = errorBuffer.withUnsafeMutableBufferPointer {
+            kt_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, $0.baseAddress)
+        }
 
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         for (name, value) in request.headers + [("Expect", "")] {
@@ -106,7 +112,8 @@ final class CurlTransfer: Sendable {
         }
         // The body (it may hold an unseal share) lives in a buffer of ours that libcurl reads
         // without copying and that is zeroed when the transfer is over.
-        let bodyBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, request.body?.count ?? 0), alignment: 16)
+        let bodyBuffer = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: max(1, request.body?.count ?? 0), alignment: 16)
         defer {
             secureZero(bodyBuffer)
             bodyBuffer.deallocate()
@@ -179,7 +186,9 @@ final class CurlTransfer: Sendable {
     /// The PEM texts of the chain libcurl recorded (its "Cert:" field per certificate).
     private static func chain(_ handle: UnsafeMutableRawPointer) -> [String] {
         var info: UnsafeMutablePointer<curl_certinfo>?
-        guard kt_curl_get_certinfo(handle, &info) == CURLE_OK, let info, let lists = info.pointee.certinfo else { return [] }
+        guard kt_curl_get_certinfo(handle, &info) == CURLE_OK, let info, let lists = info.pointee.certinfo else {
+            return []
+        }
         var out: [String] = []
         for i in 0..<Int(info.pointee.num_of_certs) {
             var node = lists[i]

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Per-session TLS settings and per-request bodies for `CurlURLProtocol`. Foundation passes
@@ -73,16 +73,21 @@ final class CurlURLProtocol: URLProtocol {
 
     override func startLoading() {
         let request = self.request
-        let tls = TransportRegistry.shared.options(request.value(forHTTPHeaderField: TransportRegistry.header)) ?? TLSOptions()
+        let tls =
+            TransportRegistry.shared.options(request.value(forHTTPHeaderField: TransportRegistry.header))
+            ?? TLSOptions()
         let ours = [TransportRegistry.header, TransportRegistry.bodyHeader, TransportRegistry.connectTimeoutHeader]
         let headers = (request.allHTTPHeaderFields ?? [:])
             .filter { field in !ours.contains { $0.caseInsensitiveCompare(field.key) == .orderedSame } }
             .map { ($0.key, $0.value) }
-        let body = TransportRegistry.shared.body(request.value(forHTTPHeaderField: TransportRegistry.bodyHeader)) ?? request.httpBody
+        let body =
+            TransportRegistry.shared.body(request.value(forHTTPHeaderField: TransportRegistry.bodyHeader))
+            ?? request.httpBody
         let job = CurlTransfer.Request(
             method: request.httpMethod ?? "GET", url: request.url!, headers: headers,
             body: body, tls: tls, timeout: request.timeoutInterval,
-            connectTimeout: request.value(forHTTPHeaderField: TransportRegistry.connectTimeoutHeader).flatMap(TimeInterval.init))
+            connectTimeout: request.value(forHTTPHeaderField: TransportRegistry.connectTimeoutHeader).flatMap(
+                TimeInterval.init))
         let transfer = self.transfer
         let box = ProtocolBox(self)
         // Report back only once startLoading has returned to Foundation, which may still be
@@ -103,7 +108,8 @@ final class CurlURLProtocol: URLProtocol {
         guard let client else { return }
         switch result {
         case .success(let r):
-            let response = HTTPURLResponse(url: request.url ?? url, statusCode: r.status, httpVersion: "HTTP/1.1", headerFields: r.headers)!
+            let response = HTTPURLResponse(
+                url: request.url ?? url, statusCode: r.status, httpVersion: "HTTP/1.1", headerFields: r.headers)!
             client.urlProtocol(self, didReceive: response, cacheStoragePolicy: .notAllowed)
             if !r.body.isEmpty { client.urlProtocol(self, didLoad: r.body) }  // in one call: didLoad replaces
             client.urlProtocolDidFinishLoading(self)
@@ -128,11 +134,13 @@ final class CurlURLProtocol: URLProtocol {
         case 23: code = .dataLengthExceedsMaximum
         default: code = .unknown
         }
-        return URLError(code, userInfo: [
-            NSLocalizedDescriptionKey: failure.message,
-            CurlURLProtocol.curlCodeKey: Int(failure.code),
-            NSURLErrorFailingURLErrorKey: url,
-        ])
+        return URLError(
+            code,
+            userInfo: [
+                NSLocalizedDescriptionKey: failure.message,
+                CurlURLProtocol.curlCodeKey: Int(failure.code),
+                NSURLErrorFailingURLErrorKey: url,
+            ])
     }
 
     /// The userInfo key holding libcurl's error code.
@@ -144,5 +152,7 @@ final class CurlURLProtocol: URLProtocol {
 private final class ProtocolBox: @unchecked Sendable {
     let proto: CurlURLProtocol
     init(_ proto: CurlURLProtocol) { self.proto = proto }
-    func finish(_ result: Result<CurlTransfer.Response, CurlTransfer.Failure>, url: URL) { proto.finish(result, url: url) }
+    func finish(_ result: Result<CurlTransfer.Response, CurlTransfer.Failure>, url: URL) {
+        proto.finish(result, url: url)
+    }
 }

@@ -9,12 +9,19 @@ package enum JSONValue: Codable, Sendable, Hashable {
 
     package init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? c.decode(Double.self) { self = .number(n) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let n = try? c.decode(Double.self) {
+            self = .number(n)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
     }
 
     package func encode(to encoder: Encoder) throws {
@@ -62,7 +69,8 @@ package struct SealStatus: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case type, initialized, sealed, t, n, progress, nonce, version, migration
-        case clusterName = "cluster_name", clusterID = "cluster_id", recoverySeal = "recovery_seal", storageType = "storage_type"
+        case clusterName = "cluster_name", clusterID = "cluster_id", recoverySeal = "recovery_seal", storageType =
+            "storage_type"
     }
 }
 
@@ -122,8 +130,10 @@ package struct InitRequest: Encodable, Sendable, Hashable {
     package var recoveryPGPKeys: [String]?
 
     /// A request for `shares` shares, `threshold` of which unseal.
-    package init(secretShares: Int?, secretThreshold: Int?, pgpKeys: [String]? = nil, rootTokenPGPKey: String? = nil,
-                recoveryShares: Int? = nil, recoveryThreshold: Int? = nil, recoveryPGPKeys: [String]? = nil) {
+    package init(
+        secretShares: Int?, secretThreshold: Int?, pgpKeys: [String]? = nil, rootTokenPGPKey: String? = nil,
+        recoveryShares: Int? = nil, recoveryThreshold: Int? = nil, recoveryPGPKeys: [String]? = nil
+    ) {
         self.secretShares = secretShares
         self.secretThreshold = secretThreshold
         self.pgpKeys = pgpKeys

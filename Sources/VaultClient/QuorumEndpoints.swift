@@ -29,26 +29,30 @@ package struct QuorumEndpoints: Sendable, Hashable {
     /// Vault's unauthenticated rekey (`sys/rekey/*`, `sys/rekey-recovery-key/*`).
     package static func legacyRekey(_ target: Target) -> QuorumEndpoints {
         let base = target == .unseal ? "sys/rekey" : "sys/rekey-recovery-key"
-        return QuorumEndpoints(kind: .rekey, target: target, statusPath: base + "/init", updatePath: base + "/update",
-                               verifyPath: base + "/verify", authenticated: false)
+        return QuorumEndpoints(
+            kind: .rekey, target: target, statusPath: base + "/init", updatePath: base + "/update",
+            verifyPath: base + "/verify", authenticated: false)
     }
 
     /// OpenBao's authenticated rotation (`sys/rotate/root/*`, `sys/rotate/recovery/*`).
     package static func rotate(_ target: Target) -> QuorumEndpoints {
         let base = target == .unseal ? "sys/rotate/root" : "sys/rotate/recovery"
-        return QuorumEndpoints(kind: .rekey, target: target, statusPath: base + "/init", updatePath: base + "/update",
-                               verifyPath: base + "/verify", authenticated: true)
+        return QuorumEndpoints(
+            kind: .rekey, target: target, statusPath: base + "/init", updatePath: base + "/update",
+            verifyPath: base + "/verify", authenticated: true)
     }
 
     /// `sys/generate-root/*` (shares are unseal keys, or recovery keys on an auto-unseal seal).
     package static let generateRoot = QuorumEndpoints(
-        kind: .generateRoot, target: .unseal, statusPath: "sys/generate-root/attempt", updatePath: "sys/generate-root/update",
+        kind: .generateRoot, target: .unseal, statusPath: "sys/generate-root/attempt",
+        updatePath: "sys/generate-root/update",
         verifyPath: nil, authenticated: false)
 
     /// OpenBao's authenticated generate-root (`sys/generate-root-token/*`, what `bao operator
     /// generate-root` 2.7 uses): a token is sent and replies are wrapped in `data`.
     package static let generateRootToken = QuorumEndpoints(
-        kind: .generateRoot, target: .unseal, statusPath: "sys/generate-root-token/attempt", updatePath: "sys/generate-root-token/update",
+        kind: .generateRoot, target: .unseal, statusPath: "sys/generate-root-token/attempt",
+        updatePath: "sys/generate-root-token/update",
         verifyPath: nil, authenticated: true)
 
     /// The listener parameter that re-enables an unauthenticated family on OpenBao >= 2.5.
@@ -151,16 +155,22 @@ extension VaultClient {
     }
 
     /// `PUT` the start of an operation with its parameters (JSON-encoded).
-    package func startQuorum<Body: Encodable>(_ e: QuorumEndpoints, _ body: Body) async throws(VaultError) -> QuorumState {
+    package func startQuorum<Body: Encodable>(
+        _ e: QuorumEndpoints, _ body: Body
+    ) async throws(VaultError) -> QuorumState {
         let data: Data
-        do { data = try JSONEncoder().encode(body) } catch { throw VaultError(.malformedReply, "cannot encode the request to \(address)") }
+        do { data = try JSONEncoder().encode(body) } catch {
+            throw VaultError(.malformedReply, "cannot encode the request to \(address)")
+        }
         return try await quorumCall("PUT", e.statusPath, e, body: data)
     }
 
     /// `DELETE` the running operation (or, with `verification`, only its verification round).
     package func cancelQuorum(_ e: QuorumEndpoints, verification: Bool = false) async throws(VaultError) {
         let path = verification ? (e.verifyPath ?? e.statusPath) : e.statusPath
-        let _: [String: JSONValue] = try await call("DELETE", path, accept: [200, 204], token: e.authenticated, allowEmpty: true).0
+        let _: [String: JSONValue] = try await call(
+            "DELETE", path, accept: [200, 204], token: e.authenticated, allowEmpty: true
+        ).0
     }
 
     /// `GET` the verification round of a rekey.
@@ -170,18 +180,24 @@ extension VaultClient {
 
     /// `PUT {key, nonce}` on the update (or, with `verification`, the verify) path: one share,
     /// hex-encoded into memory that is zeroed when released.
-    package func submitQuorumShare(_ e: QuorumEndpoints, share: UnsafeRawBufferPointer, nonce: String, verification: Bool = false) async throws(VaultError) -> QuorumState {
+    package func submitQuorumShare(
+        _ e: QuorumEndpoints, share: UnsafeRawBufferPointer, nonce: String, verification: Bool = false
+    ) async throws(VaultError) -> QuorumState {
         let path = verification ? (e.verifyPath ?? e.updatePath) : e.updatePath
         let nonceJSON = String(decoding: (try? JSONEncoder().encode(nonce)) ?? Data("\"\"".utf8), as: UTF8.self)
         // Any submit may be the one that completes the operation (another operator's share may
         // have arrived meanwhile), and that answer comes only once: wait for it as for sys/init.
-        return try await quorumCall("PUT", path, e, body: Self.shareBody(share, suffix: ",\"nonce\":\(nonceJSON)}"),
-                                    replyTimeout: VaultTransport.oneShotReplyTimeout)
+        return try await quorumCall(
+            "PUT", path, e, body: Self.shareBody(share, suffix: ",\"nonce\":\(nonceJSON)}"),
+            replyTimeout: VaultTransport.oneShotReplyTimeout)
     }
 
-    private func quorumCall(_ method: String, _ path: String, _ e: QuorumEndpoints, body: Data?, replyTimeout: TimeInterval? = nil) async throws(VaultError) -> QuorumState {
+    private func quorumCall(
+        _ method: String, _ path: String, _ e: QuorumEndpoints, body: Data?, replyTimeout: TimeInterval? = nil
+    ) async throws(VaultError) -> QuorumState {
         if e.authenticated {
-            let reply: (Wrapped<QuorumState>, [String: JSONValue]) = try await call(method, path, body: body, accept: [200], token: true, replyTimeout: replyTimeout)
+            let reply: (Wrapped<QuorumState>, [String: JSONValue]) = try await call(
+                method, path, body: body, accept: [200], token: true, replyTimeout: replyTimeout)
             return reply.0.data
         }
         return try await call(method, path, body: body, accept: [200], token: false, replyTimeout: replyTimeout).0

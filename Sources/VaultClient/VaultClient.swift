@@ -3,7 +3,7 @@ import Shamir
 import Synchronization
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The connection settings shared by every node of one command: requests go through
@@ -63,7 +63,9 @@ package final class VaultTransport: Sendable {
     /// Sends one request; returns status, headers and body, or a typed error naming `node`.
     /// `replyTimeout`, when given, bounds the whole exchange instead of `timeout`, which then
     /// bounds only the connection (for answers the server gives only once).
-    func send(_ request: URLRequest, node: String, replyTimeout: TimeInterval? = nil) async throws(VaultError) -> (Int, [AnyHashable: Any], Data) {
+    func send(
+        _ request: URLRequest, node: String, replyTimeout: TimeInterval? = nil
+    ) async throws(VaultError) -> (Int, [AnyHashable: Any], Data) {
         var request = request
         request.setValue(registration, forHTTPHeaderField: TransportRegistry.header)
         let wait = replyTimeout ?? timeout
@@ -99,24 +101,35 @@ package final class VaultTransport: Sendable {
         case .cannotFindHost:
             return VaultError(.unreachable, "\(node) is unreachable: unknown host")
         case .timedOut:
-            return VaultError(.timedOut, "\(node) did not answer within \(formatSeconds(timeout))",
-                              hint: "raise --timeout if the node is only slow")
+            return VaultError(
+                .timedOut, "\(node) did not answer within \(formatSeconds(timeout))",
+                hint: "raise --timeout if the node is only slow")
         case .serverCertificateUntrusted:
-            if lower.contains("subject name") || lower.contains("does not match") || lower.contains("alternative certificate") {
-                return VaultError(.tlsNameMismatch, "\(node) presented a certificate that is not for this name",
-                                  hint: "connect by a name the certificate lists, or pass --tls-server-name NAME")
+            if lower.contains("subject name") || lower.contains("does not match")
+                || lower.contains("alternative certificate")
+            {
+                return VaultError(
+                    .tlsNameMismatch, "\(node) presented a certificate that is not for this name",
+                    hint: "connect by a name the certificate lists, or pass --tls-server-name NAME")
             }
             if lower.contains("expired") {
                 return VaultError(.tlsExpired, "\(node) presented an expired certificate")
             }
             if curl == 77 {
-                return VaultError(.tlsUntrusted, "cannot use the CA certificate file\(tls.caCertFile.map { " \($0)" } ?? ""): \(detail.lowercased())")
+                return VaultError(
+                    .tlsUntrusted,
+                    "cannot use the CA certificate file\(tls.caCertFile.map { " \($0)" } ?? ""): \(detail.lowercased())"
+                )
             }
-            return VaultError(.tlsUntrusted, "\(node) presented a certificate that is not signed by a trusted CA",
-                              hint: tls.caCertFile == nil && tls.caPath == nil ? "pass the CA that signed it with --ca-cert FILE (or VAULT_CACERT)" : "check that --ca-cert / --ca-path hold the CA that signed the server's certificate")
+            return VaultError(
+                .tlsUntrusted, "\(node) presented a certificate that is not signed by a trusted CA",
+                hint: tls.caCertFile == nil && tls.caPath == nil
+                    ? "pass the CA that signed it with --ca-cert FILE (or VAULT_CACERT)"
+                    : "check that --ca-cert / --ca-path hold the CA that signed the server's certificate")
         case .clientCertificateRejected:
-            return VaultError(.clientCertificateUnusable, "the client certificate or key cannot be used: \(lower)",
-                              hint: "check that --client-cert and --client-key are a matching PEM certificate and key")
+            return VaultError(
+                .clientCertificateUnusable, "the client certificate or key cannot be used: \(lower)",
+                hint: "check that --client-cert and --client-key are a matching PEM certificate and key")
         case .networkConnectionLost:
             // With TLS 1.3 the server checks the client certificate after the client has
             // finished its handshake, so a missing one shows up as an alert, or as the
@@ -124,25 +137,35 @@ package final class VaultTransport: Sendable {
             let alert = lower.contains("alert") || lower.contains("certificate")
             if node.hasPrefix("https"), alert || curl == 55 || curl == 56 {
                 if tls.clientCertFile != nil {
-                    return VaultError(.clientCertificateRequired, "\(node) rejected the client certificate",
-                                      hint: "use a client certificate signed by a CA the server trusts")
+                    return VaultError(
+                        .clientCertificateRequired, "\(node) rejected the client certificate",
+                        hint: "use a client certificate signed by a CA the server trusts")
                 }
-                return VaultError(.clientCertificateRequired, alert ? "\(node) requires a client certificate" : "\(node) dropped the TLS connection: it probably requires a client certificate",
-                                  hint: "pass --client-cert and --client-key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)")
+                return VaultError(
+                    .clientCertificateRequired,
+                    alert
+                        ? "\(node) requires a client certificate"
+                        : "\(node) dropped the TLS connection: it probably requires a client certificate",
+                    hint: "pass --client-cert and --client-key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)")
             }
             return VaultError(.connectionLost, "\(node) closed the connection before its reply was complete")
         case .secureConnectionFailed:
-            if lower.contains("alert") && (lower.contains("certificate") || lower.contains("handshake")) && tls.clientCertFile == nil {
-                return VaultError(.clientCertificateRequired, "\(node) requires a client certificate",
-                                  hint: "pass --client-cert and --client-key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)")
+            if lower.contains("alert") && (lower.contains("certificate") || lower.contains("handshake"))
+                && tls.clientCertFile == nil
+            {
+                return VaultError(
+                    .clientCertificateRequired, "\(node) requires a client certificate",
+                    hint: "pass --client-cert and --client-key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)")
             }
             if lower.contains("wrong version number") {
-                return VaultError(.tlsFailure, "\(node) does not speak TLS", hint: "use http:// for a listener with tls_disable")
+                return VaultError(
+                    .tlsFailure, "\(node) does not speak TLS", hint: "use http:// for a listener with tls_disable")
             }
             return VaultError(.tlsFailure, "TLS with \(node) failed: \(lower)")
         case .badServerResponse:
             if node.hasPrefix("http:") {
-                return VaultError(.malformedReply, "\(node) did not answer in HTTP", hint: "if the listener uses TLS, use https://")
+                return VaultError(
+                    .malformedReply, "\(node) did not answer in HTTP", hint: "if the listener uses TLS, use https://")
             }
             return VaultError(.malformedReply, "\(node) did not answer in HTTP")
         case .dataLengthExceedsMaximum:
@@ -183,10 +206,11 @@ package struct VaultClient: Sendable {
     package init(address: String, transport: VaultTransport) throws(VaultError) {
         let trimmed = address.hasSuffix("/") ? String(address.dropLast()) : address
         guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty,
-              url.query == nil, url.fragment == nil
+            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty,
+            url.query == nil, url.fragment == nil
         else {
-            throw VaultError(.invalidAddress, "\(address) is not a node address", hint: "use a URL such as https://127.0.0.1:8200")
+            throw VaultError(
+                .invalidAddress, "\(address) is not a node address", hint: "use a URL such as https://127.0.0.1:8200")
         }
         self.address = trimmed
         self.base = url
@@ -207,7 +231,7 @@ package struct VaultClient: Sendable {
     package func leader() async throws(VaultError) -> (LeaderStatus, [String: JSONValue])? {
         do {
             return try await call("GET", "sys/leader", accept: [200])
-        } catch where error.code == .server && error.httpStatus == 503 {
+        } catch  where error.code == .server && error.httpStatus == 503 {
             return nil
         }
     }
@@ -220,7 +244,10 @@ package struct VaultClient: Sendable {
     /// `PUT sys/init`: the one-shot call that returns the shares and the root token. Its reply
     /// is waited for up to `VaultTransport.oneShotReplyTimeout`, not the transport's timeout.
     package func initialize(_ request: InitRequest) async throws(VaultError) -> InitResponse {
-        try await call("PUT", "sys/init", body: try encode(request), accept: [200], replyTimeout: VaultTransport.oneShotReplyTimeout).0
+        try await call(
+            "PUT", "sys/init", body: try encode(request), accept: [200],
+            replyTimeout: VaultTransport.oneShotReplyTimeout
+        ).0
     }
 
     /// `PUT sys/unseal` with one share, a reset, or a migration flag.
@@ -231,7 +258,10 @@ package struct VaultClient: Sendable {
     /// `PUT sys/unseal` with one share given as bytes: the request body is built in memory
     /// that is zeroed when released, so the share's hex never sits in an ordinary String.
     package func unseal(share: UnsafeRawBufferPointer, migrate: Bool = false) async throws(VaultError) -> SealStatus {
-        try await call("PUT", "sys/unseal", body: Self.shareBody(share, suffix: migrate ? #","migrate":true}"# : "}"), accept: [200]).0
+        try await call(
+            "PUT", "sys/unseal", body: Self.shareBody(share, suffix: migrate ? #","migrate":true}"# : "}"),
+            accept: [200]
+        ).0
     }
 
     /// `{"key":"<hex of share>"` followed by `suffix` (the rest of the object), built in memory
@@ -242,12 +272,15 @@ package struct VaultClient: Sendable {
         let count = prefix.count + 2 * share.count + tail.count
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
         raw.copyBytes(from: prefix)
-        ShareHex.encode(share, into: UnsafeMutableRawBufferPointer(rebasing: raw[prefix.count..<(prefix.count + 2 * share.count)]))
+        ShareHex.encode(
+            share, into: UnsafeMutableRawBufferPointer(rebasing: raw[prefix.count..<(prefix.count + 2 * share.count)]))
         UnsafeMutableRawBufferPointer(rebasing: raw[(prefix.count + 2 * share.count)...]).copyBytes(from: tail)
-        return Data(bytesNoCopy: raw.baseAddress!, count: count, deallocator: .custom { pointer, size in
-            secureZero(UnsafeMutableRawBufferPointer(start: pointer, count: size))
-            pointer.deallocate()
-        })
+        return Data(
+            bytesNoCopy: raw.baseAddress!, count: count,
+            deallocator: .custom { pointer, size in
+                secureZero(UnsafeMutableRawBufferPointer(start: pointer, count: size))
+                pointer.deallocate()
+            })
     }
 
     private func encode<T: Encodable>(_ value: T) throws(VaultError) -> Data {
@@ -260,8 +293,11 @@ package struct VaultClient: Sendable {
     /// With `token`, the client's token goes along (an authenticated endpoint); with
     /// `allowEmpty`, an empty body (a 204) decodes as an empty object.
     /// With `replyTimeout`, the reply is waited for that long (see `VaultTransport.send`).
-    func call<T: Decodable>(_ method: String, _ path: String, body: Data? = nil, accept: Set<Int>, token: Bool = false, allowEmpty: Bool = false,
-                            replyTimeout: TimeInterval? = nil) async throws(VaultError) -> (T, [String: JSONValue]) {
+    func call<T: Decodable>(
+        _ method: String, _ path: String, body: Data? = nil, accept: Set<Int>, token: Bool = false,
+        allowEmpty: Bool = false,
+        replyTimeout: TimeInterval? = nil
+    ) async throws(VaultError) -> (T, [String: JSONValue]) {
         var request = URLRequest(url: base.appendingPathComponent("v1/" + path))
         request.httpMethod = method
         request.setValue("true", forHTTPHeaderField: "X-Vault-Request")
@@ -280,24 +316,34 @@ package struct VaultClient: Sendable {
         let endpoint = "\(method) \(path)"
         if (300..<400).contains(status) {
             let location = headers.first { ($0.key as? String)?.lowercased() == "location" }?.value as? String
-            throw VaultError(.redirect, "\(address) redirected \(endpoint)\(location.map { " to \($0)" } ?? ""); keyturn does not follow redirects",
-                             hint: "give the address of the node itself (its api_addr)", httpStatus: status)
+            throw VaultError(
+                .redirect,
+                "\(address) redirected \(endpoint)\(location.map { " to \($0)" } ?? ""); keyturn does not follow "
+                    + "redirects",
+                hint: "give the address of the node itself (its api_addr)", httpStatus: status)
         }
         guard accept.contains(status) else {
             let errors = (try? JSONDecoder().decode(ServerErrors.self, from: data))?.errors ?? []
             let said = errors.isEmpty ? "HTTP \(status)" : errors.joined(separator: "; ")
-            throw VaultError(.server, "\(address) refused \(endpoint): \(oneLine(said))", httpStatus: status, serverErrors: errors)
+            throw VaultError(
+                .server, "\(address) refused \(endpoint): \(oneLine(said))", httpStatus: status, serverErrors: errors)
         }
         do {
             let raw = try JSONDecoder().decode([String: JSONValue].self, from: data)
             return (try JSONDecoder().decode(T.self, from: data), raw)
         } catch let DecodingError.keyNotFound(key, _) {
-            throw VaultError(.malformedReply, "\(address) sent a reply to \(endpoint) without '\(key.stringValue)'", httpStatus: status)
+            throw VaultError(
+                .malformedReply, "\(address) sent a reply to \(endpoint) without '\(key.stringValue)'",
+                httpStatus: status)
         } catch let DecodingError.typeMismatch(_, context) {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw VaultError(.malformedReply, "\(address) sent a reply to \(endpoint) where '\(field)' has the wrong type", httpStatus: status)
+            throw VaultError(
+                .malformedReply, "\(address) sent a reply to \(endpoint) where '\(field)' has the wrong type",
+                httpStatus: status)
         } catch {
-            throw VaultError(.malformedReply, "\(address) sent a reply to \(endpoint) that is not JSON", hint: "is this the address of a Vault or OpenBao node?", httpStatus: status)
+            throw VaultError(
+                .malformedReply, "\(address) sent a reply to \(endpoint) that is not JSON",
+                hint: "is this the address of a Vault or OpenBao node?", httpStatus: status)
         }
     }
 }
@@ -327,12 +373,17 @@ extension VaultClient {
     /// be shown.
     package func servedCertificate() async throws(VaultError) -> ServedCertificate {
         let tls = transport.tls, timeout = transport.timeout, node = address
-        guard let url = URL(string: address + "/v1/sys/health") else { throw VaultError(.invalidAddress, "\(address) is not a node address") }
+        guard let url = URL(string: address + "/v1/sys/health") else {
+            throw VaultError(.invalidAddress, "\(address) is not a node address")
+        }
         func fetch(_ options: TLSOptions) async -> Result<CurlTransfer.Response, CurlTransfer.Failure> {
             await withCheckedContinuation { continuation in
                 Thread.detachNewThread {
-                    let job = CurlTransfer.Request(method: "GET", url: url, headers: [], body: nil, tls: options, timeout: timeout, wantCertificates: true)
-                    continuation.resume(returning: Result { () throws(CurlTransfer.Failure) in try CurlTransfer().perform(job) })
+                    let job = CurlTransfer.Request(
+                        method: "GET", url: url, headers: [], body: nil, tls: options, timeout: timeout,
+                        wantCertificates: true)
+                    continuation.resume(
+                        returning: Result { () throws(CurlTransfer.Failure) in try CurlTransfer().perform(job) })
                 }
             }
         }
@@ -340,7 +391,8 @@ extension VaultClient {
         case .success(let r):
             return ServedCertificate(leafPEM: r.certificates.first ?? "", verificationError: nil)
         case .failure(let f):
-            let error = VaultTransport.classify(CurlURLProtocol.urlError(f, url: url), node: node, tls: tls, timeout: timeout)
+            let error = VaultTransport.classify(
+                CurlURLProtocol.urlError(f, url: url), node: node, tls: tls, timeout: timeout)
             guard [.tlsUntrusted, .tlsNameMismatch, .tlsExpired].contains(error.code) else { throw error }
             var insecure = tls
             insecure.skipVerify = true

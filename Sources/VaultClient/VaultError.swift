@@ -45,7 +45,9 @@ package struct VaultError: Error, Sendable, CustomStringConvertible {
     package let serverErrors: [String]
 
     /// Makes an error.
-    package init(_ code: Code, _ reason: String, hint: String? = nil, httpStatus: Int? = nil, serverErrors: [String] = []) {
+    package init(
+        _ code: Code, _ reason: String, hint: String? = nil, httpStatus: Int? = nil, serverErrors: [String] = []
+    ) {
         self.code = code
         self.reason = reason
         self.hint = hint

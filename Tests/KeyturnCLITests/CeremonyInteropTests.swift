@@ -5,12 +5,21 @@ import Testing
 @Suite("rekey and generate-root: interop with OpenBao's own CLI, and no secret where it does not belong")
 struct CeremonyInteropTests {
     /// Runs OpenBao's CLI against `server` (with the root token, as an operator would have it).
-    static func bao(_ server: OpenBaoServer, _ args: [String], token: String, home: String, gnupg: [String: String] = [:]) async throws -> ProcessResult {
-        try await Processes.launch(try #require(OpenBaoServer.binary), args,
-                                   environment: ["BAO_ADDR": server.address, "BAO_TOKEN": token, "HOME": home, "PATH": "/usr/bin:/bin"].merging(gnupg) { $1 })
+    static func bao(
+        _ server: OpenBaoServer, _ args: [String], token: String, home: String, gnupg: [String: String] = [:]
+    ) async throws -> ProcessResult {
+        try await Processes.launch(
+            try #require(OpenBaoServer.binary), args,
+            environment: ["BAO_ADDR": server.address, "BAO_TOKEN": token, "HOME": home, "PATH": "/usr/bin:/bin"]
+                .merging(gnupg) { $1 })
     }
 
-    @Test("a rekey started by bao operator rekey -init is completed by keyturn submits; one started by keyturn is completed by bao submits")
+    @Test(
+        """
+        a rekey started by bao operator rekey -init is completed by keyturn submits; one started by keyturn is \
+        completed by bao submits
+        """
+    )
     func interopBothWays() async throws {
         let gpg = try TestGPG()
         let dave = try gpg.makeKey("dave"), erin = try gpg.makeKey("erin")
@@ -20,26 +29,44 @@ struct CeremonyInteropTests {
         let b64Keys = try [dave, erin].map { try dir.write("\($0.name).b64", text: $0.vaultBase64, mode: 0o644) }
 
         // 1. bao starts, keyturn completes.
-        var b = try await Self.bao(server, ["operator", "rekey", "-init", "-key-shares=2", "-key-threshold=2", "-pgp-keys=\(b64Keys.joined(separator: ","))", "-format=json"],
-                                   token: rootToken, home: dir.path)
+        var b = try await Self.bao(
+            server,
+            [
+                "operator", "rekey", "-init", "-key-shares=2", "-key-threshold=2",
+                "-pgp-keys=\(b64Keys.joined(separator: ","))", "-format=json",
+            ],
+            token: rootToken, home: dir.path)
         #expect(b.status == 0, "\(b.stderr)")
-        let nonce = try #require(try JSONSerialization.jsonObject(with: Data(b.stdout)) as? [String: Any])["nonce"] as? String
+        let nonce =
+            try #require(try JSONSerialization.jsonObject(with: Data(b.stdout)) as? [String: Any])["nonce"] as? String
         let out = dir.file("by-keyturn")
         var r = try await Keyturn.launch(["--version"])
         for file in files.hex.prefix(2) {
-            r = try await Keyturn.launch(["rekey", "submit", "-a", server.address, "--nonce", try #require(nonce), file, "--yes",
-                                          "--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)", "--out-dir", out], environment: env)
+            r = try await Keyturn.launch(
+                [
+                    "rekey", "submit", "-a", server.address, "--nonce", try #require(nonce), file, "--yes",
+                    "--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)", "--out-dir", out,
+                ], environment: env)
             #expect(r.status == 0, "\(r.stderr)")
         }
         #expect(try await server.sealStatus()["n"] as? Int == 2)
-        let newHex = try ["dave", "erin"].map { try gpg.gpg(["--decrypt", "\(out)/\($0).asc.key"]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let newHex = try ["dave", "erin"].map {
+            try gpg.gpg(["--decrypt", "\(out)/\($0).asc.key"]).stdoutText.trimmingCharacters(
+                in: .whitespacesAndNewlines)
+        }
 
         // 2. keyturn starts, bao completes (its submits take the share on argv: bao's way, not ours).
-        r = try await Keyturn.launch(["rekey", "start", "-a", server.address, "--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)", "--key-threshold", "2", "--format", "json"], environment: env)
+        r = try await Keyturn.launch(
+            [
+                "rekey", "start", "-a", server.address, "--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)",
+                "--key-threshold", "2", "--format", "json",
+            ], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         let nonce2 = try #require(try jsonObject(r)["nonce"] as? String)
         for key in newHex {
-            b = try await Self.bao(server, ["operator", "rekey", "-nonce=\(nonce2)", "-format=json", key], token: rootToken, home: dir.path)
+            b = try await Self.bao(
+                server, ["operator", "rekey", "-nonce=\(nonce2)", "-format=json", key], token: rootToken, home: dir.path
+            )
             #expect(b.status == 0, "\(b.stderr)")
         }
         let answer = try #require(try JSONSerialization.jsonObject(with: Data(b.stdout)) as? [String: Any])
@@ -55,7 +82,12 @@ struct CeremonyInteropTests {
         #expect(try await server.sealStatus()["sealed"] as? Bool == false)
     }
 
-    @Test("no share, OTP or token in any output or file but the ones meant for it (rekey with client-side encryption, generate-root with an OTP)")
+    @Test(
+        """
+        no share, OTP or token in any output or file but the ones meant for it (rekey with client-side \
+        encryption, generate-root with an OTP)
+        """
+    )
     func noSecretLeaks() async throws {
         let gpg = try TestGPG()
         let dave = try gpg.makeKey("dave"), erin = try gpg.makeKey("erin")
@@ -72,20 +104,34 @@ struct CeremonyInteropTests {
         let newKeys = ["--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)"]
 
         // A rekey whose new shares come back in plaintext and are encrypted here.
-        var r = try await run(["rekey", "start", "-a", server.address, "--client-side-encryption", "--key-threshold", "2", "--format", "json"] + newKeys)
+        var r = try await run(
+            [
+                "rekey", "start", "-a", server.address, "--client-side-encryption", "--key-threshold", "2", "--format",
+                "json",
+            ] + newKeys)
         #expect(r.status == 0, "\(r.stderr)")
         let nonce = try #require(try jsonObject(r)["nonce"] as? String)
         let out = dir.file("gen2")
         // Without --pgp-keys the completing submit would have to print plaintext shares: refused.
-        _ = try await run(["rekey", "submit", "-a", server.address, "--nonce", nonce, files.hex[0], "--yes", "--out-dir", out])
-        r = try await run(["rekey", "submit", "-a", server.address, "--nonce", nonce, files.hex[1], "--yes", "--out-dir", out])
+        _ = try await run([
+            "rekey", "submit", "-a", server.address, "--nonce", nonce, files.hex[0], "--yes", "--out-dir", out,
+        ])
+        r = try await run([
+            "rekey", "submit", "-a", server.address, "--nonce", nonce, files.hex[1], "--yes", "--out-dir", out,
+        ])
         expectOneLineError(r, mentioning: "unencrypted")
-        r = try await run(["rekey", "submit", "-a", server.address, "--nonce", nonce, files.hex[1], "--yes", "--out-dir", out] + newKeys)
+        r = try await run(
+            ["rekey", "submit", "-a", server.address, "--nonce", nonce, files.hex[1], "--yes", "--out-dir", out]
+                + newKeys)
         #expect(r.status == 0, "\(r.stderr)")
-        let record = try #require(try JSONSerialization.jsonObject(with: Data(readBytes("\(out)/ceremony.json") ?? [])) as? [String: Any])
+        let record = try #require(
+            try JSONSerialization.jsonObject(with: Data(readBytes("\(out)/ceremony.json") ?? [])) as? [String: Any])
         #expect(record["encryption"] as? String == "client")
         #expect((record["share_files"] as? [[String: Any]])?.allSatisfy { $0["commitment"] is String } == true)
-        let newShares = try ["dave", "erin"].map { try gpg.gpg(["--decrypt", "\(out)/\($0).asc.key"]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let newShares = try ["dave", "erin"].map {
+            try gpg.gpg(["--decrypt", "\(out)/\($0).asc.key"]).stdoutText.trimmingCharacters(
+                in: .whitespacesAndNewlines)
+        }
         // keyturn verify checks a new file against its commitment, offline.
         r = try await run(["verify", "\(out)/erin.asc.key"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -95,21 +141,28 @@ struct CeremonyInteropTests {
         r = try await run(["generate-root", "start", "-a", server.address, "--out-dir", grDir, "--format", "json"])
         let grNonce = try #require(try jsonObject(r)["nonce"] as? String)
         for who in ["dave", "erin"] {
-            r = try await run(["generate-root", "submit", "-a", server.address, "--nonce", grNonce, "\(out)/\(who).asc.key", "--yes", "--out-dir", grDir])
+            r = try await run([
+                "generate-root", "submit", "-a", server.address, "--nonce", grNonce, "\(out)/\(who).asc.key", "--yes",
+                "--out-dir", grDir,
+            ])
             #expect(r.status == 0, "\(r.stderr)")
         }
-        r = try await Keyturn.launch(["generate-root", "decode", "--otp-file", "\(grDir)/generate-root.otp", "\(grDir)/generate-root.encoded"])
+        r = try await Keyturn.launch([
+            "generate-root", "decode", "--otp-file", "\(grDir)/generate-root.otp", "\(grDir)/generate-root.encoded",
+        ])
         let newToken = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(newToken.hasPrefix("s."))
         outputs.append(("decode stderr", Array(r.stderr.utf8)))
-        let otp = String(decoding: readBytes("\(grDir)/generate-root.otp") ?? [], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let otp = String(decoding: readBytes("\(grDir)/generate-root.otp") ?? [], as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines)
 
         // Every file keyturn wrote, but the OTP's own file (meant for it).
         for path in try FileManager.default.subpathsOfDirectory(atPath: dir.path) where !path.hasSuffix(".otp") {
             let full = dir.file(path)
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue,
-                  full.hasPrefix(out) || full.hasPrefix(grDir) else { continue }
+                full.hasPrefix(out) || full.hasPrefix(grDir)
+            else { continue }
             outputs.append((path, readBytes(full) ?? []))
         }
         // Every form of every secret of the ceremony.

@@ -4,7 +4,7 @@ import Shamir
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the test build's memory scan (`KEYTURN_DEBUG_SCAN_*`, see SecretHygiene.debugScan)
@@ -24,8 +24,10 @@ struct MemoryScanReport {
         let hex = Array(share.map { String(format: "%02x", $0) }.joined().utf8)
         let base64 = Array(Data(share).base64EncodedString().utf8)
         let needles = [share, hex, base64].map { form in form.map { String(format: "%02x", $0 ^ mask) }.joined() }
-        return ["KEYTURN_DEBUG_SCAN_STAGE": "held,after", "KEYTURN_DEBUG_SCAN_MASK": "a5",
-                "KEYTURN_DEBUG_SCAN_NEEDLES": needles.joined(separator: ",")]
+        return [
+            "KEYTURN_DEBUG_SCAN_STAGE": "held,after", "KEYTURN_DEBUG_SCAN_MASK": "a5",
+            "KEYTURN_DEBUG_SCAN_NEEDLES": needles.joined(separator: ","),
+        ]
     }
 
     init(_ stderr: String) {
@@ -56,7 +58,12 @@ struct MemoryScanTests {
         case terminal = "typed at the prompt on a terminal"
     }
 
-    @Test("the scan finds the share while it is held, and no run of 12 or more of its bytes (raw, hex or base64) once unseal is done", arguments: Input.allCases)
+    @Test(
+        """
+        the scan finds the share while it is held, and no run of 12 or more of its bytes (raw, hex or base64) \
+        once unseal is done
+        """,
+        arguments: Input.allCases)
     func shareGoneAfterUse(_ input: Input) async throws {
         let pki = input == .tls ? try TestPKI() : nil
         let server = try await OpenBaoServer.start(.init(tlsCertFile: pki?.serverCert, tlsKeyFile: pki?.serverKey))
@@ -82,7 +89,10 @@ struct MemoryScanTests {
         case .pgpFile:
             let keys = try TestGPG()
             let alice = try keys.makeKey("alice", passphrase: "alice secret")
-            arguments += [try dir.write("alice.key", keys.encrypt(hex, to: alice)), "--passphrase-file", try dir.write("pass", text: "alice secret\n")]
+            arguments += [
+                try dir.write("alice.key", keys.encrypt(hex, to: alice)), "--passphrase-file",
+                try dir.write("pass", text: "alice secret\n"),
+            ]
             environment.merge(keys.environment) { $1 }
             gpg = keys
         }
@@ -90,10 +100,12 @@ struct MemoryScanTests {
         let status: Int32, stderr: String
         if input == .terminal {
             // The terminal shows stdout and stderr together.
-            let r = try await unsealOnTerminal(server.address, typing: hex, environment: environment, binary: Keyturn.debugPath)
+            let r = try await unsealOnTerminal(
+                server.address, typing: hex, environment: environment, binary: Keyturn.debugPath)
             (status, stderr) = (r.status, r.stdoutText)
         } else {
-            let r = try await Keyturn.launch(arguments, stdin: stdin, environment: environment, binary: Keyturn.debugPath)
+            let r = try await Keyturn.launch(
+                arguments, stdin: stdin, environment: environment, binary: Keyturn.debugPath)
             (status, stderr) = (r.status, r.stderr)
         }
         #expect(status == 0, "\(stderr)")
@@ -104,7 +116,9 @@ struct MemoryScanTests {
         // The scan can fail: while keyturn holds the share, it finds it.
         #expect((report.count("held", 0) ?? 0) >= 1, "the scan did not find the share while it was held: \(stderr)")
         for (i, form) in MemoryScanReport.forms.enumerated() {
-            #expect(report.count("after", i) == 0, "\(form) of the share left in memory: \(report.places.joined(separator: "; "))")
+            #expect(
+                report.count("after", i) == 0,
+                "\(form) of the share left in memory: \(report.places.joined(separator: "; "))")
         }
         withExtendedLifetime(gpg) {}
     }
@@ -175,7 +189,9 @@ struct DumpabilityTests {
     }
 
     /// Runs the probe as the unprivileged user over `command`.
-    static func probe(_ command: [String], readyFile: String = "-", then: String, stdinFile: String? = nil) async throws -> (Probe, ProcessResult) {
+    static func probe(
+        _ command: [String], readyFile: String = "-", then: String, stdinFile: String? = nil
+    ) async throws -> (Probe, ProcessResult) {
         // Debian's own Python: the unprivileged user cannot reach one under /root (pyenv).
         let python = "/usr/bin/python3"
         let argv = drop + [python, "-c", probeScript, readyFile, then] + command
@@ -185,7 +201,12 @@ struct DumpabilityTests {
         return (Probe(r.stdoutText), r)
     }
 
-    @Test("ptrace (gcore's first step) and /proc/PID/environ are refused for a running keyturn unseal holding a share, and allowed for an ordinary process of the same user")
+    @Test(
+        """
+        ptrace (gcore's first step) and /proc/PID/environ are refused for a running keyturn unseal holding a \
+        share, and allowed for an ordinary process of the same user
+        """
+    )
     func notDumpable() async throws {
         let dir = try TemporaryDirectory()
         let asked = dir.file("stub-requests")
@@ -198,14 +219,19 @@ struct DumpabilityTests {
         // Control: an ordinary process of the same user can be traced and read, so the probe
         // can tell; it is still running when probed.
         let (control, controlRun) = try await Self.probe(["/bin/sleep", "20"], then: "kill")
-        #expect(control.alive && control.attach && control.environ, "the probe could not trace or read an ordinary process: \(controlRun.stdoutText) \(controlRun.stderr)")
+        #expect(
+            control.alive && control.attach && control.environ,
+            "the probe could not trace or read an ordinary process: \(controlRun.stdoutText) \(controlRun.stderr)")
 
         // keyturn unseal with a share read from stdin, waiting on a silent node: probed once
         // the node has been asked for its state (past reading the share, and so past making
         // itself undumpable, which comes first), and still running afterwards.
-        let (probed, run) = try await Self.probe([Keyturn.path, "unseal", "-a", stub.address, "--timeout", "20", "-"],
-                                                 readyFile: asked, then: "wait", stdinFile: share)
-        #expect(probed.alive, "keyturn had ended before the probe finished, so a refusal proves nothing: \(run.stdoutText) \(run.stderr)")
+        let (probed, run) = try await Self.probe(
+            [Keyturn.path, "unseal", "-a", stub.address, "--timeout", "20", "-"],
+            readyFile: asked, then: "wait", stdinFile: share)
+        #expect(
+            probed.alive,
+            "keyturn had ended before the probe finished, so a refusal proves nothing: \(run.stdoutText) \(run.stderr)")
         #expect(!probed.attach, "another process of keyturn's user could ptrace it (and so dump it with gcore)")
         #expect(!probed.environ, "another process of keyturn's user read its /proc/PID/environ")
         #expect(probed.exit == 2, "\(run.stdoutText) \(run.stderr)")

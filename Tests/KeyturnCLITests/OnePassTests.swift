@@ -4,7 +4,12 @@ import Testing
 
 @Suite("one pass per operator: unseal --wait on a brand-new raft cluster")
 struct UnsealWaitTests {
-    @Test("a brand-new three-node cluster: two operators run unseal --wait 120 at the same time, each once; all three nodes end unsealed")
+    @Test(
+        """
+        a brand-new three-node cluster: two operators run unseal --wait 120 at the same time, each once; all \
+        three nodes end unsealed
+        """
+    )
     func twoOperatorsOnce() async throws {
         let cluster = try await OpenBaoCluster.start(3)
         defer { cluster.stop() }
@@ -28,10 +33,12 @@ struct UnsealWaitTests {
         let (keys, _) = try await cluster.nodes[0].initialize(shares: 3, threshold: 2)
         let dir = try TemporaryDirectory()
         let files = try writeShareFiles(dir, hex: keys)
-        let r = try await Keyturn.launch(["unseal", "--wait", "3"] + cluster.addresses.flatMap { ["-a", $0] } + [files.hex[0]])
+        let r = try await Keyturn.launch(
+            ["unseal", "--wait", "3"] + cluster.addresses.flatMap { ["-a", $0] } + [files.hex[0]])
         #expect(r.status == 2, "\(r.stdoutText) \(r.stderr)")
         for follower in cluster.addresses.dropFirst() {
-            #expect(r.stderr.contains("\(follower) is not initialised; still not ready after waiting 3 s"), "\(r.stderr)")
+            #expect(
+                r.stderr.contains("\(follower) is not initialised; still not ready after waiting 3 s"), "\(r.stderr)")
         }
         #expect(!r.stderr.contains("\(cluster.addresses[0]) is not initialised"))
         #expect(try await cluster.nodes[0].sealStatus()["progress"] as? Int == 1, "the leader took the share")
@@ -78,7 +85,8 @@ struct SignalTests {
             os.waitpid(pid, 0)
             sys.stdout.write(out.decode(errors="replace"))
             """
-        let r = try await Processes.launch(try #require(Processes.which("python3")), ["-c", script, Keyturn.path, server.address])
+        let r = try await Processes.launch(
+            try #require(Processes.which("python3")), ["-c", script, Keyturn.path, server.address])
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
         #expect(r.stdoutText.contains("echo-off-at-prompt=1"), "\(r.stdoutText)")
         #expect(r.stdoutText.contains("exit=130"), "\(r.stdoutText)")
@@ -93,14 +101,21 @@ struct SignalTests {
     /// the file `release`: the order holds whatever the machine's load); returns keyturn's exit
     /// status, stdout and stderr. With `blockedByParent`, keyturn starts with SIGINT, SIGTERM
     /// and SIGHUP blocked (a parent's signal mask survives exec).
-    func interruptedInit(_ args: [String], signal: Int32, stub: StubServer, body: String, release: String,
-                         environment: [String: String], blockedByParent: Bool = false) async throws -> (Int32, String, String) {
+    func interruptedInit(
+        _ args: [String], signal: Int32, stub: StubServer, body: String, release: String,
+        environment: [String: String], blockedByParent: Bool = false
+    ) async throws -> (Int32, String, String) {
         let dir = try TemporaryDirectory()
         let process = Process()
         let keyturn = [Keyturn.path, "init", "-a", stub.address, "--timeout", "90"] + args
         if blockedByParent {
             process.executableURL = URL(fileURLWithPath: try #require(Processes.which("python3")))
-            process.arguments = ["-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]); os.execv(sys.argv[1], sys.argv[1:])"] + keyturn
+            process.arguments =
+                [
+                    "-c",
+                    "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, "
+                        + "signal.SIGTERM, signal.SIGHUP]); os.execv(sys.argv[1], sys.argv[1:])",
+                ] + keyturn
         } else {
             process.executableURL = URL(fileURLWithPath: keyturn[0])
             process.arguments = Array(keyturn.dropFirst())
@@ -113,17 +128,27 @@ struct SignalTests {
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         try process.run()
         let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: body) && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
+        while !FileManager.default.fileExists(atPath: body) && Date() < deadline {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
         #expect(FileManager.default.fileExists(atPath: body), "the init request never arrived")
         kill(process.processIdentifier, signal)
         kill(process.processIdentifier, signal)
         try await Task.sleep(nanoseconds: 200_000_000)
         _ = FileManager.default.createFile(atPath: release, contents: nil)
         while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
-        return (process.terminationStatus, String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self), String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self),
+            String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self)
+        )
     }
 
-    @Test("Ctrl-C during unseal --wait: the waiting ends, the report says which node took the share, exit 130, nothing written")
+    @Test(
+        """
+        Ctrl-C during unseal --wait: the waiting ends, the report says which node took the share, exit 130, \
+        nothing written
+        """
+    )
     func sigintDuringUnsealWait() async throws {
         let ready = try await OpenBaoServer.start()
         defer { ready.stop() }
@@ -145,7 +170,8 @@ struct SignalTests {
         try await ready.waitUntil(timeout: 120) { try await $0.sealStatus()["progress"] as? Int == 1 }
         kill(process.processIdentifier, SIGINT)
         while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
-        let out = String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self), err = String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self)
+        let out = String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self),
+            err = String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self)
         #expect(process.terminationStatus == 130, "\(out) \(err)")
         let row = out.split(separator: "\n").first { $0.hasPrefix(ready.address + " ") } ?? ""
         #expect(row.contains("accepted"), "\(out)")
@@ -153,14 +179,21 @@ struct SignalTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["err", "k.key", "out"])
     }
 
-    @Test("SIGINT while the node holds its init reply: the share files are still written, then keyturn exits 130 saying it was interrupted")
+    @Test(
+        """
+        SIGINT while the node holds its init reply: the share files are still written, then keyturn exits 130 \
+        saying it was interrupted
+        """
+    )
     func sigintDuringInit() async throws {
         let gpg = try TestGPG()
         let alice = try gpg.makeKey("alice")
         let dir = try TemporaryDirectory()
         let stub = try StubServer("slow-init", [dir.file("body.json"), dir.file("release")])
-        let (status, out, err) = try await interruptedInit(["--pgp-keys", alice.armouredFile, "--key-threshold", "1", "--out-dir", dir.file("keys")],
-                                                           signal: SIGINT, stub: stub, body: dir.file("body.json"), release: dir.file("release"), environment: gpg.environment)
+        let (status, out, err) = try await interruptedInit(
+            ["--pgp-keys", alice.armouredFile, "--key-threshold", "1", "--out-dir", dir.file("keys")],
+            signal: SIGINT, stub: stub, body: dir.file("body.json"), release: dir.file("release"),
+            environment: gpg.environment)
         #expect(status == 130, "\(out) \(err)")
         #expect(err.contains("keyturn: interrupted (SIGINT) while the node's answer was being saved"), "\(err)")
         #expect(out.contains("alice.asc.key"))
@@ -168,12 +201,19 @@ struct SignalTests {
         #expect(FileManager.default.fileExists(atPath: dir.file("keys/ceremony.json")))
     }
 
-    @Test("SIGHUP (the SSH session drops) while the node holds its init reply, even when started with it blocked: the answer is printed first, then keyturn exits 129")
+    @Test(
+        """
+        SIGHUP (the SSH session drops) while the node holds its init reply, even when started with it blocked: \
+        the answer is printed first, then keyturn exits 129
+        """
+    )
     func sighupDuringInit() async throws {
         let dir = try TemporaryDirectory()
         let stub = try StubServer("slow-init", [dir.file("body.json"), dir.file("release")])
-        let (status, out, err) = try await interruptedInit(["--no-pgp", "--key-shares", "1"], signal: SIGHUP, stub: stub, body: dir.file("body.json"), release: dir.file("release"),
-                                                           environment: [:], blockedByParent: true)
+        let (status, out, err) = try await interruptedInit(
+            ["--no-pgp", "--key-shares", "1"], signal: SIGHUP, stub: stub, body: dir.file("body.json"),
+            release: dir.file("release"),
+            environment: [:], blockedByParent: true)
         #expect(status == 129, "\(out) \(err)")
         #expect(out.contains("Unseal Key 1: " + String(repeating: "00", count: 32)))
         #expect(out.contains("Initial Root Token: s.stub"))
@@ -183,7 +223,12 @@ struct SignalTests {
 
 @Suite("the ceremony transcript (--transcript)")
 struct TranscriptTests {
-    @Test("every command of a ceremony appends JSON lines with SPEC's fields to one 0600 file; no form of any share, OTP or token is in it")
+    @Test(
+        """
+        every command of a ceremony appends JSON lines with SPEC's fields to one 0600 file; no form of any share, \
+        OTP or token is in it
+        """
+    )
     func ceremonyTranscript() async throws {
         let gpg = try TestGPG()
         let (alice, bob, carol) = try gpg.makeOperators()
@@ -197,7 +242,10 @@ struct TranscriptTests {
         func run(_ args: [String], stdin: [UInt8]? = nil) async throws -> ProcessResult {
             try await Keyturn.launch(args + t, stdin: stdin, environment: env)
         }
-        var r = try await run(["init", "-a", server.address, "--timeout", "60", "--pgp-keys", keys, "--key-threshold", "2", "--client-side-encryption", "--out-dir", dir.file("gen1")])
+        var r = try await run([
+            "init", "-a", server.address, "--timeout", "60", "--pgp-keys", keys, "--key-threshold", "2",
+            "--client-side-encryption", "--out-dir", dir.file("gen1"),
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try FileManager.default.attributesOfItem(atPath: log)[.posixPermissions] as? Int == 0o600)
         r = try await run(["verify", dir.file("gen1/bob.asc.key")])
@@ -210,16 +258,26 @@ struct TranscriptTests {
         // A failure is recorded too.
         r = try await run(["unseal", "-a", server.address, dir.file("no-such.key")])
         #expect(r.status == 1)
-        r = try await run(["generate-root", "start", "-a", server.address, "--out-dir", dir.file("gr"), "--format", "json"])
+        r = try await run([
+            "generate-root", "start", "-a", server.address, "--out-dir", dir.file("gr"), "--format", "json",
+        ])
         let nonce = try #require(try jsonObject(r)["nonce"] as? String)
         for who in ["bob", "carol"] {
-            r = try await run(["generate-root", "submit", "-a", server.address, "--nonce", nonce, dir.file("gen1/\(who).asc.key"), "--yes", "--out-dir", dir.file("gr")])
+            r = try await run([
+                "generate-root", "submit", "-a", server.address, "--nonce", nonce, dir.file("gen1/\(who).asc.key"),
+                "--yes", "--out-dir", dir.file("gr"),
+            ])
             #expect(r.status == 0, "\(r.stderr)")
         }
-        r = try await run(["generate-root", "decode", "--otp-file", dir.file("gr/generate-root.otp"), dir.file("gr/generate-root.encoded")])
+        r = try await run([
+            "generate-root", "decode", "--otp-file", dir.file("gr/generate-root.otp"),
+            dir.file("gr/generate-root.encoded"),
+        ])
         let token = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.hasPrefix("s."))
-        r = try await run(["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("split"), "-"], stdin: Array(token.utf8))
+        r = try await run(
+            ["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("split"), "-"],
+            stdin: Array(token.utf8))
         #expect(r.status == 0, "\(r.stderr)")
         r = try await run(["combine", dir.file("split/share-1.share"), dir.file("split/share-3.share")])
         #expect(r.stdoutText == token)
@@ -230,23 +288,40 @@ struct TranscriptTests {
         var commands = Set<String>()
         for line in lines {
             let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
-            for field in ["time", "version", "command", "result"] { #expect(obj[field] is String, "\(field) missing in \(line)") }
+            for field in ["time", "version", "command", "result"] {
+                #expect(obj[field] is String, "\(field) missing in \(line)")
+            }
             commands.insert(obj["command"] as? String ?? "")
         }
-        #expect(commands.isSuperset(of: ["init", "verify", "status", "unseal", "generate-root start", "generate-root submit", "generate-root decode", "split", "combine"]), "\(commands)")
+        #expect(
+            commands.isSuperset(of: [
+                "init", "verify", "status", "unseal", "generate-root start", "generate-root submit",
+                "generate-root decode", "split", "combine",
+            ]), "\(commands)")
         let unseal = lines.first { $0.contains("\"command\":\"unseal\"") && $0.contains("accepted") } ?? ""
-        #expect(unseal.contains(server.address) && unseal.contains("\"progress\":\"1/2\"") && unseal.contains("\"share_file_sha256\""), "\(unseal)")
-        #expect(unseal.contains("\"key_fingerprint\":\"\(bob.fingerprint)\"") || unseal.contains(carol.fingerprint), "\(unseal)")
+        #expect(
+            unseal.contains(server.address) && unseal.contains("\"progress\":\"1/2\"")
+                && unseal.contains("\"share_file_sha256\""), "\(unseal)")
+        #expect(
+            unseal.contains("\"key_fingerprint\":\"\(bob.fingerprint)\"") || unseal.contains(carol.fingerprint),
+            "\(unseal)")
         #expect(lines.contains { $0.contains("\"result\":\"failed\"") && $0.contains("no-such.key does not exist") })
 
         // No form of any secret: the shares (decrypted from their files), the OTP, both tokens.
-        var secrets = [token, String(decoding: readBytes(dir.file("gr/generate-root.otp")) ?? [], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)]
+        var secrets = [
+            token,
+            String(decoding: readBytes(dir.file("gr/generate-root.otp")) ?? [], as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines),
+        ]
         for who in ["bob", "carol"] {
-            let hex = try gpg.gpg(["--decrypt", dir.file("gen1/\(who).asc.key")]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            let hex = try gpg.gpg(["--decrypt", dir.file("gen1/\(who).asc.key")]).stdoutText.trimmingCharacters(
+                in: .whitespacesAndNewlines)
             secrets += [hex, hex.uppercased(), Data(try #require(hexBytes(hex))).base64EncodedString()]
         }
         for split in ["share-1.share", "share-2.share", "share-3.share"] {
-            secrets.append(String(decoding: readBytes(dir.file("split/\(split)")) ?? [], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            secrets.append(
+                String(decoding: readBytes(dir.file("split/\(split)")) ?? [], as: UTF8.self).trimmingCharacters(
+                    in: .whitespacesAndNewlines))
         }
         for s in secrets where s.count >= 16 { #expect(!text.contains(s), "a secret is in the transcript") }
 
@@ -259,7 +334,12 @@ struct TranscriptTests {
 
 @Suite("seal migration on a three-node raft cluster (OpenBao's static seal standing in for a KMS)")
 struct SealMigrationTests {
-    @Test("Shamir -> static with unseal --migrate on every node (status shows migration); a restart then unseals by itself; static -> Shamir; the shares unseal it again")
+    @Test(
+        """
+        Shamir -> static with unseal --migrate on every node (status shows migration); a restart then unseals by \
+        itself; static -> Shamir; the shares unseal it again
+        """
+    )
     func migrateBothWays() async throws {
         let cluster = try await OpenBaoCluster.start(3)
         defer { cluster.stop() }
@@ -270,7 +350,8 @@ struct SealMigrationTests {
         let sealKey = OpenBaoServer.Options.newStaticSealKey()
 
         func migrate(to seal: String?) async throws {
-            for node in cluster.nodes.reversed() { try await node.restart(seal: seal) }  // followers first, the leader last
+            // Followers first, the leader last.
+            for node in cluster.nodes.reversed() { try await node.restart(seal: seal) }
             var r = try await Keyturn.launch(["status"] + all + ["--format", "json"])
             #expect(r.status == 2)
             for node in try statusNodes(r) { #expect(node["migration"] as? Bool == true, "\(node)") }
@@ -287,7 +368,9 @@ struct SealMigrationTests {
 
         try await migrate(to: OpenBaoServer.Options.staticSeal(key: sealKey))
         var r = try await Keyturn.launch(["status"] + all + ["--format", "json"])
-        for node in try statusNodes(r) { #expect(node["type"] as? String == "static" && node["migration"] as? Bool == false, "\(node)") }
+        for node in try statusNodes(r) {
+            #expect(node["type"] as? String == "static" && node["migration"] as? Bool == false, "\(node)")
+        }
         // Auto-unseal now: a restart needs no operator.
         for node in cluster.nodes { try await node.restart() }
         r = try await Keyturn.launch(["status", "--wait", "240"] + all)
@@ -297,7 +380,9 @@ struct SealMigrationTests {
         try await migrate(to: OpenBaoServer.Options.staticSeal(key: sealKey, disabled: true))
         for node in cluster.nodes.reversed() { try await node.restart(seal: nil) }
         r = try await Keyturn.launch(["status"] + all + ["--format", "json"])
-        for node in try statusNodes(r) { #expect(node["type"] as? String == "shamir" && node["sealed"] as? Bool == true, "\(node)") }
+        for node in try statusNodes(r) {
+            #expect(node["type"] as? String == "shamir" && node["sealed"] as? Bool == true, "\(node)")
+        }
         async let a = Keyturn.launch(["unseal", "--wait", "300"] + all + [files.hex[0]])
         async let b = Keyturn.launch(["unseal", "--wait", "300"] + all + [files.hex[2]])
         let (ra, rb) = try await (a, b)

@@ -30,7 +30,9 @@ struct OpenBaoShamirInteropTests {
 
         // keyturn splits the key anew; three of its shares unseal the sealed node.
         let key = try dir.write("root-key.bin", rootKey)
-        let s = try await Keyturn.launch(["split", "--threshold", "3", "--shares", "5", "--no-pgp", "--out-dir", dir.file("kt"), key])
+        let s = try await Keyturn.launch([
+            "split", "--threshold", "3", "--shares", "5", "--no-pgp", "--out-dir", dir.file("kt"), key,
+        ])
         #expect(s.status == 0, "\(s.stderr)")
         #expect(try await server.sealStatus()["sealed"] as? Bool == true)
         var last: [String: Any] = [:]

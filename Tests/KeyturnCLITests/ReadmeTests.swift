@@ -24,7 +24,9 @@ struct ReadmeTests {
             // Each pipeline stage that runs keyturn.
             for stage in code.split(separator: "|") {
                 // A stage runs keyturn when its first word (after VAR=value assignments) is keyturn.
-                let words = stage.split(separator: " ").map(String.init).filter { !$0.isEmpty }.drop { $0.contains("=") }
+                let words = stage.split(separator: " ").map(String.init).filter { !$0.isEmpty }.drop {
+                    $0.contains("=")
+                }
                 guard words.first == "keyturn" else { continue }
                 commands.append(Array(words.dropFirst()))
             }
@@ -40,7 +42,9 @@ struct ReadmeTests {
             if c.isLetter || c.isNumber || c == "-" {
                 current.append(c)
             } else {
-                if current.hasPrefix("--"), current.count > 2 { names.insert(String(current.reversed().drop { $0 == "-" }.reversed())) }
+                if current.hasPrefix("--"), current.count > 2 {
+                    names.insert(String(current.reversed().drop { $0 == "-" }.reversed()))
+                }
                 current = ""
             }
         }
@@ -49,7 +53,8 @@ struct ReadmeTests {
 
     @Test("option names are matched whole: --ca is not --ca-cert")
     func optionNamesWhole() {
-        let names = Self.optionNames("  -a, --address <url>   A node.\n  --ca-cert <file>  PEM CA.\n  --tls-skip-verify\n")
+        let names = Self.optionNames(
+            "  -a, --address <url>   A node.\n  --ca-cert <file>  PEM CA.\n  --tls-skip-verify\n")
         #expect(names == ["--address", "--ca-cert", "--tls-skip-verify"])
         #expect(!names.contains("--ca"))
     }
@@ -63,8 +68,11 @@ struct ReadmeTests {
             var path: [String] = []
             for w in words { if w.hasPrefix("-") || w.contains("/") || w.contains(".") { break }; path.append(w) }
             // Subcommands only: `secure ca`, `status`; stop at the first argument that is not one.
-            let known = ["status", "init", "unseal", "verify", "secure", "split", "combine", "ca", "cert", "gossip", "config", "check",
-                         "rekey", "generate-root", "start", "submit", "cancel", "decode"]
+            let known = [
+                "status", "init", "unseal", "verify", "secure", "split", "combine", "ca", "cert", "gossip", "config",
+                "check",
+                "rekey", "generate-root", "start", "submit", "cancel", "decode",
+            ]
             path = Array(path.prefix { known.contains($0) })
             #expect(!path.isEmpty, "no subcommand in: keyturn \(words.joined(separator: " "))")
             let key = path.joined(separator: " ")

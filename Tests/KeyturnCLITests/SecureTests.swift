@@ -4,17 +4,26 @@ import Testing
 
 @Suite("keyturn secure ca / cert / gossip (real OpenSSL, real OpenBao)")
 struct SecureTests {
-    @Test("OpenBao serves a keyturn-made certificate: status reaches it by IP and by name, openssl verifies it and shows the SANs; an mTLS listener takes a keyturn-made client certificate")
+    @Test(
+        """
+        OpenBao serves a keyturn-made certificate: status reaches it by IP and by name, openssl verifies it and \
+        shows the SANs; an mTLS listener takes a keyturn-made client certificate
+        """
+    )
     func keyturnMadeTLS() async throws {
         let dir = try TemporaryDirectory()
         let ca = dir.file("ca")
         var r = try await Keyturn.launch(["secure", "ca", "--out-dir", ca, "--name", "test CA"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(fileMode("\(ca)/ca-key.pem") == 0o600)
-        r = try await Keyturn.launch(["secure", "cert", "--ca-dir", ca, "--name", "vault", "--dns", "localhost", "--ip", "127.0.0.1"])
+        r = try await Keyturn.launch([
+            "secure", "cert", "--ca-dir", ca, "--name", "vault", "--dns", "localhost", "--ip", "127.0.0.1",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(fileMode("\(ca)/vault-key.pem") == 0o600)
-        r = try await Keyturn.launch(["secure", "cert", "--ca-dir", ca, "--name", "operator", "--client-auth", "--out-dir", dir.file("client")])
+        r = try await Keyturn.launch([
+            "secure", "cert", "--ca-dir", ca, "--name", "operator", "--client-auth", "--out-dir", dir.file("client"),
+        ])
         #expect(r.status == 0, "\(r.stderr)")
 
         let openssl = try #require(Processes.which("openssl"))
@@ -26,7 +35,8 @@ struct SecureTests {
         let caText = try await Processes.launch(openssl, ["x509", "-in", "\(ca)/ca.pem", "-noout", "-text"]).stdoutText
         #expect(caText.contains("CA:TRUE, pathlen:0") && caText.contains("Certificate Sign"))
 
-        let server = try await OpenBaoServer.start(.init(tlsCertFile: "\(ca)/vault.pem", tlsKeyFile: "\(ca)/vault-key.pem"))
+        let server = try await OpenBaoServer.start(
+            .init(tlsCertFile: "\(ca)/vault.pem", tlsKeyFile: "\(ca)/vault-key.pem"))
         defer { server.stop() }
         for address in [server.address, "https://localhost:\(server.port)"] {
             let s = try await Keyturn.launch(["status", "-a", address, "--ca-cert", "\(ca)/ca.pem"])
@@ -34,10 +44,13 @@ struct SecureTests {
             #expect(s.stdoutText.contains("2.7.2"))
         }
 
-        let mtls = try await OpenBaoServer.start(.init(tlsCertFile: "\(ca)/vault.pem", tlsKeyFile: "\(ca)/vault-key.pem", clientCAFile: "\(ca)/ca.pem"))
+        let mtls = try await OpenBaoServer.start(
+            .init(tlsCertFile: "\(ca)/vault.pem", tlsKeyFile: "\(ca)/vault-key.pem", clientCAFile: "\(ca)/ca.pem"))
         defer { mtls.stop() }
-        let ok = try await Keyturn.launch(["status", "-a", mtls.address, "--ca-cert", "\(ca)/ca.pem",
-                                           "--client-cert", dir.file("client/operator.pem"), "--client-key", dir.file("client/operator-key.pem")])
+        let ok = try await Keyturn.launch([
+            "status", "-a", mtls.address, "--ca-cert", "\(ca)/ca.pem",
+            "--client-cert", dir.file("client/operator.pem"), "--client-key", dir.file("client/operator-key.pem"),
+        ])
         #expect(ok.status == 2, "\(ok.stdoutText) \(ok.stderr)")
         #expect(ok.stdoutText.contains("2.7.2"))
     }
@@ -71,30 +84,44 @@ struct SecureTests {
         try FileManager.default.createDirectory(atPath: dir.file("bad"), withIntermediateDirectories: true)
         try dir.write("bad/ca.pem", text: "not pem")
         try dir.write("bad/ca-key.pem", text: "not pem")
-        expectOneLineError(try Keyturn.run(["secure", "cert", "--ca-dir", dir.file("bad"), "--name", "v", "--dns", "x"]), mentioning: "not a PEM certificate")
+        expectOneLineError(
+            try Keyturn.run(["secure", "cert", "--ca-dir", dir.file("bad"), "--name", "v", "--dns", "x"]),
+            mentioning: "not a PEM certificate")
     }
 }
 
 @Suite("keyturn secure check and config")
 struct SecureCheckConfigTests {
     /// A CA and a server certificate for 127.0.0.1 made by keyturn in `dir`.
-    func material(_ dir: TemporaryDirectory, days: Int = 365, name: String = "vault", dns: [String] = []) async throws -> String {
+    func material(
+        _ dir: TemporaryDirectory, days: Int = 365, name: String = "vault", dns: [String] = []
+    ) async throws -> String {
         let ca = dir.file("ca")
         if !FileManager.default.fileExists(atPath: "\(ca)/ca.pem") {
             _ = try await Keyturn.launch(["secure", "ca", "--out-dir", ca])
         }
-        let r = try await Keyturn.launch(["secure", "cert", "--ca-dir", ca, "--name", name, "--ip", "127.0.0.1", "--days", String(days)] + dns.flatMap { ["--dns", $0] })
+        let r = try await Keyturn.launch(
+            ["secure", "cert", "--ca-dir", ca, "--name", name, "--ip", "127.0.0.1", "--days", String(days)]
+                + dns.flatMap { ["--dns", $0] })
         #expect(r.status == 0, "\(r.stderr)")
         return ca
     }
 
-    @Test("check: valid (0), expiring within the window (2), wrong CA (2), name not in the SANs (2), expired (2), each with its reason")
+    @Test(
+        """
+        check: valid (0), expiring within the window (2), wrong CA (2), name not in the SANs (2), expired (2), \
+        each with its reason
+        """
+    )
     func check() async throws {
         let dir = try TemporaryDirectory()
         let ca = try await material(dir)
-        let server = try await OpenBaoServer.start(.init(tlsCertFile: "\(ca)/vault.pem", tlsKeyFile: "\(ca)/vault-key.pem"))
+        let server = try await OpenBaoServer.start(
+            .init(tlsCertFile: "\(ca)/vault.pem", tlsKeyFile: "\(ca)/vault-key.pem"))
         defer { server.stop() }
-        var r = try await Keyturn.launch(["secure", "check", "-a", server.address, "--ca-cert", "\(ca)/ca.pem", "--format", "json"])
+        var r = try await Keyturn.launch([
+            "secure", "check", "-a", server.address, "--ca-cert", "\(ca)/ca.pem", "--format", "json",
+        ])
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
         let node = try #require(try statusNodes(r).first)
         #expect(node["subject"] as? String == "CN=vault")
@@ -102,7 +129,9 @@ struct SecureCheckConfigTests {
         #expect((node["days_left"] as? Int ?? 0) >= 360)
         #expect(node["verified"] as? Bool == true)
 
-        r = try await Keyturn.launch(["secure", "check", "-a", server.address, "--ca-cert", "\(ca)/ca.pem", "--warn-days", "400"])
+        r = try await Keyturn.launch([
+            "secure", "check", "-a", server.address, "--ca-cert", "\(ca)/ca.pem", "--warn-days", "400",
+        ])
         #expect(r.status == 2)
         #expect(r.stderr.contains("expires in"), "\(r.stderr)")
 
@@ -113,7 +142,9 @@ struct SecureCheckConfigTests {
         #expect(r.stderr.contains("not signed by a trusted CA"), "\(r.stderr)")
         #expect(r.stdoutText.contains("CN=vault"), "the certificate is still shown")
 
-        r = try await Keyturn.launch(["secure", "check", "-a", "https://localhost:\(server.port)", "--ca-cert", "\(ca)/ca.pem"])
+        r = try await Keyturn.launch([
+            "secure", "check", "-a", "https://localhost:\(server.port)", "--ca-cert", "\(ca)/ca.pem",
+        ])
         #expect(r.status == 2)
         #expect(r.stderr.contains("not for this name"), "\(r.stderr)")
 
@@ -135,54 +166,81 @@ struct SecureCheckConfigTests {
                 .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
                 .sign(ca_key, hashes.SHA256()))
             open(sys.argv[2] + "/old.pem", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
-            open(sys.argv[2] + "/old-key.pem", "wb").write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            open(sys.argv[2] + "/old-key.pem", "wb").write(pem)
             """
         let made = try await Processes.launch(try #require(Processes.which("python3")), ["-c", script, ca, dir.path])
         #expect(made.status == 0, "\(made.stderr)")
-        let expired = try await OpenBaoServer.start(.init(tlsCertFile: dir.file("old.pem"), tlsKeyFile: dir.file("old-key.pem")))
+        let expired = try await OpenBaoServer.start(
+            .init(tlsCertFile: dir.file("old.pem"), tlsKeyFile: dir.file("old-key.pem")))
         defer { expired.stop() }
         r = try await Keyturn.launch(["secure", "check", "-a", expired.address, "--ca-cert", "\(ca)/ca.pem"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("expired"), "\(r.stderr)")
     }
 
-    @Test("config writes the listener stanza and Consul settings for matching files, and refuses a wrong key or a foreign chain, writing nothing")
+    @Test(
+        """
+        config writes the listener stanza and Consul settings for matching files, and refuses a wrong key or a \
+        foreign chain, writing nothing
+        """
+    )
     func config() async throws {
         let dir = try TemporaryDirectory()
         let ca = try await material(dir)
         _ = try await material(dir, name: "other")
         let gossip = try dir.write("gossip.key", Array(try await Keyturn.launch(["secure", "gossip"]).stdout))
-        var r = try await Keyturn.launch(["secure", "config", "--tls-cert", "\(ca)/vault.pem", "--tls-key", "\(ca)/vault-key.pem",
-                                          "--ca-cert", "\(ca)/ca.pem", "--gossip-key", gossip, "--out-dir", dir.file("conf")])
+        var r = try await Keyturn.launch([
+            "secure", "config", "--tls-cert", "\(ca)/vault.pem", "--tls-key", "\(ca)/vault-key.pem",
+            "--ca-cert", "\(ca)/ca.pem", "--gossip-key", gossip, "--out-dir", dir.file("conf"),
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let hcl = String(decoding: readBytes(dir.file("conf/vault-listener.hcl")) ?? [], as: UTF8.self)
         let certPath = URL(fileURLWithPath: "\(ca)/vault.pem").standardizedFileURL.path
         #expect(hcl.contains("listener \"tcp\"") && hcl.contains("tls_cert_file = \"\(certPath)\""), "\(hcl)")
-        let consul = try #require(try JSONSerialization.jsonObject(with: Data(readBytes(dir.file("conf/consul-tls.json")) ?? [])) as? [String: Any])
+        let consul = try #require(
+            try JSONSerialization.jsonObject(with: Data(readBytes(dir.file("conf/consul-tls.json")) ?? []))
+                as? [String: Any])
         #expect((consul["encrypt"] as? String)?.count == 44)
         #expect(fileMode(dir.file("conf/consul-tls.json")) == 0o600)
 
-        r = try await Keyturn.launch(["secure", "config", "--tls-cert", "\(ca)/vault.pem", "--tls-key", "\(ca)/other-key.pem",
-                                      "--ca-cert", "\(ca)/ca.pem", "--out-dir", dir.file("bad1")])
+        r = try await Keyturn.launch([
+            "secure", "config", "--tls-cert", "\(ca)/vault.pem", "--tls-key", "\(ca)/other-key.pem",
+            "--ca-cert", "\(ca)/ca.pem", "--out-dir", dir.file("bad1"),
+        ])
         expectOneLineError(r, mentioning: "is not the private key")
         let foreign = try TemporaryDirectory()
         _ = try await Keyturn.launch(["secure", "ca", "--out-dir", foreign.path])
-        r = try await Keyturn.launch(["secure", "config", "--tls-cert", "\(ca)/vault.pem", "--tls-key", "\(ca)/vault-key.pem",
-                                      "--ca-cert", "\(foreign.path)/ca.pem", "--out-dir", dir.file("bad2")])
+        r = try await Keyturn.launch([
+            "secure", "config", "--tls-cert", "\(ca)/vault.pem", "--tls-key", "\(ca)/vault-key.pem",
+            "--ca-cert", "\(foreign.path)/ca.pem", "--out-dir", dir.file("bad2"),
+        ])
         expectOneLineError(r, mentioning: "does not chain to")
-        #expect(!FileManager.default.fileExists(atPath: dir.file("bad1")) && !FileManager.default.fileExists(atPath: dir.file("bad2")))
+        #expect(
+            !FileManager.default.fileExists(atPath: dir.file("bad1"))
+                && !FileManager.default.fileExists(atPath: dir.file("bad2")))
     }
 }
 
 @Suite("keyturn secure ca --split-to (CA key escrow)")
 struct SecureEscrowTests {
-    @Test("the CA key is split among operators, never written; two of three recombine a key that still signs certificates the CA verifies")
+    @Test(
+        """
+        the CA key is split among operators, never written; two of three recombine a key that still signs \
+        certificates the CA verifies
+        """
+    )
     func escrow() async throws {
         let gpg = try TestGPG()
         let holders = try ["alice", "bob", "carol"].map { try gpg.makeKey($0) }
         let dir = try TemporaryDirectory()
         let ca = dir.file("ca")
-        let r = try await Keyturn.launch(["secure", "ca", "--out-dir", ca, "--split-to", holders.map(\.armouredFile).joined(separator: ","), "--threshold", "2"], environment: gpg.environment)
+        let r = try await Keyturn.launch(
+            [
+                "secure", "ca", "--out-dir", ca, "--split-to", holders.map(\.armouredFile).joined(separator: ","),
+                "--threshold", "2",
+            ], environment: gpg.environment)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "\(ca)/ca-key.pem"))
         #expect(FileManager.default.fileExists(atPath: "\(ca)/ca.pem"))
@@ -192,12 +250,19 @@ struct SecureEscrowTests {
         let restored = dir.file("restored")
         try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "\(ca)/ca.pem", toPath: "\(restored)/ca.pem")
-        let c = try await Keyturn.launch(["combine", "--output", "\(restored)/ca-key.pem", "\(ca)/bob.asc.share", "\(ca)/carol.asc.share"], environment: gpg.environment)
+        let c = try await Keyturn.launch(
+            ["combine", "--output", "\(restored)/ca-key.pem", "\(ca)/bob.asc.share", "\(ca)/carol.asc.share"],
+            environment: gpg.environment)
         #expect(c.status == 0, "\(c.stderr)")
-        #expect(String(decoding: readBytes("\(restored)/ca-key.pem") ?? [], as: UTF8.self).hasPrefix("-----BEGIN PRIVATE KEY-----"))
-        let cert = try await Keyturn.launch(["secure", "cert", "--ca-dir", restored, "--name", "vault", "--ip", "127.0.0.1"])
+        #expect(
+            String(decoding: readBytes("\(restored)/ca-key.pem") ?? [], as: UTF8.self).hasPrefix(
+                "-----BEGIN PRIVATE KEY-----"))
+        let cert = try await Keyturn.launch([
+            "secure", "cert", "--ca-dir", restored, "--name", "vault", "--ip", "127.0.0.1",
+        ])
         #expect(cert.status == 0, "\(cert.stderr)")
-        let verify = try await Processes.launch(try #require(Processes.which("openssl")), ["verify", "-CAfile", "\(ca)/ca.pem", "\(restored)/vault.pem"])
+        let verify = try await Processes.launch(
+            try #require(Processes.which("openssl")), ["verify", "-CAfile", "\(ca)/ca.pem", "\(restored)/vault.pem"])
         #expect(verify.status == 0, "\(verify.stdoutText) \(verify.stderr)")
     }
 }

@@ -15,7 +15,8 @@ struct ShareFileContentTests {
         let binary = [0x85, 0x01, 0x0c] + [UInt8](repeating: 0x41, count: 120)
         let vault = Data(binary).base64EncodedString()
         #expect(Self.classify(vault + "\n") == .vaultBase64PGP)
-        let message = try #require(Array(vault.utf8).withUnsafeBytes { ShareFileContent.binaryMessage(fromVaultBase64: $0) })
+        let message = try #require(
+            Array(vault.utf8).withUnsafeBytes { ShareFileContent.binaryMessage(fromVaultBase64: $0) })
         #expect(Array(message.bytes) == binary)
         // Shares: hex (66 characters), base64 (44), each with a line ending; and garbage.
         #expect(Self.classify(String(repeating: "ab", count: 33) + "\n") == .plain)

@@ -4,7 +4,7 @@ import Shamir
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Scripts/test runs these tests with KEYTURN_BIN set to the binary Scripts/install builds
@@ -13,8 +13,12 @@ let testingShippedBinary = !(ProcessInfo.processInfo.environment["KEYTURN_BIN"] 
 
 @Suite("the binary under test is the one users install")
 struct ShippedBinaryTests {
-    @Test("KEYTURN_BIN is a release build with the Swift runtime linked in: no test hooks, no Swift library from the toolchain",
-          .enabled(if: testingShippedBinary, "KEYTURN_BIN is not set: this run tests the debug build"))
+    @Test(
+        """
+        KEYTURN_BIN is a release build with the Swift runtime linked in: no test hooks, no Swift library from the \
+        toolchain
+        """,
+        .enabled(if: testingShippedBinary, "KEYTURN_BIN is not set: this run tests the debug build"))
     func releaseBuildUnderTest() async throws {
         let binary = try #require(readBytes(Keyturn.path), "cannot read \(Keyturn.path)")
         // The debug build's memory-scan hook (#if DEBUG) names this variable; a release build has none.
@@ -26,7 +30,12 @@ struct ShippedBinaryTests {
         #expect(version.status == 0)
     }
 
-    @Test("rekey and generate-root commands given every node's address on a three-node cluster exit with keyturn's own codes")
+    @Test(
+        """
+        rekey and generate-root commands given every node's address on a three-node cluster exit with keyturn's \
+        own codes
+        """
+    )
     func quorumCommandsWithEveryAddress() async throws {
         let cluster = try await OpenBaoCluster.start(3)
         defer { cluster.stop() }
@@ -44,7 +53,8 @@ struct ShippedBinaryTests {
         }
         // Without a token OpenBao 2.7.2 offers neither API: keyturn says so, naming the active node.
         var r = try await run(["rekey", "status"] + all)
-        expectOneLineError(r, status: 2, mentioning: "\(cluster.addresses[0]) offers no rekey that keyturn can use without a token")
+        expectOneLineError(
+            r, status: 2, mentioning: "\(cluster.addresses[0]) offers no rekey that keyturn can use without a token")
         r = try await run(["generate-root", "status"] + all)
         expectOneLineError(r, status: 2, mentioning: "offers no generate-root that keyturn can use without a token")
         r = try await run(["rekey", "submit", "--nonce", "n", "--yes", share] + all)
@@ -75,7 +85,8 @@ struct ReleaseMemoryTests {
                 found = sum(1 for i in range(len(needle) - 11) if core.find(needle[i:i + 12]) >= 0)
                 print(name, found)
             """
-        let r = try await Processes.launch(try #require(Processes.which("python3")), ["-c", script, core], stdin: Array(ShareHex.encode(share).utf8))
+        let r = try await Processes.launch(
+            try #require(Processes.which("python3")), ["-c", script, core], stdin: Array(ShareHex.encode(share).utf8))
         #expect(r.status == 0, "\(r.stderr)")
         var found: [String: Int] = [:]
         for line in r.stdoutText.split(separator: "\n") {
@@ -100,11 +111,17 @@ struct ReleaseMemoryTests {
     /// descriptor 1, as /proc/PID/task/TID/syscall shows it).
     static func blockedWritingPipe(_ pid: Int32) -> Bool {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        return tasks.contains { String(decoding: readBytes("/proc/\(pid)/task/\($0)/syscall") ?? [], as: UTF8.self).hasPrefix("1 0x1 ") }
+        return tasks.contains {
+            String(decoding: readBytes("/proc/\(pid)/task/\($0)/syscall") ?? [], as: UTF8.self).hasPrefix("1 0x1 ")
+        }
     }
 
-    @Test("gcore finds the share while unseal waits on a node, and no run of 12 of its bytes once unseal is printing its report",
-          .enabled(if: getuid() == 0, "gcore of a non-dumpable process needs root"))
+    @Test(
+        """
+        gcore finds the share while unseal waits on a node, and no run of 12 of its bytes once unseal is printing \
+        its report
+        """,
+        .enabled(if: getuid() == 0, "gcore of a non-dumpable process needs root"))
     func noShareAfterUse() async throws {
         let dir = try TemporaryDirectory()
         let server = try await OpenBaoServer.start()
@@ -120,14 +137,18 @@ struct ReleaseMemoryTests {
         async let held = Keyturn.launch(["unseal", "-a", stub.address, "--timeout", "30", file])
         var pid: Int32? = nil
         for _ in 0..<100 where pid == nil {
-            pid = processCommandLines().first { $0.text.contains("unseal -a \(stub.address)") }.flatMap { Int32($0.pid) }
+            pid = processCommandLines().first { $0.text.contains("unseal -a \(stub.address)") }.flatMap {
+                Int32($0.pid)
+            }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         // Past reading the share: the request is on its way to the node.
         try await Task.sleep(nanoseconds: 1_500_000_000)
         let heldCore = try await Self.gcore(try #require(pid, "keyturn unseal did not start"), into: dir)
         let whileHeld = try await Self.runs(of: share, inCore: heldCore)
-        #expect((whileHeld["raw"] ?? 0) + (whileHeld["hex"] ?? 0) > 0, "the scan did not find the share while it was held: \(whileHeld)")
+        #expect(
+            (whileHeld["raw"] ?? 0) + (whileHeld["hex"] ?? 0) > 0,
+            "the scan did not find the share while it was held: \(whileHeld)")
         try FileManager.default.removeItem(atPath: heldCore)
         kill(pid!, SIGKILL)
         _ = try await held
@@ -144,7 +165,9 @@ struct ReleaseMemoryTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Keyturn.path)
         process.arguments = ["unseal", "-a", server.address, file]
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
+        process.environment = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_")
+        }
         process.standardOutput = FileHandle(fileDescriptor: fds[1], closeOnDealloc: false)
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")

@@ -3,13 +3,17 @@ import KeyturnTestSupport
 import Testing
 
 /// Every error keyturn prints is one `keyturn: error:` line, maybe one `keyturn: hint:` line.
-func expectOneLineError(_ r: ProcessResult, status: Int32 = 1, mentioning fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectOneLineError(
+    _ r: ProcessResult, status: Int32 = 1, mentioning fragment: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(r.status == status, "exit \(r.status), stderr: \(r.stderr)", sourceLocation: sourceLocation)
     let lines = r.stderrLines
     #expect(lines.first?.hasPrefix("keyturn: error: ") == true, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
     #expect(lines.count <= 2, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
     if lines.count == 2 { #expect(lines[1].hasPrefix("keyturn: hint: "), sourceLocation: sourceLocation) }
-    #expect(lines.first?.contains(fragment) == true, "wanted '\(fragment)' in: \(r.stderr)", sourceLocation: sourceLocation)
+    #expect(
+        lines.first?.contains(fragment) == true, "wanted '\(fragment)' in: \(r.stderr)", sourceLocation: sourceLocation)
     #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack"), sourceLocation: sourceLocation)
 }
 
@@ -24,7 +28,9 @@ struct SplitCombineCLITests {
     func roundTripEverySubset() throws {
         let dir = try TemporaryDirectory()
         let secret = randomBytes(1000)
-        let r = try Keyturn.run(["split", "--threshold", "3", "--shares", "5", "--no-pgp", "--out-dir", dir.file("out"), "-"], stdin: secret)
+        let r = try Keyturn.run(
+            ["split", "--threshold", "3", "--shares", "5", "--no-pgp", "--out-dir", dir.file("out"), "-"], stdin: secret
+        )
         #expect(r.status == 0, "\(r.stderr)")
         let files = (1...5).map { dir.file("out/share-\($0).share") }
         #expect(r.stdoutText == files.joined(separator: "\n") + "\n")
@@ -48,9 +54,13 @@ struct SplitCombineCLITests {
         let dir = try TemporaryDirectory()
         let secret = randomBytes(3 << 20 + 12345)
         let input = try dir.write("secret.bin", secret)
-        let r = try Keyturn.run(["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("s"), input])
+        let r = try Keyturn.run([
+            "split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("s"), input,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
-        let c = try Keyturn.run(["combine", "--output", dir.file("back.bin"), dir.file("s/share-3.share"), dir.file("s/share-1.share")])
+        let c = try Keyturn.run([
+            "combine", "--output", dir.file("back.bin"), dir.file("s/share-3.share"), dir.file("s/share-1.share"),
+        ])
         #expect(c.status == 0, "\(c.stderr)")
         #expect(c.stdout.isEmpty)
         #expect(readBytes(dir.file("back.bin")) == secret)
@@ -63,9 +73,18 @@ struct SplitCombineCLITests {
         func peakKiB(_ size: Int, _ name: String) throws -> Int {
             let input = try dir.write("\(name).bin", [UInt8](repeating: 0x5a, count: size))
             // Python's getrusage(RUSAGE_CHILDREN) sees only the keyturn process it ran.
-            let script = "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-            let r = try Processes.run(try #require(Processes.which("python3")), ["-c", script, Keyturn.path, "split", "--threshold", "3", "--shares", "5", "--no-pgp", "--out-dir", dir.file(name), input])
-            let fields = r.stdoutText.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            let script =
+                "import resource,subprocess,sys; r=subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+                + "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+            let r = try Processes.run(
+                try #require(Processes.which("python3")),
+                [
+                    "-c", script, Keyturn.path, "split", "--threshold", "3", "--shares", "5", "--no-pgp", "--out-dir",
+                    dir.file(name), input,
+                ])
+            let fields = r.stdoutText.split(separator: " ").compactMap {
+                Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
             #expect(fields.first == 0, "\(r.stdoutText) \(r.stderr)")
             return fields.last ?? .max
         }
@@ -76,7 +95,8 @@ struct SplitCombineCLITests {
     @Test("a 1-of-1 split writes the secret itself as hex, as Vault's 1-share init does")
     func oneOfOne() throws {
         let dir = try TemporaryDirectory()
-        let r = try Keyturn.run(["split", "--threshold", "1", "--shares", "1", "--no-pgp", "--out-dir", dir.path, "-"], stdin: [0xde, 0xad])
+        let r = try Keyturn.run(
+            ["split", "--threshold", "1", "--shares", "1", "--no-pgp", "--out-dir", dir.path, "-"], stdin: [0xde, 0xad])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(readBytes(dir.file("share-1.share")) == Array("dead\n".utf8))
     }
@@ -84,7 +104,8 @@ struct SplitCombineCLITests {
     @Test("share files are numbered with zero padding so they sort")
     func zeroPaddedNames() throws {
         let dir = try TemporaryDirectory()
-        let r = try Keyturn.run(["split", "--threshold", "2", "--shares", "12", "--no-pgp", "--out-dir", dir.path, "-"], stdin: [1])
+        let r = try Keyturn.run(
+            ["split", "--threshold", "2", "--shares", "12", "--no-pgp", "--out-dir", dir.path, "-"], stdin: [1])
         #expect(r.status == 0)
         #expect(dir.listing() == (1...12).map { String(format: "share-%02d.share", $0) })
     }
@@ -92,10 +113,16 @@ struct SplitCombineCLITests {
     @Test("combine accepts Vault's upper-case or CRLF-terminated hex lines")
     func toleratesLineEndings() throws {
         let dir = try TemporaryDirectory()
-        _ = try Keyturn.run(["split", "--threshold", "2", "--shares", "2", "--no-pgp", "--out-dir", dir.file("s"), "-"], stdin: [7, 8, 9])
-        let a = String(decoding: try #require(readBytes(dir.file("s/share-1.share"))), as: UTF8.self).trimmingCharacters(in: .newlines)
-        let b = String(decoding: try #require(readBytes(dir.file("s/share-2.share"))), as: UTF8.self).trimmingCharacters(in: .newlines)
-        let c = try Keyturn.run(["combine", try dir.write("a", text: a.uppercased() + "\r\n"), try dir.write("b", text: b)])
+        _ = try Keyturn.run(
+            ["split", "--threshold", "2", "--shares", "2", "--no-pgp", "--out-dir", dir.file("s"), "-"],
+            stdin: [7, 8, 9])
+        let a = String(decoding: try #require(readBytes(dir.file("s/share-1.share"))), as: UTF8.self)
+            .trimmingCharacters(in: .newlines)
+        let b = String(decoding: try #require(readBytes(dir.file("s/share-2.share"))), as: UTF8.self)
+            .trimmingCharacters(in: .newlines)
+        let c = try Keyturn.run([
+            "combine", try dir.write("a", text: a.uppercased() + "\r\n"), try dir.write("b", text: b),
+        ])
         #expect(c.status == 0, "\(c.stderr)")
         #expect(c.stdout == [7, 8, 9])
     }
@@ -137,7 +164,8 @@ struct SplitCombineBadInputTests {
     @Test("split needs --pgp-keys or --no-pgp, and writes nothing without them")
     func needsAMode() throws {
         let dir = try TemporaryDirectory()
-        let r = try Keyturn.run(["split", "--threshold", "2", "--shares", "3", "--out-dir", dir.file("out"), "-"], stdin: [1])
+        let r = try Keyturn.run(
+            ["split", "--threshold", "2", "--shares", "3", "--out-dir", dir.file("out"), "-"], stdin: [1])
         expectOneLineError(r, mentioning: "--pgp-keys")
         #expect(dir.listing().isEmpty)
     }
@@ -154,11 +182,14 @@ struct SplitCombineBadInputTests {
             (dir.file("plain/x"), "cannot read"),
         ]
         for (input, fragment) in cases {
-            let r = try Keyturn.run(["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("out"), input])
+            let r = try Keyturn.run([
+                "split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("out"), input,
+            ])
             expectOneLineError(r, mentioning: fragment)
             #expect(dir.listing() == ["empty", "plain"], "after \(input)")
         }
-        let r = try Keyturn.run(["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("out"), "-"], stdin: [])
+        let r = try Keyturn.run(
+            ["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("out"), "-"], stdin: [])
         expectOneLineError(r, mentioning: "is empty")
         #expect(dir.listing() == ["empty", "plain"])
     }
@@ -168,11 +199,13 @@ struct SplitCombineBadInputTests {
         let dir = try TemporaryDirectory()
         let file = try dir.write("file", text: "keep")
         expectOneLineError(
-            try Keyturn.run(["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", file, "-"], stdin: [1]),
+            try Keyturn.run(
+                ["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", file, "-"], stdin: [1]),
             mentioning: "is not a directory")
         try FileManager.default.createDirectory(atPath: dir.file("out"), withIntermediateDirectories: false)
         try dir.write("out/share-2.share", text: "precious")
-        let r = try Keyturn.run(["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("out"), "-"], stdin: [1])
+        let r = try Keyturn.run(
+            ["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("out"), "-"], stdin: [1])
         expectOneLineError(r, mentioning: "share-2.share already exists")
         #expect(dir.listing() == ["file", "out", "out/share-2.share"])
         #expect(readBytes(dir.file("out/share-2.share")) == Array("precious".utf8))
@@ -180,7 +213,9 @@ struct SplitCombineBadInputTests {
 
     /// Three good shares of a 16-byte secret in `dir/s`.
     func makeShares(_ dir: TemporaryDirectory) throws -> [String] {
-        let r = try Keyturn.run(["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("s"), "-"], stdin: randomBytes(16))
+        let r = try Keyturn.run(
+            ["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("s"), "-"],
+            stdin: randomBytes(16))
         #expect(r.status == 0)
         return (1...3).map { dir.file("s/share-\($0).share") }
     }
@@ -242,7 +277,9 @@ struct SplitCombineBadInputTests {
 
     @Test("an unknown option or subcommand is a one-line usage error with exit 1")
     func usageErrors() throws {
-        expectOneLineError(try Keyturn.run(["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", "x", "--bogus"]), mentioning: "bogus")
+        expectOneLineError(
+            try Keyturn.run(["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", "x", "--bogus"]),
+            mentioning: "bogus")
         expectOneLineError(try Keyturn.run(["frobnicate"]), mentioning: "frobnicate")
     }
 }

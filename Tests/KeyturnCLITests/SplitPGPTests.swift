@@ -15,7 +15,11 @@ struct SplitPGPTests {
         let secret = try dir.write("vault-key.txt", text: keys[0] + "\n")
         let out = dir.file("shares")
 
-        let s = try await Keyturn.launch(["split", "--threshold", "2", "--pgp-keys", holders.map(\.armouredFile).joined(separator: ","), "--out-dir", out, secret], environment: gpg.environment)
+        let s = try await Keyturn.launch(
+            [
+                "split", "--threshold", "2", "--pgp-keys", holders.map(\.armouredFile).joined(separator: ","),
+                "--out-dir", out, secret,
+            ], environment: gpg.environment)
         #expect(s.status == 0, "\(s.stderr)")
         let files = ["alice.asc.share", "bob.asc.share", "carol.asc.share"].map { "\(out)/\($0)" }
         for f in files {
@@ -37,9 +41,15 @@ struct SplitPGPTests {
         // A holder whose key is not in this keyring cannot be combined here; the key is named.
         let other = try TestGPG()
         _ = try other.makeKey("mallory")
-        expectOneLineError(try await Keyturn.launch(["combine", files[0], files[1]], environment: other.environment), mentioning: "not for you")
+        expectOneLineError(
+            try await Keyturn.launch(["combine", files[0], files[1]], environment: other.environment),
+            mentioning: "not for you")
         // Bad key files are refused before the secret is read, and nothing is written.
-        let bad = try await Keyturn.launch(["split", "--threshold", "2", "--pgp-keys", "\(holders[0].armouredFile),\(holders[0].armouredFile)", "--out-dir", dir.file("bad"), secret], environment: gpg.environment)
+        let bad = try await Keyturn.launch(
+            [
+                "split", "--threshold", "2", "--pgp-keys", "\(holders[0].armouredFile),\(holders[0].armouredFile)",
+                "--out-dir", dir.file("bad"), secret,
+            ], environment: gpg.environment)
         expectOneLineError(bad, mentioning: "same key")
         #expect(!FileManager.default.fileExists(atPath: dir.file("bad")))
     }

