@@ -18,7 +18,7 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
-        .target(name: "TLSMaterial", dependencies: ["COpenSSL"]),
+        .target(name: "TLSMaterial", dependencies: ["COpenSSL", "Shamir"]),
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -56,6 +56,10 @@ let package = Package(
         .testTarget(
             name: "ShamirTests", dependencies: ["Shamir", "ShamirKernels", "KeyturnTestSupport"],
             resources: [.copy("Fixtures")]),
+        .testTarget(name: "CeremonyTests", dependencies: ["Ceremony", "Shamir", "TLSMaterial", "KeyturnTestSupport"]),
+        .testTarget(name: "VaultClientTests", dependencies: ["VaultClient", "KeyturnTestSupport"]),
+        .testTarget(name: "PGPSharesTests", dependencies: ["PGPShares", "Shamir", "KeyturnTestSupport"]),
+        .testTarget(name: "TLSMaterialTests", dependencies: ["TLSMaterial", "Shamir"]),
         .testTarget(
             name: "KeyturnCLITests",
             dependencies: [

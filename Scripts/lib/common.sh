@@ -194,10 +194,17 @@ release_build() {
   swift_build -c release --static-swift-stdlib --product "$1"
 }
 
-# Builds keyturn in release mode; prints the binary's path.
+# Builds keyturn in release mode with the Swift runtime linked in, and prints the path of a copy
+# of it, .build/shipped/keyturn: the binary Scripts/install installs and the end-to-end tests
+# run. A copy, because other builds write .build/release/keyturn again: swift-argument-parser's
+# generate-manual plugin relinks it without --static-swift-stdlib (an install once shipped that
+# dynamically linked binary, which needs the toolchain's libswiftCore.so at run time).
 build_release() {
   release_build keyturn
-  printf '%s\n' "$KEYTURN_ROOT/.build/release/keyturn"
+  mkdir -p "$KEYTURN_ROOT/.build/shipped"
+  cp "$KEYTURN_ROOT/.build/release/keyturn" "$KEYTURN_ROOT/.build/shipped/keyturn.tmp"
+  mv -f "$KEYTURN_ROOT/.build/shipped/keyturn.tmp" "$KEYTURN_ROOT/.build/shipped/keyturn"
+  printf '%s\n' "$KEYTURN_ROOT/.build/shipped/keyturn"
 }
 
 # Runs the constant-time check under valgrind memcheck. valgrind 3.19 cannot read the DWARF 5

@@ -49,10 +49,7 @@ package enum ShareInput {
             defer { close(fd) }
             let text = try readAll(fd, name: path)
             if isPGP(text) { return try decrypt(text, source: path, passphrase: passphrase) }
-            if (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o077 != 0 {
-                throw KeyturnError(
-                    "\(path) holds a plaintext share but is readable by group or others", hint: "chmod 600 \(path)")
-            }
+            try SecretFiles.requirePrivate(fd, path: path, holding: "a plaintext share")
             return try decode(text, source: path)
         }
     }
@@ -185,23 +182,10 @@ package enum PassphraseSource: Sendable {
 
     /// The passphrase (first line, without its line ending), or nil to let gpg-agent ask.
     package func read() throws -> SecretBuffer? {
-        let fd: Int32
-        let name: String
         switch self {
         case .agent: return nil
-        case .file(let path):
-            fd = try SecretFiles.openInput(path)
-            name = path
-        case .descriptor(let n):
-            fd = n
-            name = "file descriptor \(n)"
+        case .file(let path): return try SecretFiles.firstLine(.path(path))
+        case .descriptor(let n): return try SecretFiles.firstLine(.descriptor(n, name: "file descriptor \(n)"))
         }
-        defer { if case .file = self { close(fd) } }
-        let buffer = SecretBuffer(count: 4096)
-        let n = try SecretFiles.readFully(fd, into: buffer.bytes, name: name)
-        let end = buffer.bytes[0..<n].firstIndex { $0 == 0x0a || $0 == 0x0d } ?? n
-        let secret = SecretBuffer(count: end)
-        if end > 0 { secret.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<end])) }
-        return secret
     }
 }

@@ -24,7 +24,7 @@ struct Keyturn: AsyncParsableCommand {
         ])
 }
 
-/// Runs keyturn with the process's arguments and exits with SPEC §2's codes.
+/// Runs keyturn with the process's arguments and exits with keyturn's exit codes (ExitStatus).
 package enum KeyturnMain {
     /// Ends the process without running atexit handlers. Every byte keyturn prints has already
     /// been written with write(2) (nothing is buffered), while OpenSSL's and libcurl's exit-time
@@ -37,9 +37,9 @@ package enum KeyturnMain {
 
     /// Parses, runs, reports errors as `keyturn: error: …`, and exits.
     package static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
-        SecretHygiene.wipeLibraryMemoryOnFree()
+        ProcessHygiene.wipeLibraryMemoryOnFree()
         ProcessHygiene.unblockSignals()
-        SecretHygiene.ignoreSIGPIPE()
+        ProcessHygiene.ignoreBrokenPipe()
         do {
             var command = try Keyturn.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {

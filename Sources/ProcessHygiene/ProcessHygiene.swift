@@ -1,5 +1,9 @@
 internal import CSystem
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Process-wide protections for the secrets keyturn holds, over the C in CSystem (prctl is
 /// variadic; the allocators and the memory scan are C so they allocate nothing themselves).
 package enum ProcessHygiene {
@@ -26,6 +30,10 @@ package enum ProcessHygiene {
     package static func startWriteback(fd: Int32, offset: Int, count: Int) -> Bool {
         kt_start_writeback(fd, Int64(offset), Int64(count)) == 0
     }
+
+    /// A write to a closed pipe becomes an error keyturn reports (EPIPE), not a silent death by
+    /// SIGPIPE.
+    package static func ignoreBrokenPipe() { _ = signal(SIGPIPE, SIG_IGN) }
 
     /// Unblocks the signals keyturn handles (a parent may leave them blocked: the mask survives
     /// exec). First thing in the process, so every thread made later inherits it.

@@ -159,7 +159,9 @@ struct InitTests {
                 "init", "--timeout", "60", "-a", server.address, "--pgp-keys", alice.armouredFile, "--out-dir",
                 dir.file("out"),
             ],
-            environment: gpg.environment.merging(["KEYTURN_TEST_BEFORE_WRITE": "remove-out-dir"]) { $1 })
+            environment: gpg.environment.merging(["KEYTURN_TEST_BEFORE_WRITE": "remove-out-dir"]) { $1 },
+            // The hook is compiled into the test build only.
+            binary: Keyturn.debugPath)
         #expect(r.status == 1)
         #expect(
             r.stderrLines.first?.contains("the node is initialised but the share files could not be written") == true,

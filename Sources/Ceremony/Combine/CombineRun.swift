@@ -1,0 +1,91 @@
+import Foundation
+import Shamir
+
+/// One recombination of share files into the secret: every share is opened and checked (same
+/// length, distinct x-coordinates) first; the secret goes to a 0600 file published at the end
+/// (never overwriting), or to a sink (standard output) only once every share's text has been
+/// checked, since what is written there cannot be taken back.
+package struct CombineRun {
+    package let files: [String]
+    package let output: String?
+    package let passphrase: PassphraseSource
+
+    package init(files: [String], output: String?, passphrase: PassphraseSource) {
+        self.files = files
+        self.output = output
+        self.passphrase = passphrase
+    }
+
+    /// Secret bytes per pass.
+    static let chunkSize = 1 << 20
+
+    /// Recombines; without `output`, hands the secret to `standardOutput` piece by piece (false:
+    /// it could not be written). Returns the secret's length in bytes.
+    @discardableResult
+    package func execute(standardOutput: (UnsafeRawBufferPointer) -> Bool) throws -> Int {
+        if let output { try SecretFiles.requireAbsent(output) }
+        var shares: [OpenShareFile] = []
+        defer { for s in shares { s.release() } }
+        for path in files { shares.append(try OpenShareFile.open(path, passphrase: passphrase)) }
+
+        for (i, a) in shares.enumerated() {
+            if let b = shares[(i + 1)...].first(where: { $0.yHexLength != a.yHexLength }) {
+                throw KeyturnError("\(a.path) and \(b.path) are shares of different secrets: their lengths differ")
+            }
+            if let b = shares[(i + 1)...].first(where: { $0.x == a.x }) {
+                throw KeyturnError(
+                    "\(a.path) and \(b.path) are the same share (x-coordinate \(a.x))",
+                    hint: "give each share once; you need shares from different holders")
+            }
+        }
+        let combiner: ShamirCombiner
+        do throws(ShamirError) { combiner = try ShamirCombiner(xCoordinates: shares.map(\.x)) } catch {
+            throw KeyturnError(error.reason)
+        }
+
+        let length = shares[0].yHexLength / 2
+        if output == nil {
+            // Standard output cannot be taken back, so find bad hex before writing a byte.
+            try stream(shares, length: length, combiner: nil) { _ throws in }
+        }
+        let pending = try output.map { (path) throws in try PendingFile(path: path) }
+        try stream(shares, length: length, combiner: combiner) { (piece) throws in
+            if let pending {
+                try pending.write(piece)
+            } else if !standardOutput(piece) {
+                throw KeyturnError("cannot write the secret to standard output: \(SecretFiles.describe(errno))")
+            }
+        }
+        if let pending, let output {
+            try FileBatch.publish([pending], directory: SecretFiles.directory(of: output))
+        }
+        return length
+    }
+
+    /// Decodes every share chunk by chunk; with a combiner, hands each recombined chunk to `sink`.
+    private func stream(
+        _ shares: [OpenShareFile], length: Int, combiner: ShamirCombiner?,
+        _ sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let text = SecretBuffer(count: 2 * Self.chunkSize)
+        let ys = shares.map { _ in SecretBuffer(count: Self.chunkSize) }
+        let secret = SecretBuffer(count: Self.chunkSize)
+        var offset = 0
+        while offset < length {
+            let n = min(Self.chunkSize, length - offset)
+            for (j, share) in shares.enumerated() {
+                let hexText = try share.text(at: 2 * offset, count: 2 * n, buffer: text.bytes)
+                guard ShareHex.decode(hexText, into: ys[j].bytes) else {
+                    throw KeyturnError("\(share.path) is not a share: it holds characters that are not hex")
+                }
+            }
+            if let combiner {
+                let out = UnsafeMutableRawBufferPointer(rebasing: secret.bytes[0..<n])
+                combiner.combine(ys.map { UnsafeRawBufferPointer(rebasing: $0.bytes[0..<n]) }, into: out)
+                try sink(UnsafeRawBufferPointer(out))
+                secret.wipe(n)
+            }
+            offset += n
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import PGPShares
+import VaultClient
+
+/// `sys/init`, the one-shot call: everything local is checked first (keys, paths,
+/// permissions), then one request, then its answer written into share files all or none.
+package struct InitCeremony {
+    /// What the operator asked for.
+    package struct Settings {
+        package var shares: Int
+        package var threshold: Int
+        /// An auto-unseal seal: recovery keys only (the server refuses secret_shares for it).
+        package var autoUnseal: Bool
+        package var recoveryShares: Int?
+        package var recoveryThreshold: Int?
+        package var recoveryCount: Int
+        package var recoveryQuorum: Int
+        package var keyFiles: [String]
+        package var recoveryKeyFiles: [String]
+        package var rootTokenKeyFile: String?
+        package var outDir: String
+        /// Shares and token go to stdout only (dev servers, CI).
+        package var noPGP: Bool
+        package var clientSideEncryption: Bool
+
+        package init(
+            shares: Int, threshold: Int, autoUnseal: Bool, recoveryShares: Int?, recoveryThreshold: Int?,
+            recoveryCount: Int, recoveryQuorum: Int, keyFiles: [String], recoveryKeyFiles: [String],
+            rootTokenKeyFile: String?, outDir: String, noPGP: Bool, clientSideEncryption: Bool
+        ) {
+            self.shares = shares
+            self.threshold = threshold
+            self.autoUnseal = autoUnseal
+            self.recoveryShares = recoveryShares
+            self.recoveryThreshold = recoveryThreshold
+            self.recoveryCount = recoveryCount
+            self.recoveryQuorum = recoveryQuorum
+            self.keyFiles = keyFiles
+            self.recoveryKeyFiles = recoveryKeyFiles
+            self.rootTokenKeyFile = rootTokenKeyFile
+            self.outDir = outDir
+            self.noPGP = noPGP
+            self.clientSideEncryption = clientSideEncryption
+        }
+    }
+
+    package let settings: Settings
+    package let operators: [OperatorKey]
+    package let recovery: [OperatorKey]
+    package let rootKey: OperatorKey?
+    /// The files to write; nil with `noPGP`.
+    package let plan: ShareFilePlan?
+    package let request: InitRequest
+
+    /// Checks every key file and the output directory and files; sends nothing.
+    package init(_ settings: Settings) throws {
+        self.settings = settings
+        operators = try OperatorKey.inspect(settings.keyFiles)
+        recovery = try OperatorKey.inspect(settings.recoveryKeyFiles)
+        rootKey = try settings.rootTokenKeyFile.map { try OperatorKey.inspect([$0])[0] }
+        plan =
+            try settings.noPGP
+            ? nil
+            : ShareFilePlan(
+                directory: settings.outDir, keyFiles: settings.keyFiles, recoveryKeyFiles: settings.recoveryKeyFiles,
+                rootToken: rootKey != nil)
+        func base64(_ keys: [OperatorKey]) -> [String] { keys.map { Data($0.info.binary).base64EncodedString() } }
+        request = InitRequest(
+            secretShares: settings.autoUnseal ? nil : settings.shares,
+            secretThreshold: settings.autoUnseal ? nil : settings.threshold,
+            pgpKeys: settings.noPGP || settings.clientSideEncryption ? nil : base64(operators),
+            rootTokenPGPKey: rootKey.map { Data($0.info.binary).base64EncodedString() },
+            recoveryShares: settings.autoUnseal ? settings.recoveryCount : settings.recoveryShares,
+            recoveryThreshold: settings.autoUnseal ? settings.recoveryQuorum : settings.recoveryThreshold,
+            recoveryPGPKeys: recovery.isEmpty ? nil : base64(recovery))
+    }
+
+    /// Refuses a node that says it is initialised already (a node that cannot tell is tried).
+    package func requireUninitialised(_ client: VaultClient) async throws {
+        if let already = try? await client.initStatus(), already.initialized {
+            throw KeyturnError(
+                "\(client.address) is already initialised",
+                hint: "its keys were handed out when it was initialised; keyturn status shows its state",
+                status: .serverFailure)
+        }
+    }
+
+    /// Sends `sys/init` and waits for its answer (up to VaultTransport.oneShotReplyTimeout).
+    package func send(to client: VaultClient) async throws -> InitResponse {
+        do throws(VaultError) { return try await client.initialize(request) } catch {
+            if error.serverErrors.contains(where: { $0.lowercased().contains("already initialized") }) {
+                throw KeyturnError(
+                    "\(client.address) is already initialised", hint: "keyturn status shows its state",
+                    status: .serverFailure)
+            }
+            if error.isUnreachable && error.code != .unreachable {
+                throw KeyturnError(
+                    "\(error.reason); the request was sent, so the node may now be initialised",
+                    hint:
+                        "check with keyturn status -a \(client.address) before trying again: Vault hands out "
+                        + "the keys only once",
+                    status: .serverFailure)
+            }
+            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
+        }
+    }
+
+    /// Writes the answer's files (all or none); `beforeWriting` runs between the last check and
+    /// the first write (tests make the directory vanish there).
+    package func write(_ answer: InitResponse, address: String, beforeWriting: (() -> Void)? = nil) throws {
+        guard let plan else { return }
+        try plan.write(
+            IssuedKeys(answer), operators: operators, recovery: recovery, rootKey: rootKey, address: address,
+            shares: settings.autoUnseal ? settings.recoveryCount : settings.shares,
+            threshold: settings.autoUnseal ? settings.recoveryQuorum : settings.threshold,
+            clientSide: settings.clientSideEncryption,
+            lineage: settings.autoUnseal
+                ? CeremonyRecord.Lineage(generation: 1, previousSHA256: nil, target: "recovery") : nil,
+            beforeWriting: beforeWriting)
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Ceremony
+import VaultClient
+
+/// What every rekey and generate-root subcommand takes: the nodes, the token for OpenBao's
+/// authenticated endpoints, and the transcript.
+struct QuorumOptions: ParsableArguments {
+    @OptionGroup(title: "Connection options")
+    var connection: ConnectionOptions
+
+    @OptionGroup
+    var token: TokenOptions
+
+    @OptionGroup
+    var transcript: TranscriptOptions
+
+    init() {}
+
+    /// Finds the active node and the API it offers for `kind` on `target`'s keys, with the
+    /// token if one is given.
+    func ceremony(
+        _ kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target = .unseal
+    ) async throws -> (QuorumCeremony, Connection) {
+        let conn = try connection.resolve().with(token: try token.resolve())
+        let ceremony = try await QuorumCeremony.connect(conn.clients, kind: kind, target: target)
+        return (ceremony, conn)
+    }
+}

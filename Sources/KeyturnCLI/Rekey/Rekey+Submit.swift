@@ -1,0 +1,101 @@
+import ArgumentParser
+import Ceremony
+import Foundation
+import ProcessHygiene
+import VaultClient
+
+extension Rekey {
+    /// `keyturn rekey submit`.
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "submit",
+            abstract: "Submit your current share to the running rekey; the last one writes the new share files.",
+            discussion: """
+                keyturn first reads the running rekey and refuses it when its nonce is not --nonce (anyone \
+                who can reach the endpoint can cancel or restart one), shows what it will do and asks to \
+                confirm on a terminal (--yes for scripts). The submit that completes it writes the new \
+                share files and ceremony.json into --out-dir, as init does.
+                """)
+
+        @OptionGroup
+        var options: Rekey.Options
+
+        @Option(help: ArgumentHelp("The nonce of the rekey you were asked to join.", valueName: "nonce"))
+        var nonce: String
+
+        @Argument(
+            help: ArgumentHelp(
+                "The file holding your current share, or '-' for standard input (default: asked on the terminal).",
+                valueName: "keyfile"))
+        var keyFile: String?
+
+        @OptionGroup(title: "Passphrase options")
+        var passphrase: PassphraseOptions
+
+        @Option(
+            help: ArgumentHelp(
+                "The current keys' ceremony.json (default: the one beside KEYFILE).",
+                discussion: "The share is checked against its commitment, and the new record names it.",
+                valueName: "file"))
+        var manifest: String?
+
+        @Option(
+            name: .customLong("pgp-keys"), parsing: .singleValue,
+            help: ArgumentHelp(
+                "The new holders' key files as given to rekey start.",
+                discussion:
+                    "The new files are named after them (else after the keys' fingerprints); needed with "
+                    + "--client-side-encryption.",
+                valueName: "files"))
+        var pgpKeys: [String] = []
+
+        @Option(
+            help: ArgumentHelp(
+                "Where the completing submit writes the new share files and ceremony.json.",
+                discussion: "Created 0700; none of the files may exist.", valueName: "dir"))
+        var outDir: String = "."
+
+        @Flag(help: "Do not ask for confirmation (scripts).")
+        var yes = false
+
+        func run() async throws {
+            ProcessHygiene.disableCoreDumps()
+            let previous = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
+            let log = try options.log("rekey submit", share: keyFile, manifest: previous)
+            let (ceremony, conn) = try await options.ceremony()
+            // The running operation first: its nonce, what it will do.
+            let state = try await ceremony.expect(nonce: nonce)
+            let newKeys = try RekeyFiles.newKeys(pgpKeys.commaSeparated, state: state)
+            // The submit that completes it must be able to write every new file: checked now.
+            let plan =
+                state.nextShareCompletes
+                ? try RekeyFiles.plan(outDir, keyFiles: newKeys.names, target: options.target) : nil
+            if plan != nil && (state.pgpFingerprints ?? []).isEmpty && newKeys.keys.isEmpty {
+                throw KeyturnError(
+                    "this rekey returns the new shares unencrypted, and no --pgp-keys were given to encrypt them "
+                        + "to their holders; nothing was sent",
+                    hint: "pass the new holders' key files with --pgp-keys, as given to rekey start")
+            }
+            try Terminal.confirmSubmit(
+                QuorumOutput.summary(state, ceremony: ceremony, completes: plan != nil), yes: yes,
+                status: "keyturn rekey status")
+            let share = try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: previous)
+            let completion = Completion(
+                state: state, plan: plan, newKeys: newKeys, previous: previous, log: log, target: options.target)
+            try await SignalHold.aroundCompletingSubmit(
+                plan != nil, "the new shares were being saved",
+                ceremony: ceremony, conn: conn
+            ) {
+                switch try await ceremony.submit(share, nonce: nonce) {
+                case .progressed(let s):
+                    log?.record(
+                        node: ceremony.client.address, result: "accepted", progress: s.progressText, nonce: nonce)
+                    QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
+                    Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
+                case .completed(let s):
+                    try completion.save(s, ceremony: ceremony, nonce: nonce)
+                }
+            }
+        }
+    }
+}

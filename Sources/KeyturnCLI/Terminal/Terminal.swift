@@ -1,0 +1,93 @@
+import Ceremony
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+// How keyturn talks to its user (the rules every command follows; nothing else prints):
+// - stdout carries the result only: a table, one JSON document (--format json), the paths of
+//   the files written, or a secret the user asked for on stdout. Scripts read it.
+// - stderr carries everything said to a person: `keyturn: error: REASON`, then at most one
+//   `keyturn: hint: WHAT TO DO`; `keyturn: warning: ...`; `keyturn: ...` for what happened
+//   and what comes next. Lower-case, one line each, no trailing period, paths and nodes named.
+// - Questions and hidden prompts go to the controlling terminal (/dev/tty), never to a pipe.
+// - Everything is written with write(2), unbuffered, so nothing is lost when keyturn ends
+//   with _exit.
+// - Modules never print: they return values or throw; the CLI turns a module's error into
+//   the two lines above once, at the entry (KeyturnMain), adding the hint.
+
+/// Writing to the standard streams without Glibc's non-Sendable `FILE *` globals.
+enum Terminal {
+    /// Writes all of `bytes` to a file descriptor; returns false on failure (e.g. a closed pipe).
+    @discardableResult
+    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool { SecretFiles.writeAll(fd, bytes) }
+
+    /// Writes a line of text to stderr.
+    static func stderrLine(_ text: String) {
+        var line = text
+        line.append("\n")
+        line.withUTF8 { _ = write(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Writes a line of text to stdout.
+    static func stdoutLine(_ text: String) {
+        var line = text
+        line.append("\n")
+        line.withUTF8 { _ = write(STDOUT_FILENO, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Reports an error the way every keyturn command does.
+    static func report(_ error: KeyturnError) {
+        stderrLine("keyturn: error: \(error.message)")
+        if let hint = error.hint { stderrLine("keyturn: hint: \(hint)") }
+    }
+
+    /// A warning on stderr.
+    static func warn(_ message: String) {
+        stderrLine("keyturn: warning: \(message)")
+    }
+
+    /// Rewrites one progress line on stderr (a terminal); nil clears it.
+    static func stderrProgress(_ text: String?) {
+        var line = "\r\u{1B}[K"
+        if let text { line += text }
+        line.withUTF8 { _ = write(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Asks a yes/no question on the controlling terminal; true for y or yes. nil when there is
+    /// no terminal to ask on.
+    static func confirm(_ question: String) -> Bool? {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        question.withCString { _ = Glibc.write(fd, $0, strlen($0)) }
+        var answer: [UInt8] = []
+        var byte: UInt8 = 0
+        while answer.count < 16 {
+            let n = read(fd, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 || byte == 0x0a || byte == 0x0d { break }
+            answer.append(byte)
+        }
+        let text = String(decoding: answer, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+        return text == "y" || text == "yes"
+    }
+
+    /// Shows what an operator is about to sign off and asks on the terminal, unless `yes`
+    /// (scripts: the table printed after the submit shows the operation); with no terminal,
+    /// `--yes` is required. Throws when not confirmed: nothing was sent.
+    static func confirmSubmit(_ summary: String, yes: Bool, status: String) throws {
+        if yes { return }
+        guard let answer = confirm(summary + "\nSubmit your share to it? [y/N] ") else {
+            throw KeyturnError(
+                "no terminal to confirm on; nothing was sent",
+                hint: "check the operation with \(status), then pass --yes")
+        }
+        guard answer else { throw KeyturnError("not confirmed; nothing was sent") }
+    }
+
+    /// Whether a descriptor is a terminal.
+    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+}
