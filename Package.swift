@@ -14,19 +14,22 @@ let package = Package(
     targets: [
         // GF(2^8) kernels in C: SIMD byte shuffles and GFNI need intrinsics Swift does not expose.
         .target(name: "ShamirKernels", cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "Shamir", dependencies: ["ShamirKernels"]),
+        // The protocol every module's error adopts (code, reason, facts): the CLI alone turns
+        // codes into hints and exit statuses.
+        .target(name: "KeyturnFailure"),
+        .target(name: "Shamir", dependencies: ["ShamirKernels", "KeyturnFailure"]),
         .systemLibrary(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
-        .target(name: "TLSMaterial", dependencies: ["COpenSSL", "Shamir"]),
+        .target(name: "TLSMaterial", dependencies: ["COpenSSL", "Shamir", "KeyturnFailure"]),
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
-        .target(name: "VaultClient", dependencies: ["CCurl", "Shamir"]),
+        .target(name: "VaultClient", dependencies: ["CCurl", "Shamir", "KeyturnFailure"]),
         .systemLibrary(
             name: "CGPGME", pkgConfig: "gpgme",
             providers: [.apt(["libgpgme-dev"])]),
-        .target(name: "PGPShares", dependencies: ["CGPGME", "Shamir"]),
+        .target(name: "PGPShares", dependencies: ["CGPGME", "Shamir", "KeyturnFailure"]),
         // Process hygiene in C: prctl(PR_SET_DUMPABLE) is variadic; libcurl's and OpenSSL's
         // allocators are replaced by ones that wipe on free; the memory scan tests use.
         .target(
@@ -36,11 +39,12 @@ let package = Package(
         // The ceremonies' engine: read and check a share, submit it to every node, collect
         // outcomes; key and share files written 0600, all or none; typed errors, no printing.
         .target(
-            name: "Ceremony", dependencies: ["ProcessHygiene", "Shamir", "TLSMaterial", "VaultClient", "PGPShares"]),
+            name: "Ceremony",
+            dependencies: ["KeyturnFailure", "ProcessHygiene", "Shamir", "TLSMaterial", "VaultClient", "PGPShares"]),
         .target(
             name: "KeyturnCLI",
             dependencies: [
-                "Ceremony", "ProcessHygiene", "Shamir", "TLSMaterial", "VaultClient", "PGPShares",
+                "Ceremony", "KeyturnFailure", "ProcessHygiene", "Shamir", "TLSMaterial", "VaultClient", "PGPShares",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "keyturn", dependencies: ["KeyturnCLI"]),

@@ -128,10 +128,10 @@ package struct CeremonyRecord: Codable {
     /// Reads a ceremony.json, or fails naming the file.
     package static func load(_ path: String) throws -> CeremonyRecord {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw KeyturnError("cannot read the manifest \(path)")
+            throw CeremonyError("cannot read the manifest \(path)")
         }
         do { return try JSONDecoder().decode(CeremonyRecord.self, from: data) } catch {
-            throw KeyturnError("\(path) is not a keyturn ceremony.json")
+            throw CeremonyError("\(path) is not a keyturn ceremony.json")
         }
     }
 

@@ -55,12 +55,12 @@ package struct QuorumCeremony: Sendable {
                 _ = try await client.quorumState(e)
                 return QuorumCeremony(client: client, endpoints: e)
             } catch {
-                if error.code != .server { throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure) }
+                if error.code != .server { throw error }
                 if target == .recovery, error.serverErrors.contains(where: { $0.contains("recovery not supported") }) {
-                    throw KeyturnError(
-                        "\(client.address) has no recovery keys: its seal is Shamir, so its unseal keys are "
-                            + "rekeyed (--target unseal)",
-                        status: .serverFailure)
+                    throw CeremonyError(
+                        "\(client.address) has no recovery keys: its seal is Shamir, so its unseal keys are the "
+                            + "ones to rekey",
+                        code: .noRecoveryKeys, facts: ["node": client.address])
                 }
                 refusals.append((e, error))
             }
@@ -71,33 +71,27 @@ package struct QuorumCeremony: Sendable {
     /// The one-line reason why neither API could be used.
     private static func unavailable(
         _ client: VaultClient, kind: QuorumEndpoints.Kind, refusals: [(QuorumEndpoints, VaultError)], hasToken: Bool
-    ) -> KeyturnError {
+    ) -> CeremonyError {
         let what = kind == .rekey ? "rekey" : "generate-root"
         let legacy = refusals.first { !$0.0.authenticated }
         let legacyDisabled = legacy.map { $0.1.serverErrors.contains { $0.contains("unsupported operation") } } ?? false
         let tokenRefused = refusals.first { $0.0.authenticated }?.1
         let parameter = (kind == .rekey ? QuorumEndpoints.legacyRekey(.unseal) : .generateRoot).listenerParameter
         if legacyDisabled && !hasToken {
-            return KeyturnError(
+            return CeremonyError(
                 "\(client.address) offers no \(what) that keyturn can use without a token: its unauthenticated "
                     + "endpoints are disabled (OpenBao >= 2.5)",
-                hint:
-                    "give a token in VAULT_TOKEN or BAO_TOKEN, or with --token-file, for OpenBao's authenticated "
-                    + "endpoints; or set \(parameter) on the listener",
-                status: .serverFailure)
+                code: .needsTokenOrListener, facts: ["operation": what, "parameter": parameter])
         }
         if legacyDisabled, let tokenRefused {
-            return KeyturnError(
+            return CeremonyError(
                 "\(client.address) refused the token for its authenticated \(what) endpoints "
                     + "(\(oneLine(tokenRefused.serverErrors.joined(separator: "; ")))) and its unauthenticated "
                     + "ones are disabled",
-                hint:
-                    "use a token with sudo on sys/rotate (or sys/generate-root-token), or set \(parameter) on the "
-                    + "listener",
-                status: .serverFailure)
+                code: .tokenRefused, facts: ["operation": what, "parameter": parameter])
         }
         let said = refusals.map { $0.1.reason }.first ?? "no \(what) endpoint answered"
-        return KeyturnError(said, status: .serverFailure)
+        return CeremonyError(said, code: .refused)
     }
 
     /// The cluster's active node: the one whose `sys/leader` says `is_self`, else the one the
@@ -116,12 +110,8 @@ package struct QuorumCeremony: Sendable {
         }
         let reasons = leaders.compactMap { if case .failure(let e) = $0.1 { return e.reason } else { return nil } }
         let said = reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")
-        throw KeyturnError(
-            "no active node among \(clients.map(\.address).joined(separator: ", "))\(said)",
-            hint:
-                "the operation runs on the active node: unseal the cluster first (keyturn status shows which node "
-                + "leads)",
-            status: .serverFailure)
+        throw CeremonyError(
+            "no active node among \(clients.map(\.address).joined(separator: ", "))\(said)", code: .noActiveNode)
     }
 
     /// The operation's state (or, with `verification`, its verification round's).
@@ -130,29 +120,27 @@ package struct QuorumCeremony: Sendable {
             return verification
                 ? try await client.quorumVerification(endpoints) : try await client.quorumState(endpoints)
         } catch {
-            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
+            throw error
         }
     }
 
     /// Starts the operation; if one is running already, says so with its nonce.
     package func start<Body: Encodable>(_ body: Body) async throws -> QuorumState {
         if let running = try? await state(), running.started == true {
-            throw KeyturnError(
+            throw CeremonyError(
                 "a \(endpoints.kind.rawValue) is already running on \(client.address) (nonce \(running.nonce ?? "?"))",
-                hint:
-                    "submit to it with --nonce \(running.nonce ?? "NONCE"), or cancel it first with keyturn "
-                    + "\(endpoints.kind.rawValue) cancel",
-                status: .serverFailure)
+                code: .alreadyRunning,
+                facts: ["operation": endpoints.kind.rawValue, "nonce": running.nonce ?? "NONCE"])
         }
         do { return try await client.startQuorum(endpoints, body) } catch {
-            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
+            throw error
         }
     }
 
     /// Cancels the running operation (or only its verification round).
     package func cancel(verification: Bool = false) async throws {
         do { try await client.cancelQuorum(endpoints, verification: verification) } catch {
-            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
+            throw error
         }
     }
 
@@ -163,22 +151,15 @@ package struct QuorumCeremony: Sendable {
         let s = try await state(verification: verification)
         let what = verification ? "verification of the \(endpoints.kind.rawValue)" : endpoints.kind.rawValue
         guard s.started == true, let running = s.nonce, !running.isEmpty else {
-            throw KeyturnError(
-                "no \(what) is running on \(client.address); nothing was sent",
-                hint: verification
-                    ? "the new keys are verified once a threshold of them was submitted; keyturn rekey status "
-                        + "shows the state"
-                    : "someone must start it first (keyturn \(endpoints.kind.rawValue) start), or it was cancelled",
-                status: .serverFailure)
+            throw CeremonyError(
+                "no \(what) is running on \(client.address); nothing was sent", code: .notRunning,
+                facts: ["operation": endpoints.kind.rawValue, "verification": String(verification)])
         }
         guard running == nonce else {
-            throw KeyturnError(
+            throw CeremonyError(
                 "the \(what) running on \(client.address) has nonce \(running), not \(nonce): someone else started "
                     + "or restarted it; nothing was sent",
-                hint:
-                    "ask the operator who started the ceremony which nonce is right; cancel the unknown one with "
-                    + "keyturn \(endpoints.kind.rawValue) cancel",
-                status: .serverFailure)
+                code: .nonceMismatch, facts: ["operation": endpoints.kind.rawValue])
         }
         return s
     }
@@ -188,7 +169,7 @@ package struct QuorumCeremony: Sendable {
     package func submit(_ share: ShareInput.Share, nonce: String, verification: Bool = false) async throws -> Submitted
     {
         guard ShareText.acceptedLengths.contains(share.count) else {
-            throw KeyturnError("the share from \(share.source) is \(share.count) bytes long; nothing was sent")
+            throw CeremonyError("the share from \(share.source) is \(share.count) bytes long; nothing was sent")
         }
         do {
             let s = try await client.submitQuorumShare(
@@ -204,15 +185,12 @@ package struct QuorumCeremony: Sendable {
                 "does not match submitted values", "verification failed",
             ]
             if lost.contains(where: said.contains) {
-                throw KeyturnError(
+                throw CeremonyError(
                     "\(client.address) refused the shares: together they do not open the key, so one of them was "
                         + "wrong or belongs to another cluster; the \(endpoints.kind.rawValue)'s progress is lost",
-                    hint:
-                        "every operator must submit again (keyturn \(endpoints.kind.rawValue) status shows the "
-                        + "progress); keyturn verify checks a share file offline",
-                    status: .serverFailure)
+                    code: .sharesRefused, facts: ["operation": endpoints.kind.rawValue])
             }
-            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
+            throw error
         }
     }
 }

@@ -11,7 +11,8 @@ extension SecretFiles {
     package static func requirePrivate(_ fd: Int32, path: String, holding what: String) throws {
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o077 != 0 else { return }
-        throw KeyturnError("\(path) holds \(what) but is readable by group or others", hint: "chmod 600 \(path)")
+        throw CeremonyError(
+            "\(path) holds \(what) but is readable by group or others", code: .notPrivate, facts: ["path": path])
     }
 
     /// A small secret file's contents (up to 4 KiB), or standard input's for "-", or an open

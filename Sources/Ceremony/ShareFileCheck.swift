@@ -20,7 +20,7 @@ package struct ShareFileCheck {
     ) throws -> ShareFileCheck {
         let share = try ShareInput.read(keyFile, passphrase: passphrase)
         guard share.count == 33 || share.count == 32 else {
-            throw KeyturnError(
+            throw CeremonyError(
                 "the share in \(keyFile) is \(share.count) bytes; a Vault share is 33 bytes (32 for a single-share key)"
             )
         }
@@ -32,16 +32,16 @@ package struct ShareFileCheck {
         if let entry {
             let bytes = FileManager.default.contents(atPath: keyFile).map { [UInt8]($0) } ?? []
             guard Digest.sha256Hex(bytes) == entry.sha256 else {
-                throw KeyturnError(
+                throw CeremonyError(
                     "\(keyFile) is not the file \(path) records for \(entry.userID): its SHA-256 differs")
             }
         }
         let matched = record.matches(share.bytes, file: keyFile)
         if matched == false {
-            throw KeyturnError(
+            throw CeremonyError(
                 "the share in \(keyFile) does not match the commitment in \(path): it is not the share issued "
                     + "for this file",
-                hint: "do not use it to unseal; ask for the ceremony record and your file again")
+                code: .commitmentMismatch, facts: ["when": "verify"])
         }
         return ShareFileCheck(
             shareLength: share.count, record: (record, path), entry: entry, commitmentMatched: matched)

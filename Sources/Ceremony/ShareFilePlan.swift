@@ -8,86 +8,6 @@ import VaultClient
     import Glibc
 #endif
 
-/// What the server issued: the shares (hex, and base64; each base64 one a binary PGP message
-/// when the server encrypted it), recovery keys, the root token (base64 of a PGP message when
-/// encrypted). From `sys/init`'s answer or a completed rekey.
-package struct IssuedKeys {
-    package var keys: [String]
-    package var keysBase64: [String]
-    package var recoveryKeysBase64: [String]?
-    package var rootToken: String?
-
-    package init(keys: [String], keysBase64: [String], recoveryKeysBase64: [String]? = nil, rootToken: String? = nil) {
-        self.keys = keys
-        self.keysBase64 = keysBase64
-        self.recoveryKeysBase64 = recoveryKeysBase64
-        self.rootToken = rootToken
-    }
-
-    package init(_ answer: InitResponse) {
-        self.init(
-            keys: answer.keys, keysBase64: answer.keysBase64, recoveryKeysBase64: answer.recoveryKeysBase64,
-            rootToken: answer.rootToken)
-    }
-}
-
-/// A key file and what it holds.
-package struct OperatorKey {
-    package let file: String
-    package let info: PublicKeyInfo
-
-    package init(file: String, info: PublicKeyInfo) {
-        self.file = file
-        self.info = info
-    }
-
-    /// Checks each key file (one usable public key each, no key twice).
-    package static func inspect(_ files: [String]) throws -> [OperatorKey] {
-        guard !files.isEmpty else { return [] }
-        let scratch = try ScratchGnuPGHome()
-        var seen: [String: String] = [:]
-        return try files.map { file in
-            let fd = try SecretFiles.openInput(file)
-            let buffer = [UInt8](unsafeUninitializedCapacity: 1 << 20) { b, n in
-                n = (try? SecretFiles.readFully(fd, into: UnsafeMutableRawBufferPointer(b), name: file)) ?? 0
-            }
-            close(fd)
-            let info: PublicKeyInfo
-            do throws(PGPError) {
-                info = try PGPShares.inspectPublicKey(buffer, name: file, scratchHome: scratch.path)
-            } catch {
-                throw KeyturnError(error.reason, hint: error.hint)
-            }
-            if let other = seen[info.fingerprint] {
-                throw KeyturnError(
-                    "\(file) and \(other) hold the same key (\(info.fingerprint))",
-                    hint: "each operator needs their own key")
-            }
-            seen[info.fingerprint] = file
-            return OperatorKey(file: file, info: info)
-        }
-    }
-}
-
-/// An empty, private GnuPG home for listing key files without touching the user's keyring.
-package final class ScratchGnuPGHome {
-    package let path: String
-    package init() throws {
-        var template = Array(SecretFiles.join(NSTemporaryDirectory(), "keyturn-gpg.XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw KeyturnError("cannot create a temporary directory") }
-        path = String(cString: made)
-    }
-    deinit {
-        // gpg may have started an agent in it, which removes its sockets as it notices the
-        // directory going: a removal that races it leaves the directory, so try again briefly.
-        for _ in 0..<20 {
-            try? FileManager.default.removeItem(atPath: path)
-            if !FileManager.default.fileExists(atPath: path) { return }
-            usleep(25_000)
-        }
-    }
-}
-
 /// The files a ceremony that issues shares writes (`init`, the completing `rekey submit`):
 /// planned and checked before the server is called, then written all or none.
 package struct ShareFilePlan {
@@ -107,7 +27,7 @@ package struct ShareFilePlan {
         manifest = SecretFiles.join(path, "ceremony.json")
         let all = shareFiles + recoveryFiles + [rootTokenFile, manifest].compactMap { $0 }
         if let dup = Dictionary(grouping: all, by: { $0 }).first(where: { $0.value.count > 1 }) {
-            throw KeyturnError("two key files would both write \(dup.key)", hint: "give the key files distinct names")
+            throw CeremonyError("two key files would both write \(dup.key)", code: .sameFileName)
         }
         for f in all { try SecretFiles.requireAbsent(f) }
     }
@@ -138,12 +58,12 @@ package struct ShareFilePlan {
             var commitment: String?
             if let scratch {
                 guard i < answer.keys.count else {
-                    throw KeyturnError("the server's answer holds fewer shares than keys")
+                    throw CeremonyError("the server's answer holds fewer shares than keys")
                 }
                 var hex = Array(answer.keys[i].utf8)
                 defer { secureZero(&hex) }
                 guard var bytes = ShareHex.decode(answer.keys[i]) else {
-                    throw KeyturnError("the server sent a share that is not hex")
+                    throw CeremonyError("the server sent a share that is not hex")
                 }
                 defer { secureZero(&bytes) }
                 commitment = bytes.withUnsafeBytes { CeremonyRecord.commitment(salt: salt, share: $0) }
@@ -152,12 +72,12 @@ package struct ShareFilePlan {
                         try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path)
                     }
                 } catch {
-                    throw KeyturnError(
+                    throw CeremonyError(
                         "cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
                 }
             } else {
                 guard i < answer.keysBase64.count, let binary = Data(base64Encoded: answer.keysBase64[i]) else {
-                    throw KeyturnError("the server's answer holds fewer shares than keys")
+                    throw CeremonyError("the server's answer holds fewer shares than keys")
                 }
                 armoured = Array(Armor.encode([UInt8](binary)).utf8)
             }
@@ -175,7 +95,7 @@ package struct ShareFilePlan {
             guard let encoded = answer.recoveryKeysBase64, i < encoded.count,
                 let binary = Data(base64Encoded: encoded[i])
             else {
-                throw KeyturnError("the server's answer holds fewer recovery keys than recovery PGP keys")
+                throw CeremonyError("the server's answer holds fewer recovery keys than recovery PGP keys")
             }
             let armoured = Array(Armor.encode([UInt8](binary)).utf8)
             let file = try PendingFile(path: recoveryFiles[i])

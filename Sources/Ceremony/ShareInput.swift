@@ -38,12 +38,12 @@ package enum ShareInput {
             var st = stat()
             guard stat(path, &st) == 0 else {
                 if ShareText.looksLikeShare(path) {
-                    throw KeyturnError(
+                    throw CeremonyError(
                         "refusing a share given on the command line: it would be visible in the process list and "
                             + "shell history",
-                        hint: "put the share in a file only you can read (chmod 600), or pipe it in with '-'")
+                        code: .shareOnCommandLine)
                 }
-                throw KeyturnError("\(path) does not exist")
+                throw CeremonyError("\(path) does not exist")
             }
             let fd = try SecretFiles.openInput(path)
             defer { close(fd) }
@@ -62,9 +62,9 @@ package enum ShareInput {
     ) throws -> Share {
         let share = try read(argument, passphrase: passphrase)
         if let (record, path) = manifest, record.matches(share.bytes, file: argument) == false {
-            throw KeyturnError(
+            throw CeremonyError(
                 "the share from \(share.source) does not match its commitment in \(path); nothing was sent",
-                hint: "it is wrong or corrupt; check it with keyturn verify and ask for your file again")
+                code: .commitmentMismatch, facts: ["when": "beforeSending"])
         }
         return share
     }
@@ -86,12 +86,14 @@ package enum ShareInput {
             // Vault's form: base64 of the binary message, on one line.
             guard let binary = ShareFileContent.binaryMessage(fromVaultBase64: UnsafeRawBufferPointer(text.bytes))
             else {
-                throw KeyturnError("\(source) is not a readable PGP message")
+                throw CeremonyError("\(source) is not a readable PGP message")
             }
             message = binary
         }
         do { return try PGPShares.decrypt(UnsafeRawBufferPointer(message.bytes), passphrase: secret) } catch {
-            throw KeyturnError("cannot decrypt \(source): \(error.reason)", hint: error.hint)
+            throw CeremonyError(
+                "cannot decrypt \(source): \(error.reason)", code: .decryptFailed,
+                facts: error.facts.merging(["pgpCode": "\(error.code)"]) { $1 })
         }
     }
 
@@ -104,7 +106,7 @@ package enum ShareInput {
     private static func readAll(_ fd: Int32, name: String) throws -> SecretBuffer {
         let buffer = SecretBuffer(count: maximumSize + 1)
         let n = try SecretFiles.readFully(fd, into: buffer.bytes, name: name)
-        guard n <= maximumSize else { throw KeyturnError("\(name) is too large to be a share") }
+        guard n <= maximumSize else { throw CeremonyError("\(name) is too large to be a share") }
         let exact = SecretBuffer(count: n)
         if n > 0 { exact.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer.bytes[0..<n])) }
         return exact
@@ -113,13 +115,13 @@ package enum ShareInput {
     /// Trims the text and decodes hex or base64, checking the length Vault accepts.
     package static func decode(_ text: SecretBuffer, source: String) throws -> Share {
         let trimmed = ShareFileContent.trimmed(UnsafeRawBufferPointer(text.bytes))
-        guard trimmed.count > 0 else { throw KeyturnError("\(source) holds no share (it is empty)") }
+        guard trimmed.count > 0 else { throw CeremonyError("\(source) holds no share (it is empty)") }
         let out = SecretBuffer(count: trimmed.count)
         guard let n = ShareText.decode(trimmed, into: out.bytes) else {
-            throw KeyturnError("\(source) does not hold a share: expected one line of hex or base64")
+            throw CeremonyError("\(source) does not hold a share: expected one line of hex or base64")
         }
         guard ShareText.acceptedLengths.contains(n) else {
-            throw KeyturnError(
+            throw CeremonyError(
                 "the share in \(source) is \(n) bytes long; a Vault share is 33 bytes (32 for a single-share key)")
         }
         return Share(buffer: out, count: n, source: source)
@@ -129,15 +131,14 @@ package enum ShareInput {
     private static func fromTerminal() throws -> Share {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else {
-            throw KeyturnError(
-                "no share given and no terminal to ask for one on",
-                hint: "pass a key file, or '-' and pipe the share in")
+            throw CeremonyError(
+                "no share given and no terminal to ask for one on", code: .noShareSource)
         }
         defer { close(fd) }
         // Echo goes off before the prompt appears, so nothing typed after it can echo (and
         // nothing typed ahead of the prompt is kept); Ctrl-C, SIGTERM, SIGHUP and Ctrl-Z put
         // the terminal's settings back first, so the operator never types blind afterwards.
-        guard ProcessHygiene.hideTerminalInput(fd) else { throw KeyturnError("cannot read from the terminal") }
+        guard ProcessHygiene.hideTerminalInput(fd) else { throw CeremonyError("cannot read from the terminal") }
         defer { ProcessHygiene.restoreTerminal() }
         let prompt = "Unseal key share (will be hidden): "
         _ = prompt.withCString { Glibc.write(fd, $0, strlen($0)) }
@@ -155,37 +156,5 @@ package enum ShareInput {
         let text = SecretBuffer(count: count)
         if count > 0 { text.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: line.bytes[0..<count])) }
         return try decode(text, source: "the terminal")
-    }
-}
-
-/// The text of a share file: one line of lower-case hex (y-bytes, then the x byte), the form
-/// Vault's sys/init returns in `keys`.
-package enum ShareFileText {
-    /// A whole share (x byte included) as its file's line.
-    package static func line(_ share: [UInt8]) -> [UInt8] {
-        var text = [UInt8](repeating: 0, count: 2 * share.count + 1)
-        share.withUnsafeBytes { s in text.withUnsafeMutableBytes { ShareHex.encode(s, into: $0) } }
-        text[text.count - 1] = 0x0a
-        return text
-    }
-}
-
-/// Where the operator's PGP passphrase comes from when pinentry cannot ask (automation,
-/// tests): gpg-agent's pinentry by default, or the first line of a file or descriptor.
-package enum PassphraseSource: Sendable {
-    /// gpg-agent asks (pinentry).
-    case agent
-    /// The first line of this file.
-    case file(String)
-    /// The first line read from this open descriptor.
-    case descriptor(Int32)
-
-    /// The passphrase (first line, without its line ending), or nil to let gpg-agent ask.
-    package func read() throws -> SecretBuffer? {
-        switch self {
-        case .agent: return nil
-        case .file(let path): return try SecretFiles.firstLine(.path(path))
-        case .descriptor(let n): return try SecretFiles.firstLine(.descriptor(n, name: "file descriptor \(n)"))
-        }
     }
 }

@@ -1,79 +1,23 @@
 import ArgumentParser
 import Ceremony
+import KeyturnFailure
 import ProcessHygiene
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The version keyturn reports; the one place it is written.
-package enum KeyturnVersion {
-    /// Semantic version of this build.
-    package static let current = "0.1.0"
-}
-
 /// The root command: lists the subcommands.
 struct Keyturn: AsyncParsableCommand {
+    /// The version keyturn reports; the one place it is written.
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "keyturn",
         abstract: "Key ceremonies for HashiCorp Vault and OpenBao.",
-        version: KeyturnVersion.current,
+        version: Keyturn.version,
         subcommands: [
             Status.self, Init.self, Unseal.self, Verify.self, Rekey.self, GenerateRoot.self, Secure.self, Split.self,
             Combine.self,
         ])
-}
-
-/// Runs keyturn with the process's arguments and exits with keyturn's exit codes (ExitStatus).
-package enum KeyturnMain {
-    /// Ends the process without running atexit handlers. Every byte keyturn prints has already
-    /// been written with write(2) (nothing is buffered), while OpenSSL's and libcurl's exit-time
-    /// clean-up can still race a FoundationNetworking thread that is finishing a request: a
-    /// `keyturn status` against a TLS node was seen to end in SIGSEGV (exit 139) once in the
-    /// test suite, after it had printed its whole answer.
-    static func terminate(_ status: Int32) -> Never {
-        _exit(status)
-    }
-
-    /// Parses, runs, reports errors as `keyturn: error: …`, and exits.
-    package static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
-        ProcessHygiene.wipeLibraryMemoryOnFree()
-        ProcessHygiene.unblockSignals()
-        ProcessHygiene.ignoreBrokenPipe()
-        do {
-            var command = try Keyturn.parseAsRoot(arguments)
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-            terminate(ExitStatus.success.rawValue)
-        } catch let error as KeyturnError {
-            TranscriptLog.recordFailure(error.message)
-            Terminal.report(error)
-            terminate(error.status.rawValue)
-        } catch let error as ExitCode {
-            terminate(error.rawValue)
-        } catch {
-            let code = Keyturn.exitCode(for: error)
-            if code == .success {
-                // --help and --version.
-                Terminal.stdoutLine(Keyturn.fullMessage(for: error))
-                terminate(ExitStatus.success.rawValue)
-            }
-            Terminal.report(usageError(error, arguments))
-            terminate(ExitStatus.localFailure.rawValue)
-        }
-    }
-
-    /// Argument parser's message, made to keyturn's one lower-case line, with a hint to --help.
-    static func usageError(_ error: Error, _ arguments: [String]) -> KeyturnError {
-        let message = Keyturn.message(for: error)
-        let first = message.split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-        let trimmed = first.hasSuffix(".") ? String(first.dropLast()) : first
-        let text = trimmed.prefix(1).lowercased() + trimmed.dropFirst()
-        let names = Keyturn.configuration.subcommands.map { $0._commandName }
-        let sub = arguments.first { names.contains($0) }
-        return KeyturnError(text, hint: "see 'keyturn \(sub.map { $0 + " " } ?? "")--help'")
-    }
 }

@@ -116,9 +116,8 @@ enum FuzzTargets {
             guard let t = FuzzTargets.all[name] else {
                 FileHandle.standardError.write(
                     Data(
-                        "KeyturnFuzz: set KEYTURN_FUZZ_TARGET to one of: "
-                            + "\(FuzzTargets.all.keys.sorted().joined(separator: ", "))\n"
-                            .utf8))
+                        ("KeyturnFuzz: set KEYTURN_FUZZ_TARGET to one of: "
+                            + "\(FuzzTargets.all.keys.sorted().joined(separator: ", "))\n").utf8))
                 exit(2)
             }
             return t

@@ -1,8 +1,9 @@
 internal import CGPGME
+import KeyturnFailure
 import Shamir
 
-/// Why a PGP operation failed: a code for programs, a reason (and hint) for people.
-package struct PGPError: Error, Sendable, CustomStringConvertible {
+/// Why a PGP operation failed: a code for programs, a reason for people, facts for hints.
+package struct PGPError: KeyturnFailure, CustomStringConvertible {
     /// The failures an operator must tell apart.
     package enum Code: Hashable, Sendable {
         /// The input is not an OpenPGP message.
@@ -21,13 +22,16 @@ package struct PGPError: Error, Sendable, CustomStringConvertible {
 
     package let code: Code
     package let reason: String
-    package let hint: String?
+    /// Facts a hint may name ("fingerprint" of a key file that holds several keys, ...).
+    package let facts: [String: String]
 
-    package init(_ code: Code, _ reason: String, hint: String? = nil) {
+    package init(_ code: Code, _ reason: String, facts: [String: String] = [:]) {
         self.code = code
         self.reason = reason
-        self.hint = hint
+        self.facts = facts
     }
+
+    package var failureCode: String { "pgp.\(code)" }
 
     package var description: String { reason }
 }
@@ -110,7 +114,7 @@ package enum PGPShares {
             let to = keys.isEmpty ? "" : " (it is encrypted to key \(keys.joined(separator: ", ")))"
             return PGPError(
                 .notYourKey, "this share is not for you: no secret key in your keyring can decrypt it\(to)",
-                hint: "each operator unseals with their own file; check GNUPGHOME if your key lives elsewhere")
+                facts: ["recipients": keys.joined(separator: ", ")])
         case GPG_ERR_BAD_PASSPHRASE.rawValue:
             return PGPError(.wrongPassphrase, "wrong passphrase for your PGP key")
         case GPG_ERR_CANCELED.rawValue, GPG_ERR_FULLY_CANCELED.rawValue:
@@ -119,14 +123,14 @@ package enum PGPShares {
             GPG_ERR_ENOTTY.rawValue & 0xffff:
             return PGPError(
                 .noPinentry, "no pinentry could ask for your PGP passphrase (\(text))",
-                hint: "run keyturn on a terminal, or pass --passphrase-file FILE or --passphrase-fd N")
+                facts: [:])
         case GPG_ERR_NO_DATA.rawValue, GPG_ERR_INV_DATA.rawValue, GPG_ERR_BAD_DATA.rawValue:
             return PGPError(.notPGP, "the file is not a readable PGP message (\(text))")
         default:
             if text.contains("ioctl") || text.contains("pinentry") {
                 return PGPError(
                     .noPinentry, "no pinentry could ask for your PGP passphrase (\(text))",
-                    hint: "run keyturn on a terminal, or pass --passphrase-file FILE or --passphrase-fd N")
+                    facts: [:])
             }
             return PGPError(.engine, "gpg could not decrypt the share: \(text)")
         }

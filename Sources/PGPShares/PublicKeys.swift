@@ -59,7 +59,7 @@ extension PGPShares {
         guard keys.count == 1 else {
             throw PGPError(
                 .notPGP, "\(name) holds \(keys.count) keys; give each operator's key in its own file",
-                hint: "export one key: gpg --armor --export FINGERPRINT > name.asc")
+                facts: ["situation": "severalKeys"])
         }
         let key = keys[0].pointee
         let fingerprint =
@@ -68,7 +68,7 @@ extension PGPShares {
         if key.secret != 0 || binary.first.map(isSecretPacket) == true {
             throw PGPError(
                 .notPGP, "\(name) holds a private key; give the public key only, and keep the private one safe",
-                hint: "export the public key: gpg --armor --export \(fingerprint) > name.asc")
+                facts: ["situation": "privateKey", "fingerprint": fingerprint])
         }
         if key.revoked != 0 { throw PGPError(.notPGP, "the key in \(name) (\(uid)) is revoked") }
         if key.expired != 0 { throw PGPError(.notPGP, "the key in \(name) (\(uid)) has expired") }

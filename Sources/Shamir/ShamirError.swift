@@ -1,3 +1,5 @@
+import KeyturnFailure
+
 /// Why a split or a combine was refused: a stable code for programs and a reason for people.
 ///
 /// Reasons are lower-case and carry no secret, so the CLI can show them as they are.
@@ -38,4 +40,9 @@ public struct ShamirError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { reason }
+}
+
+extension ShamirError: KeyturnFailure {
+    package var failureCode: String { "shamir.\(code)" }
+    package var facts: [String: String] { [:] }
 }

@@ -1,4 +1,4 @@
-/// How to secure connections to Vault nodes: the TLS settings of SPEC §1, already resolved
+/// How to secure connections to Vault nodes: the TLS settings of the connection options, already resolved
 /// from flags and environment by the caller.
 package struct TLSOptions: Sendable, Hashable {
     /// A PEM bundle of CAs to trust instead of the system's.

@@ -6,191 +6,6 @@ import Synchronization
     import FoundationNetworking
 #endif
 
-/// The connection settings shared by every node of one command: requests go through
-/// URLSession with libcurl doing the transfer, with these TLS options and this timeout.
-package final class VaultTransport: Sendable {
-    /// The TLS settings in force.
-    package let tls: TLSOptions
-    /// Seconds before a request to a node is given up.
-    package let timeout: TimeInterval
-    /// How long an answer the server gives only once (`sys/init`, a share submitted to a rekey
-    /// or generate-root) is waited for once the request is sent: `timeout` still bounds the
-    /// connection, but not the reply. A node behind an HSM or cloud-KMS seal, or on a loaded
-    /// disk, can take well over 10 s to initialise (raft init alone took 5 to 10 s here), and
-    /// giving up would lose the keys for good. OpenBao's own client waits 60 s.
-    package static let oneShotReplyTimeout: TimeInterval = 600
-    private let configuration: URLSessionConfiguration.Snapshot
-    private let registration: String
-
-    /// Makes a transport; `timeout` bounds each request (connect and reply).
-    package init(tls: TLSOptions = TLSOptions(), timeout: TimeInterval = 10) {
-        self.tls = tls
-        self.timeout = timeout
-        registration = TransportRegistry.shared.register(tls)
-        configuration = .init(timeout: timeout)
-        // Global set-up of libcurl, for our transfers and for FoundationNetworking's own use
-        // of it, before any request runs on another thread.
-        CurlTransfer.prepare()
-        Self.foundationPrepared.withLock { prepared in
-            if !prepared {
-                URLSession(configuration: .ephemeral).invalidateAndCancel()
-                prepared = true
-            }
-        }
-    }
-
-    private static let foundationPrepared = Mutex(false)
-
-    deinit {
-        TransportRegistry.shared.remove(registration)
-    }
-
-    /// A session for one request. FoundationNetworking reads a session's task registry without
-    /// a lock when a custom URLProtocol reports back, so concurrent requests on one session
-    /// race (seen here as a crash in about 1 in 100 five-node runs); a session per request has
-    /// one task and nothing to race with.
-    private func makeSession(replyTimeout: TimeInterval) -> URLSession {
-        let c = URLSessionConfiguration.ephemeral
-        c.protocolClasses = [CurlURLProtocol.self]
-        // libcurl enforces the timeout; URLSession's own is a backstop that should never fire.
-        c.timeoutIntervalForRequest = replyTimeout + 5
-        c.timeoutIntervalForResource = replyTimeout + 5
-        c.requestCachePolicy = .reloadIgnoringLocalCacheData
-        c.urlCache = nil
-        return URLSession(configuration: c)
-    }
-
-    /// Sends one request; returns status, headers and body, or a typed error naming `node`.
-    /// `replyTimeout`, when given, bounds the whole exchange instead of `timeout`, which then
-    /// bounds only the connection (for answers the server gives only once).
-    func send(
-        _ request: URLRequest, node: String, replyTimeout: TimeInterval? = nil
-    ) async throws(VaultError) -> (Int, [AnyHashable: Any], Data) {
-        var request = request
-        request.setValue(registration, forHTTPHeaderField: TransportRegistry.header)
-        let wait = replyTimeout ?? timeout
-        request.timeoutInterval = wait
-        if replyTimeout != nil {
-            request.setValue(String(timeout), forHTTPHeaderField: TransportRegistry.connectTimeoutHeader)
-        }
-        let session = makeSession(replyTimeout: wait)
-        defer { session.finishTasksAndInvalidate() }
-        do {
-            let (data, response) = try await session.data(for: request)
-            guard let http = response as? HTTPURLResponse else {
-                throw VaultError(.malformedReply, "\(node) sent a reply that is not HTTP")
-            }
-            return (http.statusCode, http.allHeaderFields, data)
-        } catch let error as VaultError {
-            throw error
-        } catch let error as URLError {
-            throw Self.classify(error, node: node, tls: tls, timeout: wait)
-        } catch {
-            throw VaultError(.unreachable, "\(node) is unreachable: \(error.localizedDescription)")
-        }
-    }
-
-    /// Turns a transport failure into keyturn's error codes, with hints for the TLS cases.
-    static func classify(_ error: URLError, node: String, tls: TLSOptions, timeout: TimeInterval) -> VaultError {
-        let detail = (error.userInfo[NSLocalizedDescriptionKey] as? String) ?? error.localizedDescription
-        let lower = detail.lowercased()
-        let curl = error.userInfo[CurlURLProtocol.curlCodeKey] as? Int
-        switch error.code {
-        case .cannotConnectToHost:
-            return VaultError(.unreachable, "\(node) is unreachable: connection refused")
-        case .cannotFindHost:
-            return VaultError(.unreachable, "\(node) is unreachable: unknown host")
-        case .timedOut:
-            return VaultError(
-                .timedOut, "\(node) did not answer within \(formatSeconds(timeout))",
-                hint: "raise --timeout if the node is only slow")
-        case .serverCertificateUntrusted:
-            if lower.contains("subject name") || lower.contains("does not match")
-                || lower.contains("alternative certificate")
-            {
-                return VaultError(
-                    .tlsNameMismatch, "\(node) presented a certificate that is not for this name",
-                    hint: "connect by a name the certificate lists, or pass --tls-server-name NAME")
-            }
-            if lower.contains("expired") {
-                return VaultError(.tlsExpired, "\(node) presented an expired certificate")
-            }
-            if curl == 77 {
-                return VaultError(
-                    .tlsUntrusted,
-                    "cannot use the CA certificate file\(tls.caCertFile.map { " \($0)" } ?? ""): \(detail.lowercased())"
-                )
-            }
-            return VaultError(
-                .tlsUntrusted, "\(node) presented a certificate that is not signed by a trusted CA",
-                hint: tls.caCertFile == nil && tls.caPath == nil
-                    ? "pass the CA that signed it with --ca-cert FILE (or VAULT_CACERT)"
-                    : "check that --ca-cert / --ca-path hold the CA that signed the server's certificate")
-        case .clientCertificateRejected:
-            return VaultError(
-                .clientCertificateUnusable, "the client certificate or key cannot be used: \(lower)",
-                hint: "check that --client-cert and --client-key are a matching PEM certificate and key")
-        case .networkConnectionLost:
-            // With TLS 1.3 the server checks the client certificate after the client has
-            // finished its handshake, so a missing one shows up as an alert, or as the
-            // connection dropping (curl 55 or 56) on the first read or write.
-            let alert = lower.contains("alert") || lower.contains("certificate")
-            if node.hasPrefix("https"), alert || curl == 55 || curl == 56 {
-                if tls.clientCertFile != nil {
-                    return VaultError(
-                        .clientCertificateRequired, "\(node) rejected the client certificate",
-                        hint: "use a client certificate signed by a CA the server trusts")
-                }
-                return VaultError(
-                    .clientCertificateRequired,
-                    alert
-                        ? "\(node) requires a client certificate"
-                        : "\(node) dropped the TLS connection: it probably requires a client certificate",
-                    hint: "pass --client-cert and --client-key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)")
-            }
-            return VaultError(.connectionLost, "\(node) closed the connection before its reply was complete")
-        case .secureConnectionFailed:
-            if lower.contains("alert") && (lower.contains("certificate") || lower.contains("handshake"))
-                && tls.clientCertFile == nil
-            {
-                return VaultError(
-                    .clientCertificateRequired, "\(node) requires a client certificate",
-                    hint: "pass --client-cert and --client-key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)")
-            }
-            if lower.contains("wrong version number") {
-                return VaultError(
-                    .tlsFailure, "\(node) does not speak TLS", hint: "use http:// for a listener with tls_disable")
-            }
-            return VaultError(.tlsFailure, "TLS with \(node) failed: \(lower)")
-        case .badServerResponse:
-            if node.hasPrefix("http:") {
-                return VaultError(
-                    .malformedReply, "\(node) did not answer in HTTP", hint: "if the listener uses TLS, use https://")
-            }
-            return VaultError(.malformedReply, "\(node) did not answer in HTTP")
-        case .dataLengthExceedsMaximum:
-            return VaultError(.malformedReply, "\(node) sent a reply larger than keyturn accepts")
-        case .cancelled:
-            return VaultError(.cancelled, "the request to \(node) was cancelled")
-        default:
-            return VaultError(.unreachable, "\(node) is unreachable: \(lower)")
-        }
-    }
-}
-
-extension URLSessionConfiguration {
-    /// The settings a transport keeps to make its sessions (URLSessionConfiguration itself is
-    /// not Sendable).
-    struct Snapshot: Sendable {
-        var timeout: TimeInterval
-    }
-}
-
-/// "10 s", "0.5 s".
-func formatSeconds(_ t: TimeInterval) -> String {
-    t.rounded() == t ? "\(Int(t)) s" : "\(t) s"
-}
-
 /// A client of one Vault or OpenBao node's HTTP API. Never prints, reads the environment or
 /// exits: every outcome is a value or a `VaultError` that names the node.
 package struct VaultClient: Sendable {
@@ -210,7 +25,7 @@ package struct VaultClient: Sendable {
             url.query == nil, url.fragment == nil
         else {
             throw VaultError(
-                .invalidAddress, "\(address) is not a node address", hint: "use a URL such as https://127.0.0.1:8200")
+                .invalidAddress, "\(address) is not a node address", facts: ["node": address])
         }
         self.address = trimmed
         self.base = url
@@ -320,7 +135,7 @@ package struct VaultClient: Sendable {
                 .redirect,
                 "\(address) redirected \(endpoint)\(location.map { " to \($0)" } ?? ""); keyturn does not follow "
                     + "redirects",
-                hint: "give the address of the node itself (its api_addr)", httpStatus: status)
+                facts: ["node": address], httpStatus: status)
         }
         guard accept.contains(status) else {
             let errors = (try? JSONDecoder().decode(ServerErrors.self, from: data))?.errors ?? []
@@ -343,7 +158,7 @@ package struct VaultClient: Sendable {
         } catch {
             throw VaultError(
                 .malformedReply, "\(address) sent a reply to \(endpoint) that is not JSON",
-                hint: "is this the address of a Vault or OpenBao node?", httpStatus: status)
+                facts: ["node": address, "situation": "notJSON"], httpStatus: status)
         }
     }
 }

@@ -1,6 +1,8 @@
+import KeyturnFailure
+
 /// Why a request to a Vault node failed: a stable code for programs, a reason for people
 /// (naming the node), and where useful a hint and the server's own words.
-package struct VaultError: Error, Sendable, CustomStringConvertible {
+package struct VaultError: KeyturnFailure, CustomStringConvertible {
     /// The kinds of failure callers act on.
     package enum Code: Hashable, Sendable {
         /// The address is not an http(s) URL with a host.
@@ -37,8 +39,9 @@ package struct VaultError: Error, Sendable, CustomStringConvertible {
     package let code: Code
     /// One line for a person, naming the node; never contains a secret.
     package let reason: String
-    /// What to try, where something useful can be said.
-    package let hint: String?
+    /// Facts a hint may name: "node", and where one code covers several situations,
+    /// "situation" (the CLI's hint table tells them apart).
+    package let facts: [String: String]
     /// The HTTP status, when the server answered.
     package let httpStatus: Int?
     /// The server's `errors` list, when it sent one.
@@ -46,16 +49,19 @@ package struct VaultError: Error, Sendable, CustomStringConvertible {
 
     /// Makes an error.
     package init(
-        _ code: Code, _ reason: String, hint: String? = nil, httpStatus: Int? = nil, serverErrors: [String] = []
+        _ code: Code, _ reason: String, facts: [String: String] = [:], httpStatus: Int? = nil,
+        serverErrors: [String] = []
     ) {
         self.code = code
         self.reason = reason
-        self.hint = hint
+        self.facts = facts
         self.httpStatus = httpStatus
         self.serverErrors = serverErrors
     }
 
     package var description: String { reason }
+
+    package var failureCode: String { "vault.\(code)" }
 
     /// Whether the node could not be reached at all (as opposed to answering badly).
     package var isUnreachable: Bool {

@@ -36,7 +36,7 @@ struct CeremonyTests {
         let dir = try TemporaryDirectory()
         let input = try dir.write("secret", [1, 2, 3])
         _ = try dir.write("share-2.share", text: "x")
-        #expect(throws: KeyturnError.self) {
+        #expect(throws: CeremonyError.self) {
             try SplitRun(
                 input: .file(input), outDir: dir.path, threshold: 2, shares: 3, keyFiles: [], random: OpenSSLRandom()
             )
@@ -53,10 +53,10 @@ struct CeremonyTests {
             input: .file(input), outDir: dir.file("out"), threshold: 2, shares: 2, keyFiles: [], random: OpenSSLRandom()
         ).execute()
         let copy = try dir.write("copy.share", readBytes(paths[0]) ?? [])
-        let error = #expect(throws: KeyturnError.self) {
+        let error = #expect(throws: CeremonyError.self) {
             try CombineRun(files: [paths[0], copy], output: nil, passphrase: .agent).execute { _ in true }
         }
-        #expect(error?.message.contains("the same share") == true)
+        #expect(error?.reason.contains("the same share") == true)
     }
 
     @Test("the one-time pad: the encoded token XOR the pad is the token; a pad of another generation is refused")
@@ -66,7 +66,7 @@ struct CeremonyTests {
         let encoded = Data(zip(token, pad).map { $0 ^ $1 }).base64EncodedString().replacingOccurrences(
             of: "=", with: "")
         #expect(try OneTimePad.decode(encoded: Array(encoded.utf8), otp: pad) == token)
-        #expect(throws: KeyturnError.self) {
+        #expect(throws: CeremonyError.self) {
             try OneTimePad.decode(encoded: Array(encoded.utf8), otp: Array(pad.dropLast()))
         }
     }
@@ -80,10 +80,10 @@ struct CeremonyTests {
     func secretFiles() throws {
         let dir = try TemporaryDirectory()
         let open = try dir.write("token", text: "s.abc\nmore\n", mode: 0o644)
-        let error = #expect(throws: KeyturnError.self) {
+        let error = #expect(throws: CeremonyError.self) {
             try SecretFiles.firstLine(.path(open), privateHolding: "a token")
         }
-        #expect(error?.hint == "chmod 600 \(open)")
+        #expect(error?.code == .notPrivate && error?.facts["path"] == open)
         let closed = try dir.write("pad", text: "pad-line\r\nrest", mode: 0o600)
         let line = try SecretFiles.firstLine(.path(closed), privateHolding: "the pad")
         withExtendedLifetime(line) { #expect(Array(line.bytes) == Array("pad-line".utf8)) }
@@ -93,9 +93,9 @@ struct CeremonyTests {
     func planRefusesExisting() throws {
         let dir = try TemporaryDirectory()
         _ = try dir.write("alice.asc.key", text: "old")
-        let error = #expect(throws: KeyturnError.self) {
+        let error = #expect(throws: CeremonyError.self) {
             try ShareFilePlan(directory: dir.path, keyFiles: ["keys/alice.asc"], recoveryKeyFiles: [], rootToken: false)
         }
-        #expect(error?.message.contains("alice.asc.key") == true)
+        #expect(error?.reason.contains("alice.asc.key") == true)
     }
 }

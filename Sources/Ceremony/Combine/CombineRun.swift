@@ -30,17 +30,16 @@ package struct CombineRun {
 
         for (i, a) in shares.enumerated() {
             if let b = shares[(i + 1)...].first(where: { $0.yHexLength != a.yHexLength }) {
-                throw KeyturnError("\(a.path) and \(b.path) are shares of different secrets: their lengths differ")
+                throw CeremonyError("\(a.path) and \(b.path) are shares of different secrets: their lengths differ")
             }
             if let b = shares[(i + 1)...].first(where: { $0.x == a.x }) {
-                throw KeyturnError(
-                    "\(a.path) and \(b.path) are the same share (x-coordinate \(a.x))",
-                    hint: "give each share once; you need shares from different holders")
+                throw CeremonyError(
+                    "\(a.path) and \(b.path) are the same share (x-coordinate \(a.x))", code: .sameShareTwice)
             }
         }
         let combiner: ShamirCombiner
         do throws(ShamirError) { combiner = try ShamirCombiner(xCoordinates: shares.map(\.x)) } catch {
-            throw KeyturnError(error.reason)
+            throw error
         }
 
         let length = shares[0].yHexLength / 2
@@ -53,7 +52,7 @@ package struct CombineRun {
             if let pending {
                 try pending.write(piece)
             } else if !standardOutput(piece) {
-                throw KeyturnError("cannot write the secret to standard output: \(SecretFiles.describe(errno))")
+                throw CeremonyError("cannot write the secret to standard output: \(SecretFiles.describe(errno))")
             }
         }
         if let pending, let output {
@@ -76,7 +75,7 @@ package struct CombineRun {
             for (j, share) in shares.enumerated() {
                 let hexText = try share.text(at: 2 * offset, count: 2 * n, buffer: text.bytes)
                 guard ShareHex.decode(hexText, into: ys[j].bytes) else {
-                    throw KeyturnError("\(share.path) is not a share: it holds characters that are not hex")
+                    throw CeremonyError("\(share.path) is not a share: it holds characters that are not hex")
                 }
             }
             if let combiner {

@@ -6,12 +6,12 @@ package enum OneTimePad {
     package static func decode(encoded: [UInt8], otp: [UInt8]) throws -> [UInt8] {
         var text = String(decoding: encoded, as: UTF8.self)
         while text.count % 4 != 0 { text += "=" }
-        guard let masked = Data(base64Encoded: text) else { throw KeyturnError("the encoded token is not base64") }
+        guard let masked = Data(base64Encoded: text) else { throw CeremonyError("the encoded token is not base64") }
         guard masked.count == otp.count else {
-            throw KeyturnError(
+            throw CeremonyError(
                 "the encoded token is \(masked.count) bytes but the one-time pad is \(otp.count): they do not "
                     + "belong together",
-                hint: "use the OTP file that generate-root start wrote for this generation")
+                code: .padMismatch)
         }
         return zip(masked, otp).map { $0 ^ $1 }
     }
@@ -21,7 +21,7 @@ package enum OneTimePad {
     package static func readLine(_ path: String, what: String, secret: Bool) throws -> [UInt8] {
         let line = try SecretFiles.firstLine(.path(path), privateHolding: secret ? "the \(what)" : nil)
         let trimmed = withExtendedLifetime(line) { Array(line.bytes).filter { $0 != 0x20 && $0 != 0x09 } }
-        guard !trimmed.isEmpty else { throw KeyturnError("\(path) holds no \(what)") }
+        guard !trimmed.isEmpty else { throw CeremonyError("\(path) holds no \(what)") }
         return trimmed
     }
 }

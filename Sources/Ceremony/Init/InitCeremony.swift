@@ -78,10 +78,9 @@ package struct InitCeremony {
     /// Refuses a node that says it is initialised already (a node that cannot tell is tried).
     package func requireUninitialised(_ client: VaultClient) async throws {
         if let already = try? await client.initStatus(), already.initialized {
-            throw KeyturnError(
-                "\(client.address) is already initialised",
-                hint: "its keys were handed out when it was initialised; keyturn status shows its state",
-                status: .serverFailure)
+            throw CeremonyError(
+                "\(client.address) is already initialised", code: .alreadyInitialised,
+                facts: ["node": client.address, "when": "before"])
         }
     }
 
@@ -89,19 +88,16 @@ package struct InitCeremony {
     package func send(to client: VaultClient) async throws -> InitResponse {
         do throws(VaultError) { return try await client.initialize(request) } catch {
             if error.serverErrors.contains(where: { $0.lowercased().contains("already initialized") }) {
-                throw KeyturnError(
-                    "\(client.address) is already initialised", hint: "keyturn status shows its state",
-                    status: .serverFailure)
+                throw CeremonyError(
+                    "\(client.address) is already initialised", code: .alreadyInitialised,
+                    facts: ["node": client.address, "when": "sent"])
             }
             if error.isUnreachable && error.code != .unreachable {
-                throw KeyturnError(
+                throw CeremonyError(
                     "\(error.reason); the request was sent, so the node may now be initialised",
-                    hint:
-                        "check with keyturn status -a \(client.address) before trying again: Vault hands out "
-                        + "the keys only once",
-                    status: .serverFailure)
+                    code: .mayBeInitialised, facts: ["node": client.address])
             }
-            throw KeyturnError(error.reason, hint: error.hint, status: .serverFailure)
+            throw error
         }
     }
 

@@ -20,7 +20,7 @@ package enum RekeyFiles {
         }
         let keys = try OperatorKey.inspect(files)
         if let n = state.n, n != keys.count {
-            throw KeyturnError(
+            throw CeremonyError(
                 "the running rekey makes \(n) shares but \(keys.count) key files were given; nothing was sent")
         }
         if !fingerprints.isEmpty {
@@ -28,10 +28,10 @@ package enum RekeyFiles {
             where !key.info.fingerprint.uppercased().hasSuffix(expected)
                 && !expected.hasSuffix(key.info.fingerprint.uppercased())
             {
-                throw KeyturnError(
+                throw CeremonyError(
                     "\(key.file) is not the key the running rekey encrypts to in its place (\(expected)); nothing "
                         + "was sent",
-                    hint: "give the key files in the order given to rekey start")
+                    code: .keyOrder, facts: ["path": key.file])
             }
         }
         return NewKeys(keys: keys, names: files)

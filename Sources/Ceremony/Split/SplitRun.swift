@@ -94,12 +94,12 @@ package struct SplitRun {
         defer { reader.close() }
         let chunk = SecretBuffer(count: Self.chunkSize)
         var got = try reader.read(into: chunk.bytes)
-        guard got > 0 else { throw KeyturnError("the secret in \(reader.name) is empty") }
+        guard got > 0 else { throw CeremonyError("the secret in \(reader.name) is empty") }
         let splitter: ShamirSplitter
         do throws(ShamirError) {
             splitter = try ShamirSplitter(shares: shares, threshold: threshold, random: random)
         } catch {
-            throw KeyturnError(error.reason)
+            throw error
         }
         try directory.create()
         let files = try paths.map { (path) throws in try PendingFile(path: path) }
@@ -110,7 +110,7 @@ package struct SplitRun {
         while got > 0 {
             let piece = UnsafeRawBufferPointer(rebasing: chunk.bytes[0..<got])
             do throws(ShamirError) { try splitter.split(piece, into: ys.bytes) } catch {
-                throw KeyturnError(error.reason)
+                throw error
             }
             for (j, file) in files.enumerated() {
                 let y = UnsafeRawBufferPointer(rebasing: ys.bytes[(j * got)..<((j + 1) * got)])
@@ -152,7 +152,7 @@ package struct SplitRun {
             do throws(PGPError) {
                 armoured = try plaintexts.encrypt(j, to: operators[j].info, scratchHome: scratch.path)
             } catch {
-                throw KeyturnError("cannot encrypt the share for \(operators[j].file): \(error.reason)")
+                throw CeremonyError("cannot encrypt the share for \(operators[j].file): \(error.reason)")
             }
             try armoured.withUnsafeBytes { try file.write($0) }
         }
@@ -174,9 +174,8 @@ private final class SecretReader {
             memory = bytes
         case .file(let path):
             if path == "-", standardInputIsTerminal {
-                throw KeyturnError(
-                    "refusing to read the secret from the terminal, where it would be echoed",
-                    hint: "name a file, or pipe the secret in: keyturn split ... - < secret")
+                throw CeremonyError(
+                    "refusing to read the secret from the terminal, where it would be echoed", code: .secretOnTerminal)
             }
             name = path == "-" ? "standard input" : path
             fd = try SecretFiles.openInput(path)

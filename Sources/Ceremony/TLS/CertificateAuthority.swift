@@ -31,7 +31,7 @@ package enum CertificateAuthority {
             key = try PrivateKey.generateP256()
             cert = try Certificate.issue(
                 CertificateRequest(commonName: name, days: days, isCA: true), key: key, issuer: nil)
-        } catch { throw KeyturnError(error.reason) }
+        } catch { throw error }
         guard let threshold, !operators.isEmpty else {
             try PEMFiles.writeKeyAndCertificate(
                 key: key, cert: cert, keyPath: keyPath, certPath: certPath, directory: directory)
@@ -42,7 +42,7 @@ package enum CertificateAuthority {
             keyPEM = try key.pem()
             certPEM = try cert.pem()
         } catch {
-            throw KeyturnError(error.reason)
+            throw error
         }
         defer { secureZero(&keyPEM) }
         let shares = try keyPEM.withUnsafeBytes { pem in
@@ -66,9 +66,9 @@ package enum CertificateAuthority {
         do throws(TLSMaterialError) {
             caCert = try Certificate(pem: caCertPEM, name: caCertPath)
             caKey = try PrivateKey(pem: caKeyPEM, name: caKeyPath)
-        } catch { throw KeyturnError(error.reason) }
+        } catch { throw error }
         guard caCert.matches(caKey) else {
-            throw KeyturnError("\(caDir)/ca-key.pem is not the key of \(caDir)/ca.pem")
+            throw CeremonyError("\(caDir)/ca-key.pem is not the key of \(caDir)/ca.pem")
         }
         let directory = try OutputDirectory(outDir)
         let name = request.commonName
@@ -79,7 +79,7 @@ package enum CertificateAuthority {
         do throws(TLSMaterialError) {
             key = try PrivateKey.generateP256()
             cert = try Certificate.issue(request, key: key, issuer: (caCert, caKey))
-        } catch { throw KeyturnError(error.reason) }
+        } catch { throw error }
         try PEMFiles.writeKeyAndCertificate(
             key: key, cert: cert, keyPath: keyPath, certPath: certPath, directory: directory)
         return (certPath, keyPath)

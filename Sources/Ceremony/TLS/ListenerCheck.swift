@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import TLSMaterial
 import VaultClient
 
@@ -13,7 +14,7 @@ package struct ListenerCheck {
         /// The certificate expired, or expires within the warning window.
         case expiring(daysLeft: Int, expired: Bool)
         /// The node could not be asked, or sent something that is not a certificate.
-        case failed(reason: String, hint: String?)
+        case failed(any KeyturnFailure)
     }
 
     package let address: String
@@ -39,10 +40,8 @@ package struct ListenerCheck {
             }
             return check
         } catch {
-            let reason = (error as? VaultError)?.reason ?? (error as? TLSMaterialError)?.reason ?? "\(error)"
-            return ListenerCheck(
-                address: client.address, certificate: nil,
-                finding: .failed(reason: reason, hint: (error as? VaultError)?.hint))
+            let failure = (error as? any KeyturnFailure) ?? CeremonyError("\(client.address): \(error)")
+            return ListenerCheck(address: client.address, certificate: nil, finding: .failed(failure))
         }
     }
 }

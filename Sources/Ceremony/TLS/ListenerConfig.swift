@@ -18,20 +18,19 @@ package struct ListenerConfig {
         let privateKey = try PEMFiles.privateKey(key)
         let authority = try PEMFiles.certificate(ca)
         guard cert.matches(privateKey) else {
-            throw KeyturnError(
-                "\(key) is not the private key of \(certificate)",
-                hint: "pass the key that was made with this certificate")
+            throw CeremonyError(
+                "\(key) is not the private key of \(certificate)", code: .keyMismatch, facts: ["path": key])
         }
         do throws(TLSMaterialError) { try cert.verify(against: authority) } catch {
-            throw KeyturnError("\(certificate) does not chain to \(ca): \(error.reason)")
+            throw CeremonyError("\(certificate) does not chain to \(ca): \(error.reason)")
         }
         if let gossipKeyFile {
             let text = String(decoding: try PEMFiles.read(gossipKeyFile), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             guard let raw = Data(base64Encoded: text), raw.count == 32 else {
-                throw KeyturnError(
-                    "\(gossipKeyFile) does not hold a 32-byte base64 gossip key",
-                    hint: "make one with keyturn secure gossip")
+                throw CeremonyError(
+                    "\(gossipKeyFile) does not hold a 32-byte base64 gossip key", code: .notGossipKey,
+                    facts: ["path": gossipKeyFile])
             }
             gossipKey = text
         } else {

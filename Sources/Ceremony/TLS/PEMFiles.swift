@@ -5,8 +5,8 @@ import TLSMaterial
 package enum PEMFiles {
     /// Reads a PEM file, naming it in errors.
     package static func read(_ path: String) throws -> [UInt8] {
-        guard FileManager.default.fileExists(atPath: path) else { throw KeyturnError("\(path) does not exist") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw KeyturnError("cannot read \(path)") }
+        guard FileManager.default.fileExists(atPath: path) else { throw CeremonyError("\(path) does not exist") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CeremonyError("cannot read \(path)") }
         return [UInt8](data)
     }
 
@@ -14,7 +14,7 @@ package enum PEMFiles {
     package static func certificate(_ path: String) throws -> Certificate {
         let pem = try read(path)
         do throws(TLSMaterialError) { return try Certificate(pem: pem, name: path) } catch {
-            throw KeyturnError(error.reason)
+            throw error
         }
     }
 
@@ -22,7 +22,7 @@ package enum PEMFiles {
     package static func privateKey(_ path: String) throws -> PrivateKey {
         let pem = try read(path)
         do throws(TLSMaterialError) { return try PrivateKey(pem: pem, name: path) } catch {
-            throw KeyturnError(error.reason)
+            throw error
         }
     }
 
@@ -35,7 +35,7 @@ package enum PEMFiles {
             keyPEM = try key.pem()
             certPEM = try cert.pem()
         } catch {
-            throw KeyturnError(error.reason)
+            throw error
         }
         try directory.create()
         let keyFile = try PendingFile(path: keyPath)

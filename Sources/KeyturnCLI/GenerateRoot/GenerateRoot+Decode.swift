@@ -48,7 +48,7 @@ extension GenerateRoot {
                 Terminal.stderrLine("keyturn: wrote the root token to \(output)")
             } else {
                 guard line.withUnsafeBytes({ Terminal.write(STDOUT_FILENO, $0) }) else {
-                    throw KeyturnError("cannot write the token to standard output")
+                    throw CLIError("cannot write the token to standard output")
                 }
             }
             log?.record(result: "decoded")

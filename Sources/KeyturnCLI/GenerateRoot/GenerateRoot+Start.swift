@@ -63,7 +63,7 @@ extension GenerateRoot {
             ceremony: QuorumCeremony
         ) async throws {
             guard let pad = state.otp, !pad.isEmpty else {
-                throw KeyturnError(
+                throw CLIError(
                     "\(ceremony.client.address) started the generation but sent no one-time pad",
                     status: .serverFailure)
             }
@@ -71,9 +71,9 @@ extension GenerateRoot {
                 try place.write(Array((pad + "\n").utf8), into: pending)
             } catch {
                 try? await ceremony.cancel()
-                throw KeyturnError(
+                throw CLIError(
                     "cannot write the one-time pad to \(place.path) "
-                        + "(\((error as? KeyturnError)?.message ?? "\(error)")); the generation was cancelled",
+                        + "(\(CLIError.reason(of: error))); the generation was cancelled",
                     hint: "start again with a writable --otp-file")
             }
         }

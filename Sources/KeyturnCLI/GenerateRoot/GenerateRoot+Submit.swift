@@ -93,7 +93,7 @@ extension GenerateRoot {
             let pgp = !(state.pgpFingerprint ?? "").isEmpty
             let encoded = (s.encodedToken ?? "").isEmpty ? (s.encodedRootToken ?? "") : (s.encodedToken ?? "")
             guard let text = GenerateRootFiles.tokenText(encoded: encoded, pgp: pgp) else {
-                throw KeyturnError(
+                throw CLIError(
                     "\(ceremony.client.address) sent an encrypted token that is not base64", status: .serverFailure)
             }
             try OneShotAnswer.save(

@@ -105,7 +105,7 @@ struct Init: AsyncParsableCommand {
         let conn = try connection.resolve()
         let log = try transcript.open("init")
         guard conn.clients.count == 1, let client = conn.clients.first else {
-            throw KeyturnError(
+            throw CLIError(
                 "init talks to one node, not \(conn.clients.count)",
                 hint: "give the address of one node; the others join it")
         }

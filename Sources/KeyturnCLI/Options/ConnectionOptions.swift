@@ -56,6 +56,21 @@ struct ConnectionOptions: ParsableArguments {
     /// The settings in force: flags first, then the environment, then defaults; every file is
     /// checked here so that nothing is sent with settings that cannot work.
     func resolve(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Connection {
+        let tls = try tlsOptions(environment)
+        guard timeout > 0, timeout.isFinite else {
+            throw CLIError("--timeout must be a positive number of seconds")
+        }
+        let outputFormat = try self.outputFormat(environment)
+        let transport = VaultTransport(tls: tls, timeout: timeout)
+        let clients = try addresses(environment).map { try VaultClient(address: $0, transport: transport) }
+        if tls.skipVerify {
+            Terminal.warn("TLS verification is disabled: the server's identity is not checked")
+        }
+        return Connection(clients: clients, transport: transport, format: outputFormat)
+    }
+
+    /// The nodes: -a (each may be a comma-separated list), else VAULT_ADDR/BAO_ADDR, else the default.
+    private func addresses(_ environment: [String: String]) -> [String] {
         var addresses = address.flatMap {
             $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         }
@@ -63,80 +78,79 @@ struct ConnectionOptions: ParsableArguments {
             addresses = env.value.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         }
         addresses = addresses.filter { !$0.isEmpty }
-        if addresses.isEmpty { addresses = [defaultAddress] }
+        return addresses.isEmpty ? [defaultAddress] : addresses
+    }
 
-        func setting(_ flag: String?, _ names: [String]) -> (value: String, source: String)? {
-            if let flag { return (flag, "") }
-            return EnvironmentNames.first(names, in: environment).map { ($0.value, " (from \($0.name))") }
-        }
+    /// A flag's value, else the first variable of `names` set (saying which, for messages).
+    private func setting(
+        _ flag: String?, _ names: [String], _ environment: [String: String]
+    ) -> (value: String, source: String)? {
+        if let flag { return (flag, "") }
+        return EnvironmentNames.first(names, in: environment).map { ($0.value, " (from \($0.name))") }
+    }
+
+    /// The TLS settings, every file they name checked.
+    private func tlsOptions(_ environment: [String: String]) throws -> TLSOptions {
         var tls = TLSOptions()
-        if let ca = setting(caCert, EnvironmentNames.caCert) {
+        if let ca = setting(caCert, EnvironmentNames.caCert, environment) {
             try requireReadableFile(ca.value, what: "CA certificate file\(ca.source)")
             tls.caCertFile = ca.value
         }
-        if let dir = setting(caPath, EnvironmentNames.caPath) {
+        if let dir = setting(caPath, EnvironmentNames.caPath, environment) {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir.value, isDirectory: &isDir), isDir.boolValue else {
-                throw KeyturnError("the CA directory\(dir.source) \(dir.value) does not exist or is not a directory")
+                throw CLIError("the CA directory\(dir.source) \(dir.value) does not exist or is not a directory")
             }
             tls.caPath = dir.value
         }
-        let cert = setting(clientCert, EnvironmentNames.clientCert),
-            key = setting(clientKey, EnvironmentNames.clientKey)
-        switch (cert, key) {
-        case (nil, nil): break
-        case let (c?, k?):
-            try requireReadableFile(c.value, what: "client certificate\(c.source)")
-            try requireReadableFile(k.value, what: "client key\(k.source)")
-            tls.clientCertFile = c.value
-            tls.clientKeyFile = k.value
-        case (_?, nil):
-            throw KeyturnError(
-                "a client certificate needs its key", hint: "pass --client-key (or VAULT_CLIENT_KEY) too")
-        case (nil, _?):
-            throw KeyturnError(
-                "a client key needs its certificate", hint: "pass --client-cert (or VAULT_CLIENT_CERT) too")
-        }
-        tls.serverName = setting(tlsServerName, EnvironmentNames.serverName)?.value
+        (tls.clientCertFile, tls.clientKeyFile) = try clientCertificate(environment)
+        tls.serverName = setting(tlsServerName, EnvironmentNames.serverName, environment)?.value
         if tlsSkipVerify {
             tls.skipVerify = true
         } else if let env = EnvironmentNames.first(EnvironmentNames.skipVerify, in: environment) {
             guard let flag = parseBool(env.value) else {
-                throw KeyturnError("\(env.name) must be true or false, not '\(env.value)'")
+                throw CLIError("\(env.name) must be true or false, not '\(env.value)'")
             }
             tls.skipVerify = flag
         }
-        guard timeout > 0, timeout.isFinite else {
-            throw KeyturnError("--timeout must be a positive number of seconds")
-        }
+        return tls
+    }
 
-        var outputFormat = OutputFormat.text
-        if let f = format ?? EnvironmentNames.first(EnvironmentNames.format, in: environment)?.value {
-            guard let parsed = OutputFormat.parse(f) else {
-                throw KeyturnError("unknown output format '\(f)'", hint: "use --format text or --format json")
-            }
-            outputFormat = parsed
+    /// The client certificate and key for mutual TLS: both or neither.
+    private func clientCertificate(_ environment: [String: String]) throws -> (String?, String?) {
+        let cert = setting(clientCert, EnvironmentNames.clientCert, environment)
+        let key = setting(clientKey, EnvironmentNames.clientKey, environment)
+        switch (cert, key) {
+        case (nil, nil): return (nil, nil)
+        case let (c?, k?):
+            try requireReadableFile(c.value, what: "client certificate\(c.source)")
+            try requireReadableFile(k.value, what: "client key\(k.source)")
+            return (c.value, k.value)
+        case (_?, nil):
+            throw CLIError("a client certificate needs its key", hint: "pass --client-key (or VAULT_CLIENT_KEY) too")
+        case (nil, _?):
+            throw CLIError("a client key needs its certificate", hint: "pass --client-cert (or VAULT_CLIENT_CERT) too")
         }
-        let transport = VaultTransport(tls: tls, timeout: timeout)
-        var clients: [VaultClient] = []
-        for a in addresses {
-            do { clients.append(try VaultClient(address: a, transport: transport)) } catch {
-                throw KeyturnError(error.reason, hint: error.hint)
-            }
+    }
+
+    /// --format, else VAULT_FORMAT, else text.
+    private func outputFormat(_ environment: [String: String]) throws -> OutputFormat {
+        guard let f = format ?? EnvironmentNames.first(EnvironmentNames.format, in: environment)?.value else {
+            return .text
         }
-        if tls.skipVerify {
-            Terminal.warn("TLS verification is disabled: the server's identity is not checked")
+        guard let parsed = OutputFormat.parse(f) else {
+            throw CLIError("unknown output format '\(f)'", hint: "use --format text or --format json")
         }
-        return Connection(clients: clients, transport: transport, format: outputFormat)
+        return parsed
     }
 
     private func requireReadableFile(_ path: String, what: String) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw KeyturnError("the \(what) \(path) does not exist")
+            throw CLIError("the \(what) \(path) does not exist")
         }
         guard !isDir.boolValue, FileManager.default.isReadableFile(atPath: path) else {
-            throw KeyturnError("the \(what) \(path) cannot be read")
+            throw CLIError("the \(what) \(path) cannot be read")
         }
     }
 

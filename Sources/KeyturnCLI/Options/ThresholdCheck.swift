@@ -8,7 +8,7 @@ enum ThresholdCheck {
     static func require(shares: Int, threshold: Int, kind: String? = nil) throws {
         do throws(ShamirError) { try Shamir.validate(shares: shares, threshold: threshold) } catch {
             let adjective = kind.map { $0 + " " } ?? ""
-            throw KeyturnError(
+            throw CLIError(
                 "a \(adjective)threshold of \(threshold) does not fit \(shares) \(adjective)share"
                     + (shares == 1 ? "" : "s"),
                 hint: "2 <= threshold <= shares <= 255, or 1 and 1")

@@ -22,7 +22,7 @@ struct TokenOptions: ParsableArguments {
             String(decoding: contents.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         guard !text.isEmpty, !text.contains(where: \.isWhitespace) else {
-            throw KeyturnError("\(tokenFile) does not hold a token (one line)")
+            throw CLIError("\(tokenFile) does not hold a token (one line)")
         }
         return text
     }

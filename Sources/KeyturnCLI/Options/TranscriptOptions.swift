@@ -21,7 +21,7 @@ struct TranscriptOptions: ParsableArguments {
     ) throws -> TranscriptLog? {
         guard let transcript else { return nil }
         let log = TranscriptLog(
-            transcript: try Transcript(path: transcript, version: KeyturnVersion.current), command: command,
+            transcript: try Transcript(path: transcript, version: Keyturn.version), command: command,
             keyFingerprint: TranscriptLog.fingerprint(of: file, in: manifest?.0),
             shareFileSHA256: Transcript.fileDigest(file))
         TranscriptLog.current.withLock { $0 = log }

@@ -19,7 +19,7 @@ struct StatusReport {
         case .text:
             Terminal.stdoutLine(table())
             for node in nodes {
-                if let error = node.error { Terminal.report(KeyturnError(error.reason, hint: error.hint)) }
+                if let error = node.error { Terminal.report(error) }
             }
         }
     }

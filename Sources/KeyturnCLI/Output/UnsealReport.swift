@@ -22,7 +22,7 @@ struct UnsealReport {
         case .text:
             Terminal.stdoutLine(table())
             for o in outcomes {
-                if let e = o.error { Terminal.report(KeyturnError(e.reason, hint: e.hint)) }
+                if let e = o.error { Terminal.report(e) }
                 if let note = o.note { Terminal.warn("\(o.address): \(note)") }
             }
             if outcomes.contains(where: { if case .joining = $0.result { return true } else { return false } }) {

@@ -15,7 +15,7 @@ extension Rekey {
         func save(_ s: QuorumState, ceremony: QuorumCeremony, nonce: String) throws {
             let address = ceremony.client.address
             guard let plan else {
-                throw KeyturnError(
+                throw CLIError(
                     "\(address) completed the rekey sooner than its progress said", status: .serverFailure)
             }
             if previous == nil {

@@ -71,7 +71,7 @@ extension Rekey {
                 state.nextShareCompletes
                 ? try RekeyFiles.plan(outDir, keyFiles: newKeys.names, target: options.target) : nil
             if plan != nil && (state.pgpFingerprints ?? []).isEmpty && newKeys.keys.isEmpty {
-                throw KeyturnError(
+                throw CLIError(
                     "this rekey returns the new shares unencrypted, and no --pgp-keys were given to encrypt them "
                         + "to their holders; nothing was sent",
                     hint: "pass the new holders' key files with --pgp-keys, as given to rekey start")

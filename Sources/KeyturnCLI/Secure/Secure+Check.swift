@@ -33,7 +33,7 @@ extension Secure {
             } else {
                 let header = ["ADDRESS", "SUBJECT", "SANS", "ISSUER", "NOT AFTER", "STATUS"]
                 Terminal.stdoutLine(Output.table(header, checks.map(row)))
-                checks.compactMap(problem).forEach(Terminal.report)
+                checks.forEach(report)
             }
             let failed = checks.contains { if case .failed = $0.finding { return true } else { return false } }
             let flagged = checks.contains { if case .ok = $0.finding { return false } else { return true } }
@@ -47,18 +47,19 @@ extension Secure {
             case .unverified(let e): return Output.shortReason(e.reason, address: check.address)
             case .expiring(let days, let expired):
                 return expired ? "expired" : "expires in \(days) days (within \(warnDays))"
-            case .failed(let reason, _): return Output.shortReason(reason, address: check.address)
+            case .failed(let failure): return Output.shortReason(failure.reason, address: check.address)
             }
         }
 
-        private func problem(_ check: ListenerCheck) -> KeyturnError? {
+        /// Reports what is wrong with a node's certificate, if anything.
+        private func report(_ check: ListenerCheck) {
             switch check.finding {
-            case .ok: return nil
-            case .unverified(let e): return KeyturnError(e.reason, hint: e.hint)
+            case .ok: return
+            case .unverified(let e): Terminal.report(e)
             case .expiring:
-                return KeyturnError(
+                Terminal.report(
                     "\(check.address)'s certificate \(status(check) ?? "")", hint: "renew it: keyturn secure cert ...")
-            case .failed(let reason, let hint): return KeyturnError(reason, hint: hint)
+            case .failed(let failure): Terminal.report(failure)
             }
         }
 
@@ -84,8 +85,8 @@ extension Secure {
                     "days_left": .number(Double(check.daysLeft)), "verified": .bool(verified),
                 ]) { $1 }
             }
-            if case .failed(let reason, _) = check.finding {
-                doc["error"] = .string(reason)
+            if case .failed(let failure) = check.finding {
+                doc["error"] = .string(failure.reason)
             } else {
                 doc["error"] = status(check).map(JSONValue.string) ?? .null
             }

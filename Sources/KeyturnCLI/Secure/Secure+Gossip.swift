@@ -14,7 +14,7 @@ extension Secure {
             var key = [UInt8](repeating: 0, count: 32)
             defer { secureZero(&key) }
             do { try key.withUnsafeMutableBytes { try SecureRandom.fill($0) } } catch {
-                throw KeyturnError("the random number generator failed")
+                throw CLIError("the random number generator failed")
             }
             Terminal.stdoutLine(Data(key).base64EncodedString())
         }

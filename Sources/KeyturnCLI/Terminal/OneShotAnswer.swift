@@ -13,8 +13,8 @@ enum OneShotAnswer {
             try save()
         } catch {
             Terminal.stdoutLine(answer())
-            let message = (error as? KeyturnError)?.message ?? "\(error)"
-            throw KeyturnError(
+            let message = CLIError.reason(of: error)
+            throw CLIError(
                 "\(done) but \(unsaved) could not be written (\(message)); \(shown) is on standard output above",
                 hint: hint, status: .localFailure)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 import ProcessHygiene
 import VaultClient
 
@@ -35,7 +36,8 @@ enum SignalHold {
         if let signal = ProcessHygiene.releaseSignals() {
             let name = signalName(signal)
             if case .failure(let error) = result {
-                if let e = error as? KeyturnError { Terminal.report(e) }
+                if let e = error as? CLIError { Terminal.report(e) }
+                if let failure = error as? any KeyturnFailure { Terminal.report(failure) }
                 Terminal.stderrLine(
                     "keyturn: interrupted (\(name)) while \(what); that failed first (above), and no file was "
                         + "written; exiting"

@@ -1,4 +1,5 @@
 import Ceremony
+import KeyturnFailure
 
 #if canImport(Glibc)
     import Glibc
@@ -39,9 +40,19 @@ enum Terminal {
     }
 
     /// Reports an error the way every keyturn command does.
-    static func report(_ error: KeyturnError) {
-        stderrLine("keyturn: error: \(error.message)")
-        if let hint = error.hint { stderrLine("keyturn: hint: \(hint)") }
+    static func report(_ error: CLIError) {
+        report(error.message, hint: error.hint)
+    }
+
+    /// Reports a module's failure, with the hint the CLI's table gives its code.
+    static func report(_ failure: any KeyturnFailure) {
+        report(failure.reason, hint: Hints.hint(for: failure))
+    }
+
+    /// `keyturn: error: REASON`, then `keyturn: hint: HINT` when there is one.
+    static func report(_ reason: String, hint: String?) {
+        stderrLine("keyturn: error: \(reason)")
+        if let hint { stderrLine("keyturn: hint: \(hint)") }
     }
 
     /// A warning on stderr.
@@ -81,11 +92,11 @@ enum Terminal {
     static func confirmSubmit(_ summary: String, yes: Bool, status: String) throws {
         if yes { return }
         guard let answer = confirm(summary + "\nSubmit your share to it? [y/N] ") else {
-            throw KeyturnError(
+            throw CLIError(
                 "no terminal to confirm on; nothing was sent",
                 hint: "check the operation with \(status), then pass --yes")
         }
-        guard answer else { throw KeyturnError("not confirmed; nothing was sent") }
+        guard answer else { throw CLIError("not confirmed; nothing was sent") }
     }
 
     /// Whether a descriptor is a terminal.

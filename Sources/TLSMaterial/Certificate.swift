@@ -1,65 +1,6 @@
 internal import COpenSSL
 import Foundation
-
-/// Why TLS material could not be made or read: a code for programs, a reason for people.
-package struct TLSMaterialError: Error, Sendable, CustomStringConvertible {
-    /// The failures callers tell apart.
-    package enum Code: Hashable, Sendable {
-        /// A PEM file could not be parsed as what it should hold.
-        case unreadable
-        /// The key does not belong to the certificate.
-        case keyMismatch
-        /// The certificate does not chain to the CA (the reason says why).
-        case untrusted
-        /// OpenSSL failed to make something.
-        case openssl
-    }
-
-    package let code: Code
-    package let reason: String
-
-    package init(_ code: Code, _ reason: String) {
-        self.code = code
-        self.reason = reason
-    }
-
-    package var description: String { reason }
-}
-
-/// A private key (EC P-256 by default), owned and freed by this value.
-package final class PrivateKey: @unchecked Sendable {
-    let pointer: OpaquePointer
-
-    init(_ pointer: OpaquePointer) { self.pointer = pointer }
-    deinit { EVP_PKEY_free(pointer) }
-
-    /// A fresh EC P-256 key.
-    package static func generateP256() throws(TLSMaterialError) -> PrivateKey {
-        guard let k = kt_ec_p256_keygen() else {
-            throw TLSMaterialError(.openssl, "openssl could not make an EC P-256 key")
-        }
-        return PrivateKey(k)
-    }
-
-    /// Reads a PEM private key.
-    package init(pem: [UInt8], name: String) throws(TLSMaterialError) {
-        let bio = try MemoryBIO(pem)
-        guard let k = PEM_read_bio_PrivateKey(bio.pointer, nil, nil, nil) else {
-            ERR_clear_error()  // OpenSSL's per-thread error queue would otherwise grow
-            throw TLSMaterialError(.unreadable, "\(name) is not a PEM private key")
-        }
-        pointer = k
-    }
-
-    /// PKCS#8 PEM.
-    package func pem() throws(TLSMaterialError) -> [UInt8] {
-        let bio = try MemoryBIO()
-        guard PEM_write_bio_PrivateKey(bio.pointer, pointer, nil, nil, 0, nil, nil) == 1 else {
-            throw TLSMaterialError(.openssl, "openssl could not write the key")
-        }
-        return bio.bytes()
-    }
-}
+import KeyturnFailure
 
 /// An X.509 certificate, owned and freed by this value.
 package final class Certificate: @unchecked Sendable {
@@ -148,30 +89,6 @@ package final class Certificate: @unchecked Sendable {
     }
 }
 
-/// What to put in a new certificate.
-package struct CertificateRequest: Sendable {
-    package var commonName: String
-    package var dnsNames: [String] = []
-    package var ipAddresses: [String] = []
-    package var days: Int
-    /// A CA certificate (CA:TRUE, pathlen 0, keyCertSign) instead of a server certificate.
-    package var isCA = false
-    /// Add clientAuth to serverAuth (for mutual-TLS clients).
-    package var clientAuth = false
-
-    package init(
-        commonName: String, dnsNames: [String] = [], ipAddresses: [String] = [], days: Int, isCA: Bool = false,
-        clientAuth: Bool = false
-    ) {
-        self.commonName = commonName
-        self.dnsNames = dnsNames
-        self.ipAddresses = ipAddresses
-        self.days = days
-        self.isCA = isCA
-        self.clientAuth = clientAuth
-    }
-}
-
 extension Certificate {
     /// Issues a certificate for `key` as `request` says, signed by `issuer` (or self-signed
     /// when nil, for a CA), with a random 128-bit serial.
@@ -226,29 +143,5 @@ extension Certificate {
             throw TLSMaterialError(.openssl, "openssl could not sign the certificate")
         }
         return cert
-    }
-}
-
-/// A memory BIO, freed with its owner.
-final class MemoryBIO {
-    let pointer: OpaquePointer
-
-    init() throws(TLSMaterialError) {
-        guard let b = BIO_new(BIO_s_mem()) else { throw TLSMaterialError(.openssl, "openssl could not allocate") }
-        pointer = b
-    }
-
-    convenience init(_ bytes: [UInt8]) throws(TLSMaterialError) {
-        try self.init()
-        _ = bytes.withUnsafeBytes { BIO_write(pointer, $0.baseAddress, Int32($0.count)) }
-    }
-
-    deinit { BIO_free(pointer) }
-
-    func bytes() -> [UInt8] {
-        var data: UnsafeMutablePointer<CChar>?
-        let n = kt_bio_mem_data(pointer, &data)
-        guard n > 0, let data else { return [] }
-        return [UInt8](UnsafeRawBufferPointer(start: data, count: n))
     }
 }

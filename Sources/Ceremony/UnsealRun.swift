@@ -2,58 +2,6 @@ import Foundation
 import Shamir
 import VaultClient
 
-/// What happened at one node.
-package struct UnsealOutcome: Sendable {
-    package enum Result: Sendable {
-        /// The share counted; more are needed.
-        case accepted
-        /// The node is unsealed now.
-        case unsealed
-        /// The last share went in and the node is joining its raft cluster (it reports
-        /// sealed with progress 0 for a few seconds): `status --wait` confirms.
-        case joining
-        /// The node was unsealed before: nothing sent.
-        case alreadyUnsealed
-        /// `--reset` discarded the node's progress.
-        case reset
-        /// The node refused or could not be reached.
-        case failed(VaultError)
-        /// The share cannot belong to this node (wrong length): nothing was sent to it.
-        case mismatch(VaultError)
-    }
-
-    package let address: String
-    package let result: Result
-    package let status: SealStatus?
-    /// Something the operator should know beyond the result (e.g. progress lost in a restart).
-    package var note: String? = nil
-
-    package var succeeded: Bool {
-        switch result {
-        case .failed, .mismatch: return false
-        default: return true
-        }
-    }
-
-    /// A node that cannot take the share yet but may soon: not initialised (a new raft
-    /// follower before its leader is unsealed) or unreachable (restarting). `unseal --wait`
-    /// tries it again.
-    package var notReady: Bool {
-        guard case .failed(let e) = result else { return false }
-        if e.isUnreachable { return true }
-        if let status, !status.initialized { return true }
-        return false
-    }
-
-    /// The error, for failed and mismatched nodes.
-    package var error: VaultError? {
-        switch result {
-        case .failed(let e), .mismatch(let e): return e
-        default: return nil
-        }
-    }
-}
-
 /// Submits one share (or a reset) to every node concurrently.
 package struct UnsealRun: @unchecked Sendable {
     package let clients: [VaultClient]
@@ -104,7 +52,8 @@ package struct UnsealRun: @unchecked Sendable {
                     address: outcome.address,
                     result: .failed(
                         VaultError(
-                            e.code, "\(e.reason); still not ready after waiting \(Int(wait.rounded())) s", hint: e.hint,
+                            e.code, "\(e.reason); still not ready after waiting \(Int(wait.rounded())) s",
+                            facts: e.facts,
                             httpStatus: e.httpStatus, serverErrors: e.serverErrors)), status: outcome.status)
             }
             return outcome
@@ -148,10 +97,7 @@ package struct UnsealRun: @unchecked Sendable {
             return fail(
                 VaultError(
                     .server, "\(client.address) is not initialised",
-                    hint:
-                        "run keyturn init; a new raft follower only learns it is initialised once its leader is "
-                        + "unsealed, so unseal the leader first, then run again for the followers"
-                ), before)
+                    facts: ["node": client.address, "situation": "notInitialised"]), before)
         }
         guard let share else {
             do {
@@ -188,8 +134,7 @@ package struct UnsealRun: @unchecked Sendable {
                         .server,
                         "\(client.address) refused the shares: together they do not open its key, so one of them "
                             + "was wrong or belongs to another cluster; the node reset its unseal progress to 0",
-                        hint:
-                            "every operator must submit their share again; keyturn verify checks a share file offline",
+                        facts: ["node": client.address, "situation": "unsealSharesRefused"],
                         httpStatus: error.httpStatus, serverErrors: error.serverErrors), before)
             }
             return fail(error, before)

@@ -1,0 +1,142 @@
+import Ceremony
+import KeyturnFailure
+
+/// The one table that turns a module's failure code into what the user is told to do and the
+/// exit status: modules say what happened (a code, a reason, facts), never which keyturn flag
+/// or command helps.
+enum Hints {
+    /// The exit status for a module's failure.
+    static func status(for failure: any KeyturnFailure) -> ExitStatus {
+        let code = failure.failureCode
+        if code == "vault.invalidAddress" { return .localFailure }
+        if code.hasPrefix("vault.") { return .serverFailure }
+        switch code {
+        case "ceremony.refused", "ceremony.alreadyInitialised", "ceremony.mayBeInitialised", "ceremony.sharesRefused",
+            "ceremony.noActiveNode", "ceremony.needsTokenOrListener", "ceremony.tokenRefused",
+            "ceremony.noRecoveryKeys", "ceremony.alreadyRunning", "ceremony.notRunning", "ceremony.nonceMismatch":
+            return .serverFailure
+        default:
+            return .localFailure
+        }
+    }
+
+    /// What to do about a module's failure, if anything useful can be said.
+    static func hint(for failure: any KeyturnFailure) -> String? {
+        let facts = failure.facts
+        let code = failure.failureCode
+        if code.hasPrefix("vault.") { return vault(code, facts) }
+        if code.hasPrefix("pgp.") { return pgp(code, facts) }
+        return ceremony(code, facts)
+    }
+
+    private static func vault(_ code: String, _ facts: [String: String]) -> String? {
+        let situation = facts["situation"]
+        switch (code, situation) {
+        case ("vault.timedOut", _): return "raise --timeout if the node is only slow"
+        case ("vault.tlsNameMismatch", _):
+            return "connect by a name the certificate lists, or pass --tls-server-name NAME"
+        case ("vault.tlsUntrusted", "noCAGiven"?):
+            return "pass the CA that signed it with --ca-cert FILE (or VAULT_CACERT)"
+        case ("vault.tlsUntrusted", "caGiven"?):
+            return "check that --ca-cert / --ca-path hold the CA that signed the server's certificate"
+        case ("vault.clientCertificateUnusable", _):
+            return "check that --client-cert and --client-key are a matching PEM certificate and key"
+        case ("vault.clientCertificateRequired", "rejected"?):
+            return "use a client certificate signed by a CA the server trusts"
+        case ("vault.clientCertificateRequired", _):
+            return "pass --client-cert and --client-key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)"
+        case ("vault.tlsFailure", "plaintextListener"?): return "use http:// for a listener with tls_disable"
+        case ("vault.malformedReply", "notHTTP"?): return "if the listener uses TLS, use https://"
+        case ("vault.malformedReply", "notJSON"?): return "is this the address of a Vault or OpenBao node?"
+        case ("vault.invalidAddress", _): return "use a URL such as https://127.0.0.1:8200"
+        case ("vault.redirect", _): return "give the address of the node itself (its api_addr)"
+        case ("vault.server", "notInitialised"?):
+            return "run keyturn init; a new raft follower only learns it is initialised once its leader is unsealed, "
+                + "so unseal the leader first, then run again for the followers"
+        case ("vault.server", "unsealSharesRefused"?):
+            return "every operator must submit their share again; keyturn verify checks a share file offline"
+        default: return nil
+        }
+    }
+
+    private static func pgp(_ code: String, _ facts: [String: String]) -> String? {
+        switch (code, facts["situation"]) {
+        case ("pgp.notYourKey", _):
+            return "each operator unseals with their own file; check GNUPGHOME if your key lives elsewhere"
+        case ("pgp.noPinentry", _):
+            return "run keyturn on a terminal, or pass --passphrase-file FILE or --passphrase-fd N"
+        case ("pgp.notPGP", "severalKeys"?): return "export one key: gpg --armor --export FINGERPRINT > name.asc"
+        case ("pgp.notPGP", "privateKey"?):
+            return "export the public key: gpg --armor --export \(facts["fingerprint"] ?? "FINGERPRINT") > name.asc"
+        default: return nil
+        }
+    }
+
+    private static func ceremony(_ code: String, _ facts: [String: String]) -> String? {
+        let path = facts["path"] ?? "FILE"
+        switch code {
+        case "ceremony.fileExists":
+            return "keyturn never overwrites a key or share file: move it away or choose another path"
+        case "ceremony.fileRaced":
+            return "another program created it while keyturn was writing; nothing was overwritten"
+        case "ceremony.notPrivate": return "chmod 600 \(path)"
+        case "ceremony.shareOnCommandLine":
+            return "put the share in a file only you can read (chmod 600), or pipe it in with '-'"
+        case "ceremony.noShareSource": return "pass a key file, or '-' and pipe the share in"
+        case "ceremony.secretOnTerminal": return "name a file, or pipe the secret in: keyturn split ... - < secret"
+        case "ceremony.decryptFailed": return pgp("pgp." + (facts["pgpCode"] ?? ""), facts)
+        case "ceremony.commitmentMismatch":
+            return facts["when"] == "verify"
+                ? "do not use it to unseal; ask for the ceremony record and your file again"
+                : "it is wrong or corrupt; check it with keyturn verify and ask for your file again"
+        case "ceremony.sameShareTwice": return "give each share once; you need shares from different holders"
+        case "ceremony.sameKeyTwice": return "each operator needs their own key"
+        case "ceremony.sameFileName": return "give the key files distinct names"
+        default: return operation(code, facts)
+        }
+    }
+
+    /// Hints for failures of a node or of a running rekey or generate-root.
+    private static func operation(_ code: String, _ facts: [String: String]) -> String? {
+        let operation = facts["operation"] ?? "rekey"
+        switch code {
+        case "ceremony.alreadyInitialised":
+            return facts["when"] == "before"
+                ? "its keys were handed out when it was initialised; keyturn status shows its state"
+                : "keyturn status shows its state"
+        case "ceremony.mayBeInitialised":
+            return "check with keyturn status -a \(facts["node"] ?? "ADDRESS") before trying again: Vault hands out "
+                + "the keys only once"
+        case "ceremony.sharesRefused":
+            return "every operator must submit again (keyturn \(operation) status shows the progress); keyturn verify "
+                + "checks a share file offline"
+        case "ceremony.noActiveNode":
+            return "the operation runs on the active node: unseal the cluster first (keyturn status shows which node "
+                + "leads)"
+        case "ceremony.needsTokenOrListener":
+            return "give a token in VAULT_TOKEN or BAO_TOKEN, or with --token-file, for OpenBao's authenticated "
+                + "endpoints; or set \(facts["parameter"] ?? "") on the listener"
+        case "ceremony.tokenRefused":
+            return "use a token with sudo on sys/rotate (or sys/generate-root-token), or set "
+                + "\(facts["parameter"] ?? "") on the listener"
+        case "ceremony.noRecoveryKeys": return "rekey its unseal keys instead (--target unseal)"
+        case "ceremony.alreadyRunning":
+            return "submit to it with --nonce \(facts["nonce"] ?? "NONCE"), or cancel it first with keyturn "
+                + "\(operation) cancel"
+        case "ceremony.notRunning":
+            return facts["verification"] == "true"
+                ? "the new keys are verified once a threshold of them was submitted; keyturn rekey status shows the "
+                    + "state"
+                : "someone must start it first (keyturn \(operation) start), or it was cancelled"
+        case "ceremony.nonceMismatch":
+            return
+                "ask the operator who started the ceremony which nonce is right; cancel the unknown one with keyturn "
+                + "\(operation) cancel"
+        case "ceremony.keyOrder": return "give the key files in the order given to rekey start"
+        case "ceremony.padMismatch": return "use the OTP file that generate-root start wrote for this generation"
+        case "ceremony.keyMismatch": return "pass the key that was made with this certificate"
+        case "ceremony.notGossipKey": return "make one with keyturn secure gossip"
+        default: return nil
+        }
+    }
+}
