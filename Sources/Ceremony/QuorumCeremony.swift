@@ -194,9 +194,3 @@ package struct QuorumCeremony: Sendable {
         }
     }
 }
-
-/// Server text on one line, bounded.
-private func oneLine(_ text: String) -> String {
-    let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
-    return flat.count > 200 ? String(flat.prefix(200)) + "..." : flat
-}

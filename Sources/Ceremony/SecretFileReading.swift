@@ -48,6 +48,28 @@ extension SecretFiles {
         }
     }
 
+    /// One line typed on a terminal (`fd`, opened on /dev/tty), byte by byte so that nothing
+    /// after the line ending is consumed, at most `limit` bytes, in a zeroing buffer. The one
+    /// reader of terminal lines (the hidden share prompt, a yes/no question).
+    package static func readTerminalLine(_ fd: Int32, limit: Int) -> SecretBuffer {
+        let line = SecretBuffer(count: limit)
+        var count = 0
+        while count < line.count {
+            var byte: UInt8 = 0
+            let n = Glibc.read(fd, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 || byte == 0x0a || byte == 0x0d { break }
+            line.bytes[count] = byte
+            count += 1
+            byte = 0
+        }
+        let text = SecretBuffer(count: count)
+        withExtendedLifetime(line) {
+            if count > 0 { text.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: line.bytes[0..<count])) }
+        }
+        return text
+    }
+
     /// Where `firstLine` reads.
     package enum LineSource {
         /// A file, or standard input for "-".

@@ -142,19 +142,6 @@ package enum ShareInput {
         defer { ProcessHygiene.restoreTerminal() }
         let prompt = "Unseal key share (will be hidden): "
         _ = prompt.withCString { Glibc.write(fd, $0, strlen($0)) }
-        let line = SecretBuffer(count: 4096)
-        var count = 0
-        while count < line.count {
-            var byte: UInt8 = 0
-            let n = Glibc.read(fd, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 || byte == 0x0a || byte == 0x0d { break }
-            line.bytes[count] = byte
-            count += 1
-            byte = 0
-        }
-        let text = SecretBuffer(count: count)
-        if count > 0 { text.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: line.bytes[0..<count])) }
-        return try decode(text, source: "the terminal")
+        return try decode(SecretFiles.readTerminalLine(fd, limit: 4096), source: "the terminal")
     }
 }

@@ -169,7 +169,7 @@ private struct ServerErrors: Decodable {
 }
 
 /// Server text folded onto one line and bounded, for error messages.
-func oneLine(_ text: String) -> String {
+package func oneLine(_ text: String) -> String {
     let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
     return flat.count > 300 ? String(flat.prefix(300)) + "..." : flat
 }

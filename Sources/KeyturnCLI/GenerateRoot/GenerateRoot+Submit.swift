@@ -14,24 +14,8 @@ extension GenerateRoot {
         @OptionGroup
         var options: QuorumOptions
 
-        @Option(help: ArgumentHelp("The nonce of the generation you were asked to join.", valueName: "nonce"))
-        var nonce: String
-
-        @Argument(
-            help: ArgumentHelp(
-                "The file holding your share, or '-' for standard input (default: asked on the terminal).",
-                valueName: "keyfile"))
-        var keyFile: String?
-
-        @OptionGroup(title: "Passphrase options")
-        var passphrase: PassphraseOptions
-
-        @Option(
-            help: ArgumentHelp(
-                "A ceremony.json with share commitments to check the share against (default: the one beside "
-                    + "KEYFILE).",
-                valueName: "file"))
-        var manifest: String?
+        @OptionGroup
+        var submit: SubmitOptions
 
         @Option(
             help: ArgumentHelp(
@@ -40,28 +24,27 @@ extension GenerateRoot {
                 valueName: "dir"))
         var outDir: String = "."
 
-        @Flag(help: "Do not ask for confirmation (scripts).")
-        var yes = false
-
         func run() async throws {
             ProcessHygiene.disableCoreDumps()
-            let record = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
-            let log = try options.transcript.open("generate-root submit", share: keyFile, manifest: record)
+            let record = try CeremonyRecord.find(explicit: submit.manifest, beside: submit.keyFile)
+            let log = try options.transcript.open("generate-root submit", share: submit.keyFile, manifest: record)
             let (ceremony, conn) = try await options.ceremony(.generateRoot)
-            let state = try await ceremony.expect(nonce: nonce)
+            let state = try await ceremony.expect(nonce: submit.nonce)
             let pgp = !(state.pgpFingerprint ?? "").isEmpty
             let path = SecretFiles.join(outDir, pgp ? GenerateRootFiles.pgpName : GenerateRootFiles.encodedName)
             let place = state.nextShareCompletes ? try GenerateRootFiles.Place(path) : nil
             try Terminal.confirmSubmit(
-                confirmation(state, ceremony: ceremony), yes: yes, status: "keyturn generate-root status")
-            let share = try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: record)
+                confirmation(state, ceremony: ceremony), yes: submit.yes, status: "keyturn generate-root status")
+            let share = try ShareInput.read(
+                submit.keyFile, passphrase: submit.passphrase.source, checkedAgainst: record)
             try await SignalHold.aroundCompletingSubmit(
                 place != nil, "the new root token was being saved", ceremony: ceremony, conn: conn
             ) {
-                switch try await ceremony.submit(share, nonce: nonce) {
+                switch try await ceremony.submit(share, nonce: submit.nonce) {
                 case .progressed(let s):
                     log?.record(
-                        node: ceremony.client.address, result: "accepted", progress: s.progressText, nonce: nonce)
+                        node: ceremony.client.address, result: "accepted", progress: s.progressText, nonce: submit.nonce
+                    )
                     QuorumOutput.printQuorum(s, ceremony: ceremony, format: conn.format)
                     Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
                 case .completed(let s):
@@ -106,7 +89,8 @@ extension GenerateRoot {
             }
             let required = state.required ?? 0
             log?.record(
-                node: ceremony.client.address, result: "completed", progress: "\(required)/\(required)", nonce: nonce)
+                node: ceremony.client.address, result: "completed", progress: "\(required)/\(required)",
+                nonce: submit.nonce)
             Terminal.stdoutLine(path)
             Terminal.stderrLine(
                 pgp

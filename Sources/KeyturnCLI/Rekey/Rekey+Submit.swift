@@ -14,30 +14,15 @@ extension Rekey {
                 keyturn first reads the running rekey and refuses it when its nonce is not --nonce (anyone \
                 who can reach the endpoint can cancel or restart one), shows what it will do and asks to \
                 confirm on a terminal (--yes for scripts). The submit that completes it writes the new \
-                share files and ceremony.json into --out-dir, as init does.
+                share files and ceremony.json into --out-dir, as init does; the new record names the \
+                current one (--manifest, or the ceremony.json beside KEYFILE).
                 """)
 
         @OptionGroup
         var options: Rekey.Options
 
-        @Option(help: ArgumentHelp("The nonce of the rekey you were asked to join.", valueName: "nonce"))
-        var nonce: String
-
-        @Argument(
-            help: ArgumentHelp(
-                "The file holding your current share, or '-' for standard input (default: asked on the terminal).",
-                valueName: "keyfile"))
-        var keyFile: String?
-
-        @OptionGroup(title: "Passphrase options")
-        var passphrase: PassphraseOptions
-
-        @Option(
-            help: ArgumentHelp(
-                "The current keys' ceremony.json (default: the one beside KEYFILE).",
-                discussion: "The share is checked against its commitment, and the new record names it.",
-                valueName: "file"))
-        var manifest: String?
+        @OptionGroup
+        var submit: SubmitOptions
 
         @Option(
             name: .customLong("pgp-keys"), parsing: .singleValue,
@@ -55,16 +40,13 @@ extension Rekey {
                 discussion: "Created 0700; none of the files may exist.", valueName: "dir"))
         var outDir: String = "."
 
-        @Flag(help: "Do not ask for confirmation (scripts).")
-        var yes = false
-
         func run() async throws {
             ProcessHygiene.disableCoreDumps()
-            let previous = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
-            let log = try options.log("rekey submit", share: keyFile, manifest: previous)
+            let previous = try CeremonyRecord.find(explicit: submit.manifest, beside: submit.keyFile)
+            let log = try options.log("rekey submit", share: submit.keyFile, manifest: previous)
             let (ceremony, conn) = try await options.ceremony()
             // The running operation first: its nonce, what it will do.
-            let state = try await ceremony.expect(nonce: nonce)
+            let state = try await ceremony.expect(nonce: submit.nonce)
             let newKeys = try RekeyFiles.newKeys(pgpKeys.commaSeparated, state: state)
             // The submit that completes it must be able to write every new file: checked now.
             let plan =
@@ -77,23 +59,25 @@ extension Rekey {
                     hint: "pass the new holders' key files with --pgp-keys, as given to rekey start")
             }
             try Terminal.confirmSubmit(
-                QuorumOutput.summary(state, ceremony: ceremony, completes: plan != nil), yes: yes,
+                QuorumOutput.summary(state, ceremony: ceremony, completes: plan != nil), yes: submit.yes,
                 status: "keyturn rekey status")
-            let share = try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: previous)
+            let share = try ShareInput.read(
+                submit.keyFile, passphrase: submit.passphrase.source, checkedAgainst: previous)
             let completion = Completion(
                 state: state, plan: plan, newKeys: newKeys, previous: previous, log: log, target: options.target)
             try await SignalHold.aroundCompletingSubmit(
                 plan != nil, "the new shares were being saved",
                 ceremony: ceremony, conn: conn
             ) {
-                switch try await ceremony.submit(share, nonce: nonce) {
+                switch try await ceremony.submit(share, nonce: submit.nonce) {
                 case .progressed(let s):
                     log?.record(
-                        node: ceremony.client.address, result: "accepted", progress: s.progressText, nonce: nonce)
+                        node: ceremony.client.address, result: "accepted", progress: s.progressText, nonce: submit.nonce
+                    )
                     QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
                     Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
                 case .completed(let s):
-                    try completion.save(s, ceremony: ceremony, nonce: nonce)
+                    try completion.save(s, ceremony: ceremony, nonce: submit.nonce)
                 }
             }
         }

@@ -92,6 +92,10 @@ enum Hints {
         case "ceremony.sameShareTwice": return "give each share once; you need shares from different holders"
         case "ceremony.sameKeyTwice": return "each operator needs their own key"
         case "ceremony.sameFileName": return "give the key files distinct names"
+        case "ceremony.keyOrder": return "give the key files in the order given to rekey start"
+        case "ceremony.padMismatch": return "use the OTP file that generate-root start wrote for this generation"
+        case "ceremony.keyMismatch": return "pass the key that was made with this certificate"
+        case "ceremony.notGossipKey": return "make one with keyturn secure gossip"
         default: return operation(code, facts)
         }
     }
@@ -132,10 +136,6 @@ enum Hints {
             return
                 "ask the operator who started the ceremony which nonce is right; cancel the unknown one with keyturn "
                 + "\(operation) cancel"
-        case "ceremony.keyOrder": return "give the key files in the order given to rekey start"
-        case "ceremony.padMismatch": return "use the OTP file that generate-root start wrote for this generation"
-        case "ceremony.keyMismatch": return "pass the key that was made with this certificate"
-        case "ceremony.notGossipKey": return "make one with keyturn secure gossip"
         default: return nil
         }
     }

@@ -74,15 +74,10 @@ enum Terminal {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         question.withCString { _ = Glibc.write(fd, $0, strlen($0)) }
-        var answer: [UInt8] = []
-        var byte: UInt8 = 0
-        while answer.count < 16 {
-            let n = read(fd, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 || byte == 0x0a || byte == 0x0d { break }
-            answer.append(byte)
+        let answer = SecretFiles.readTerminalLine(fd, limit: 16)
+        let text = withExtendedLifetime(answer) {
+            String(decoding: answer.bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
         }
-        let text = String(decoding: answer, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
         return text == "y" || text == "yes"
     }
 
