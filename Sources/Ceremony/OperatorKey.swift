@@ -29,12 +29,7 @@ package struct OperatorKey {
                 n = (try? SecretFiles.readFully(fd, into: UnsafeMutableRawBufferPointer(b), name: file)) ?? 0
             }
             close(fd)
-            let info: PublicKeyInfo
-            do throws(PGPError) {
-                info = try PGPShares.inspectPublicKey(buffer, name: file, scratchHome: scratch.path)
-            } catch {
-                throw error
-            }
+            let info = try PGPShares.inspectPublicKey(buffer, name: file, scratchHome: scratch.path)
             if let other = seen[info.fingerprint] {
                 throw CeremonyError(
                     "\(file) and \(other) hold the same key (\(info.fingerprint))", code: .sameKeyTwice)

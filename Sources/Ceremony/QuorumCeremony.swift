@@ -116,12 +116,7 @@ package struct QuorumCeremony: Sendable {
 
     /// The operation's state (or, with `verification`, its verification round's).
     package func state(verification: Bool = false) async throws -> QuorumState {
-        do {
-            return verification
-                ? try await client.quorumVerification(endpoints) : try await client.quorumState(endpoints)
-        } catch {
-            throw error
-        }
+        verification ? try await client.quorumVerification(endpoints) : try await client.quorumState(endpoints)
     }
 
     /// Starts the operation; if one is running already, says so with its nonce.
@@ -132,16 +127,12 @@ package struct QuorumCeremony: Sendable {
                 code: .alreadyRunning,
                 facts: ["operation": endpoints.kind.rawValue, "nonce": running.nonce ?? "NONCE"])
         }
-        do { return try await client.startQuorum(endpoints, body) } catch {
-            throw error
-        }
+        return try await client.startQuorum(endpoints, body)
     }
 
     /// Cancels the running operation (or only its verification round).
     package func cancel(verification: Bool = false) async throws {
-        do { try await client.cancelQuorum(endpoints, verification: verification) } catch {
-            throw error
-        }
+        try await client.cancelQuorum(endpoints, verification: verification)
     }
 
     /// Reads the running operation and checks that its nonce is `nonce`; returns its state.

@@ -36,12 +36,17 @@ package struct UnsealOutcome: Sendable {
     }
 
     /// A node that cannot take the share yet but may soon: not initialised (a new raft
-    /// follower before its leader is unsealed) or unreachable (restarting). `unseal --wait`
-    /// tries it again.
+    /// follower before its leader is unsealed), unreachable (restarting), or, during a seal
+    /// migration, still on the old seal type (OpenBao 2.7.2: "barrier seal type of "static" does
+    /// not match expected type of "shamir"", seen once in a full-suite run on a three-node
+    /// cluster, the next try accepted). `unseal --wait` tries it again.
     package var notReady: Bool {
         guard case .failed(let e) = result else { return false }
         if e.isUnreachable { return true }
         if let status, !status.initialized { return true }
+        if e.code == .server, e.serverErrors.contains(where: { $0.contains("does not match expected type") }) {
+            return true
+        }
         return false
     }
 

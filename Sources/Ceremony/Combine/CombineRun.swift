@@ -37,10 +37,7 @@ package struct CombineRun {
                     "\(a.path) and \(b.path) are the same share (x-coordinate \(a.x))", code: .sameShareTwice)
             }
         }
-        let combiner: ShamirCombiner
-        do throws(ShamirError) { combiner = try ShamirCombiner(xCoordinates: shares.map(\.x)) } catch {
-            throw error
-        }
+        let combiner = try ShamirCombiner(xCoordinates: shares.map(\.x))
 
         let length = shares[0].yHexLength / 2
         if output == nil {

@@ -95,12 +95,7 @@ package struct SplitRun {
         let chunk = SecretBuffer(count: Self.chunkSize)
         var got = try reader.read(into: chunk.bytes)
         guard got > 0 else { throw CeremonyError("the secret in \(reader.name) is empty") }
-        let splitter: ShamirSplitter
-        do throws(ShamirError) {
-            splitter = try ShamirSplitter(shares: shares, threshold: threshold, random: random)
-        } catch {
-            throw error
-        }
+        let splitter = try ShamirSplitter(shares: shares, threshold: threshold, random: random)
         try directory.create()
         let files = try paths.map { (path) throws in try PendingFile(path: path) }
         // PGP mode: each share's hex text is gathered in memory, then encrypted to its holder.
@@ -109,9 +104,7 @@ package struct SplitRun {
         let hex = SecretBuffer(count: Self.chunkSize * 2)
         while got > 0 {
             let piece = UnsafeRawBufferPointer(rebasing: chunk.bytes[0..<got])
-            do throws(ShamirError) { try splitter.split(piece, into: ys.bytes) } catch {
-                throw error
-            }
+            try splitter.split(piece, into: ys.bytes)
             for (j, file) in files.enumerated() {
                 let y = UnsafeRawBufferPointer(rebasing: ys.bytes[(j * got)..<((j + 1) * got)])
                 ShareHex.encode(y, into: hex.bytes)

@@ -26,24 +26,16 @@ package enum CertificateAuthority {
         try SecretFiles.requireAbsent(certPath)
         let operators = try OperatorKey.inspect(escrowKeyFiles)
         for file in escrowKeyFiles { try SecretFiles.requireAbsent(SplitRun.sharePath(outDir, keyFile: file)) }
-        let key: PrivateKey, cert: Certificate
-        do throws(TLSMaterialError) {
-            key = try PrivateKey.generateP256()
-            cert = try Certificate.issue(
-                CertificateRequest(commonName: name, days: days, isCA: true), key: key, issuer: nil)
-        } catch { throw error }
+        let key = try PrivateKey.generateP256()
+        let cert = try Certificate.issue(
+            CertificateRequest(commonName: name, days: days, isCA: true), key: key, issuer: nil)
         guard let threshold, !operators.isEmpty else {
             try PEMFiles.writeKeyAndCertificate(
                 key: key, cert: cert, keyPath: keyPath, certPath: certPath, directory: directory)
             return Made(certificate: certPath, key: keyPath, shares: [])
         }
-        var keyPEM: [UInt8], certPEM: [UInt8]
-        do throws(TLSMaterialError) {
-            keyPEM = try key.pem()
-            certPEM = try cert.pem()
-        } catch {
-            throw error
-        }
+        var keyPEM = try key.pem()
+        let certPEM = try cert.pem()
         defer { secureZero(&keyPEM) }
         let shares = try keyPEM.withUnsafeBytes { pem in
             try SplitRun(
@@ -62,11 +54,8 @@ package enum CertificateAuthority {
     ) throws -> (certificate: String, key: String) {
         let caCertPath = SecretFiles.join(caDir, "ca.pem"), caKeyPath = SecretFiles.join(caDir, "ca-key.pem")
         let caCertPEM = try PEMFiles.read(caCertPath), caKeyPEM = try PEMFiles.read(caKeyPath)
-        let caCert: Certificate, caKey: PrivateKey
-        do throws(TLSMaterialError) {
-            caCert = try Certificate(pem: caCertPEM, name: caCertPath)
-            caKey = try PrivateKey(pem: caKeyPEM, name: caKeyPath)
-        } catch { throw error }
+        let caCert = try Certificate(pem: caCertPEM, name: caCertPath)
+        let caKey = try PrivateKey(pem: caKeyPEM, name: caKeyPath)
         guard caCert.matches(caKey) else {
             throw CeremonyError("\(caDir)/ca-key.pem is not the key of \(caDir)/ca.pem")
         }
@@ -75,11 +64,8 @@ package enum CertificateAuthority {
         let keyPath = SecretFiles.join(outDir, "\(name)-key.pem"), certPath = SecretFiles.join(outDir, "\(name).pem")
         try SecretFiles.requireAbsent(keyPath)
         try SecretFiles.requireAbsent(certPath)
-        let key: PrivateKey, cert: Certificate
-        do throws(TLSMaterialError) {
-            key = try PrivateKey.generateP256()
-            cert = try Certificate.issue(request, key: key, issuer: (caCert, caKey))
-        } catch { throw error }
+        let key = try PrivateKey.generateP256()
+        let cert = try Certificate.issue(request, key: key, issuer: (caCert, caKey))
         try PEMFiles.writeKeyAndCertificate(
             key: key, cert: cert, keyPath: keyPath, certPath: certPath, directory: directory)
         return (certPath, keyPath)

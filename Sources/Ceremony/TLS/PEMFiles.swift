@@ -13,30 +13,20 @@ package enum PEMFiles {
     /// Reads and parses a certificate.
     package static func certificate(_ path: String) throws -> Certificate {
         let pem = try read(path)
-        do throws(TLSMaterialError) { return try Certificate(pem: pem, name: path) } catch {
-            throw error
-        }
+        return try Certificate(pem: pem, name: path)
     }
 
     /// Reads and parses a private key.
     package static func privateKey(_ path: String) throws -> PrivateKey {
         let pem = try read(path)
-        do throws(TLSMaterialError) { return try PrivateKey(pem: pem, name: path) } catch {
-            throw error
-        }
+        return try PrivateKey(pem: pem, name: path)
     }
 
     /// Writes a key (0600) and its certificate (0644) together, never overwriting.
     package static func writeKeyAndCertificate(
         key: PrivateKey, cert: Certificate, keyPath: String, certPath: String, directory: OutputDirectory
     ) throws {
-        let keyPEM: [UInt8], certPEM: [UInt8]
-        do throws(TLSMaterialError) {
-            keyPEM = try key.pem()
-            certPEM = try cert.pem()
-        } catch {
-            throw error
-        }
+        let keyPEM = try key.pem(), certPEM = try cert.pem()
         try directory.create()
         let keyFile = try PendingFile(path: keyPath)
         try keyPEM.withUnsafeBytes { try keyFile.write($0) }

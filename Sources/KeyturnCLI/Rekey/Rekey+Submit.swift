@@ -48,16 +48,7 @@ extension Rekey {
             // The running operation first: its nonce, what it will do.
             let state = try await ceremony.expect(nonce: submit.nonce)
             let newKeys = try RekeyFiles.newKeys(pgpKeys.commaSeparated, state: state)
-            // The submit that completes it must be able to write every new file: checked now.
-            let plan =
-                state.nextShareCompletes
-                ? try RekeyFiles.plan(outDir, keyFiles: newKeys.names, target: options.target) : nil
-            if plan != nil && (state.pgpFingerprints ?? []).isEmpty && newKeys.keys.isEmpty {
-                throw CLIError(
-                    "this rekey returns the new shares unencrypted, and no --pgp-keys were given to encrypt them "
-                        + "to their holders; nothing was sent",
-                    hint: "pass the new holders' key files with --pgp-keys, as given to rekey start")
-            }
+            let plan = try completionPlan(state, newKeys: newKeys)
             try Terminal.confirmSubmit(
                 QuorumOutput.summary(state, ceremony: ceremony, completes: plan != nil), yes: submit.yes,
                 status: "keyturn rekey status")
@@ -80,6 +71,21 @@ extension Rekey {
                     try completion.save(s, ceremony: ceremony, nonce: submit.nonce)
                 }
             }
+        }
+
+        /// The files the submit that completes the rekey writes, checked now (nil when this
+        /// submit will not complete it); refused when the new shares would come back unencrypted
+        /// with no keys to encrypt them to.
+        private func completionPlan(_ state: QuorumState, newKeys: RekeyFiles.NewKeys) throws -> ShareFilePlan? {
+            guard state.nextShareCompletes else { return nil }
+            let plan = try RekeyFiles.plan(outDir, keyFiles: newKeys.names, target: options.target)
+            if (state.pgpFingerprints ?? []).isEmpty && newKeys.keys.isEmpty {
+                throw CLIError(
+                    "this rekey returns the new shares unencrypted, and no --pgp-keys were given to encrypt them "
+                        + "to their holders; nothing was sent",
+                    hint: "pass the new holders' key files with --pgp-keys, as given to rekey start")
+            }
+            return plan
         }
     }
 }
