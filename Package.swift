@@ -56,11 +56,13 @@ let package = Package(
         // Fuzz targets: libFuzzer with -D KEYTURN_FUZZING (Scripts/fuzz), else a corpus replayer.
         .executableTarget(name: "KeyturnFuzz", dependencies: ["Shamir", "VaultClient", "TLSMaterial", "PGPShares"]),
 
-        .target(name: "KeyturnTestSupport", path: "Tests/KeyturnTestSupport"),
+        .target(name: "KeyturnTestSupport", path: "Tests/KeyturnTestSupport", resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ShamirTests", dependencies: ["Shamir", "ShamirKernels", "KeyturnTestSupport"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "CeremonyTests", dependencies: ["Ceremony", "Shamir", "TLSMaterial", "KeyturnTestSupport"]),
+        .testTarget(
+            name: "CeremonyTests",
+            dependencies: ["Ceremony", "KeyturnFailure", "Shamir", "TLSMaterial", "KeyturnTestSupport"]),
         .testTarget(name: "VaultClientTests", dependencies: ["VaultClient", "KeyturnTestSupport"]),
         .testTarget(name: "PGPSharesTests", dependencies: ["PGPShares", "Shamir", "KeyturnTestSupport"]),
         .testTarget(name: "TLSMaterialTests", dependencies: ["TLSMaterial", "Shamir"]),

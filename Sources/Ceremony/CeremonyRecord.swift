@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import Shamir
 import TLSMaterial
 
@@ -128,10 +129,10 @@ package struct CeremonyRecord: Codable {
     /// Reads a ceremony.json, or fails naming the file.
     package static func load(_ path: String) throws -> CeremonyRecord {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CeremonyError("cannot read the manifest \(path)")
+            throw CeremonyError("cannot read the manifest \(quoted(path))")
         }
         do { return try JSONDecoder().decode(CeremonyRecord.self, from: data) } catch {
-            throw CeremonyError("\(path) is not a keyturn ceremony.json")
+            throw CeremonyError("\(quoted(path)) is not a keyturn ceremony.json")
         }
     }
 

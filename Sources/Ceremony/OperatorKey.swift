@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import PGPShares
 import Shamir
 import TLSMaterial
@@ -26,13 +27,13 @@ package struct OperatorKey {
         return try files.map { file in
             let fd = try SecretFiles.openInput(file)
             let buffer = [UInt8](unsafeUninitializedCapacity: 1 << 20) { b, n in
-                n = (try? SecretFiles.readFully(fd, into: UnsafeMutableRawBufferPointer(b), name: file)) ?? 0
+                n = (try? SecretFiles.readFully(fd, into: UnsafeMutableRawBufferPointer(b), name: quoted(file))) ?? 0
             }
             close(fd)
-            let info = try PGPShares.inspectPublicKey(buffer, name: file, scratchHome: scratch.path)
+            let info = try PGPShares.inspectPublicKey(buffer, name: quoted(file), scratchHome: scratch.path)
             if let other = seen[info.fingerprint] {
                 throw CeremonyError(
-                    "\(file) and \(other) hold the same key (\(info.fingerprint))", code: .sameKeyTwice)
+                    "\(quoted(file)) and \(quoted(other)) hold the same key (\(info.fingerprint))", code: .sameKeyTwice)
             }
             seen[info.fingerprint] = file
             return OperatorKey(file: file, info: info)

@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import ProcessHygiene
 import Shamir
 
@@ -20,9 +21,9 @@ package final class OutputDirectory {
         self.path = path
         var st = stat()
         if stat(path, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw CeremonyError("\(path) is not a directory") }
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw CeremonyError("\(quoted(path)) is not a directory") }
             guard access(path, W_OK | X_OK) == 0 else {
-                throw CeremonyError("cannot write to directory \(path): \(SecretFiles.describe(errno))")
+                throw CeremonyError("cannot write to directory \(quoted(path)): \(SecretFiles.describe(errno))")
             }
             exists = true
         } else {
@@ -30,7 +31,8 @@ package final class OutputDirectory {
             var ancestor = URL(fileURLWithPath: path).deletingLastPathComponent()
             while stat(ancestor.path, &st) != 0, ancestor.path != "/" { ancestor.deleteLastPathComponent() }
             guard (st.st_mode & S_IFMT) == S_IFDIR, access(ancestor.path, W_OK | X_OK) == 0 else {
-                throw CeremonyError("cannot create directory \(path): \(ancestor.path) is not a writable directory")
+                throw CeremonyError(
+                    "cannot create directory \(quoted(path)): \(quoted(ancestor.path)) is not a writable directory")
             }
             exists = false
         }
@@ -43,7 +45,7 @@ package final class OutputDirectory {
             try FileManager.default.createDirectory(
                 atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw CeremonyError("cannot create directory \(path)")
+            throw CeremonyError("cannot create directory \(quoted(path))")
         }
         created = true
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import ProcessHygiene
 import Shamir
 
@@ -26,7 +27,7 @@ package final class PendingFile {
         self.path = path
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw CeremonyError("cannot create \(path): \(SecretFiles.describe(errno))")
+            throw CeremonyError("cannot create \(quoted(path)): \(SecretFiles.describe(errno))")
         }
         // The umask cannot widen 0600, but make the mode explicit regardless.
         _ = fchmod(fd, mode)
@@ -41,7 +42,7 @@ package final class PendingFile {
     /// and `publish`'s fsync waits for the tail only.
     package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard SecretFiles.writeAll(fd, bytes) else {
-            throw CeremonyError("cannot write \(path): \(SecretFiles.describe(errno))")
+            throw CeremonyError("cannot write \(quoted(path)): \(SecretFiles.describe(errno))")
         }
         written += bytes.count
         if written - flushed >= 1 << 20 {
@@ -53,16 +54,18 @@ package final class PendingFile {
     /// Flushes the data to disk, closes it, and links it to its final name without replacing
     /// anything already there.
     package func publish() throws {
-        guard fsync(fd) == 0 else { throw CeremonyError("cannot write \(path): \(SecretFiles.describe(errno))") }
+        guard fsync(fd) == 0 else {
+            throw CeremonyError("cannot write \(quoted(path)): \(SecretFiles.describe(errno))")
+        }
         close(fd)
         fd = -1
         if link(temporaryPath, path) != 0 {
             let code = errno
             if code == EEXIST {
                 throw CeremonyError(
-                    "\(path) already exists", code: .fileRaced, facts: ["path": path])
+                    "\(quoted(path)) already exists", code: .fileRaced, facts: ["path": path])
             }
-            throw CeremonyError("cannot create \(path): \(SecretFiles.describe(code))")
+            throw CeremonyError("cannot create \(quoted(path)): \(SecretFiles.describe(code))")
         }
         published = true
         unlink(temporaryPath)

@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import Shamir
 
 #if canImport(Glibc)
@@ -12,7 +13,8 @@ extension SecretFiles {
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o077 != 0 else { return }
         throw CeremonyError(
-            "\(path) holds \(what) but is readable by group or others", code: .notPrivate, facts: ["path": path])
+            "\(quoted(path)) holds \(what) but is readable by group or others", code: .notPrivate, facts: ["path": path]
+        )
     }
 
     /// A small secret file's contents (up to 4 KiB), or standard input's for "-", or an open
@@ -70,6 +72,17 @@ extension SecretFiles {
         return text
     }
 
+    /// Asks `question` on the controlling terminal and reads the line typed (at most `limit`
+    /// bytes); nil when there is no terminal to ask on.
+    package static func askOnTerminal(_ question: String, limit: Int) -> SecretBuffer? {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var text = question
+        text.withUTF8 { _ = writeAll(fd, UnsafeRawBufferPointer($0)) }
+        return readTerminalLine(fd, limit: limit)
+    }
+
     /// Where `firstLine` reads.
     package enum LineSource {
         /// A file, or standard input for "-".
@@ -79,7 +92,7 @@ extension SecretFiles {
 
         var name: String {
             switch self {
-            case .path(let path): return path
+            case .path(let path): return path == "-" ? "standard input" : quoted(path)
             case .descriptor(_, let name): return name
             }
         }

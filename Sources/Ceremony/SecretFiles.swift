@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import ProcessHygiene
 import Shamir
 
@@ -21,7 +22,7 @@ package enum SecretFiles {
         var st = stat()
         if lstat(path, &st) == 0 {
             throw CeremonyError(
-                "\(path) already exists", code: .fileExists, facts: ["path": path])
+                "\(quoted(path)) already exists", code: .fileExists, facts: ["path": path])
         }
     }
 
@@ -42,13 +43,13 @@ package enum SecretFiles {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
-            if code == ENOENT { throw CeremonyError("\(path) does not exist") }
-            throw CeremonyError("cannot read \(path): \(describe(code))")
+            if code == ENOENT { throw CeremonyError("\(quoted(path)) does not exist") }
+            throw CeremonyError("cannot read \(quoted(path)): \(describe(code))")
         }
         var st = stat()
         if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
             close(fd)
-            throw CeremonyError("\(path) is a directory, not a file")
+            throw CeremonyError("\(quoted(path)) is a directory, not a file")
         }
         return fd
     }

@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import PGPShares
 import Shamir
 import TLSMaterial
@@ -73,7 +74,8 @@ package struct ShareFilePlan {
                     }
                 } catch {
                     throw CeremonyError(
-                        "cannot encrypt the share for \(op.file): \((error as? PGPError)?.reason ?? "\(error)")")
+                        "cannot encrypt the share for \(quoted(op.file)): \((error as? PGPError)?.reason ?? "\(error)")"
+                    )
                 }
             } else {
                 guard i < answer.keysBase64.count, let binary = Data(base64Encoded: answer.keysBase64[i]) else {

@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import PGPShares
 import ProcessHygiene
 import Shamir
@@ -43,14 +44,14 @@ package enum ShareInput {
                             + "shell history",
                         code: .shareOnCommandLine)
                 }
-                throw CeremonyError("\(path) does not exist")
+                throw CeremonyError("\(quoted(path)) does not exist")
             }
             let fd = try SecretFiles.openInput(path)
             defer { close(fd) }
             let text = try readAll(fd, name: path)
-            if isPGP(text) { return try decrypt(text, source: path, passphrase: passphrase) }
+            if isPGP(text) { return try decrypt(text, source: quoted(path), passphrase: passphrase) }
             try SecretFiles.requirePrivate(fd, path: path, holding: "a plaintext share")
-            return try decode(text, source: path)
+            return try decode(text, source: quoted(path))
         }
     }
 
@@ -63,7 +64,7 @@ package enum ShareInput {
         let share = try read(argument, passphrase: passphrase)
         if let (record, path) = manifest, record.matches(share.bytes, file: argument) == false {
             throw CeremonyError(
-                "the share from \(share.source) does not match its commitment in \(path); nothing was sent",
+                "the share from \(share.source) does not match its commitment in \(quoted(path)); nothing was sent",
                 code: .commitmentMismatch, facts: ["when": "beforeSending"])
         }
         return share

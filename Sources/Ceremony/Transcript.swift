@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import TLSMaterial
 
 #if canImport(Glibc)
@@ -62,17 +63,18 @@ package final class Transcript: @unchecked Sendable {
     package init(path: String, version: String) throws {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
-            throw CeremonyError("cannot open the transcript \(path): \(SecretFiles.describe(errno))")
+            throw CeremonyError("cannot open the transcript \(quoted(path)): \(SecretFiles.describe(errno))")
         }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw CeremonyError("the transcript \(path) is not a regular file")
+            throw CeremonyError("the transcript \(quoted(path)) is not a regular file")
         }
         if st.st_mode & 0o077 != 0 {
             close(fd)
             throw CeremonyError(
-                "the transcript \(path) is readable by group or others", code: .notPrivate, facts: ["path": path])
+                "the transcript \(quoted(path)) is readable by group or others", code: .notPrivate,
+                facts: ["path": path])
         }
         self.fd = fd
         self.path = path

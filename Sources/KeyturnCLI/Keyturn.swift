@@ -3,10 +3,6 @@ import Ceremony
 import KeyturnFailure
 import ProcessHygiene
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The root command: lists the subcommands.
 struct Keyturn: AsyncParsableCommand {
     /// The version keyturn reports; the one place it is written.

@@ -3,10 +3,6 @@ import Ceremony
 import KeyturnFailure
 import ProcessHygiene
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Runs keyturn with the process's arguments and exits with keyturn's exit codes (ExitStatus).
 package enum KeyturnMain {
     /// Ends the process without running atexit handlers. Every byte keyturn prints has already
@@ -15,7 +11,7 @@ package enum KeyturnMain {
     /// `keyturn status` against a TLS node was seen to end in SIGSEGV (exit 139) once in the
     /// test suite, after it had printed its whole answer.
     static func terminate(_ status: Int32) -> Never {
-        _exit(status)
+        ProcessHygiene.exitNow(status)
     }
 
     /// Parses, runs, reports errors as `keyturn: error: …`, and exits.

@@ -12,3 +12,26 @@ package protocol KeyturnFailure: Error, Sendable {
     /// Named facts a hint may use ("node", "path", "nonce", "situation", ...).
     var facts: [String: String] { get }
 }
+
+/// A path (or other name a user typed) as messages show it: in double quotes, with quotes,
+/// backslashes and control characters escaped, as Go's %q and age's messages do, so that a
+/// name with spaces reads unambiguously and a newline in it cannot start a second line.
+package func quoted(_ path: String) -> String {
+    var out = "\""
+    for scalar in path.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7f {
+                out += "\\x" + String(scalar.value, radix: 16)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}

@@ -1,5 +1,6 @@
 import Ceremony
 import Foundation
+import KeyturnFailure
 import KeyturnTestSupport
 import Shamir
 import TLSMaterial
@@ -97,5 +98,20 @@ struct CeremonyTests {
             try ShareFilePlan(directory: dir.path, keyFiles: ["keys/alice.asc"], recoveryKeyFiles: [], rootToken: false)
         }
         #expect(error?.reason.contains("alice.asc.key") == true)
+    }
+
+    @Test("paths in messages are quoted and escaped, so a name with a space or a newline stays one readable line")
+    func quotedPaths() throws {
+        #expect(quoted("/tmp/a b.key") == #""/tmp/a b.key""#)
+        #expect(quoted("x\ny\"z\\") == #""x\ny\"z\\""#)
+        let dir = try TemporaryDirectory()
+        let missing = dir.file("no such\nfile.key")
+        do {
+            _ = try SecretFiles.readSmall(.path(missing))
+            Issue.record("a missing file was read")
+        } catch let error as CeremonyError {
+            #expect(error.reason == "\(quoted(missing)) does not exist")
+            #expect(!error.reason.contains("\n"))
+        }
     }
 }

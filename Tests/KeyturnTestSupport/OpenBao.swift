@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// Failures of the test harness itself (not of keyturn).
 public struct HarnessError: Error, CustomStringConvertible {
     public let description: String
@@ -227,57 +223,6 @@ public final class OpenBaoServer: @unchecked Sendable {
     /// Extra `curl` arguments for a TLS listener (CA, client certificate), set by the test.
     public var curlTLSArguments: [String] = []
 
-    /// Sends one API request; returns the HTTP status and the decoded JSON body (or nil).
-    /// Plain HTTP goes through URLSession, TLS through the curl CLI with `curlTLSArguments`.
-    @discardableResult
-    public func call(
-        _ method: String, _ path: String, _ body: [String: Any]? = nil, token: String? = nil
-    ) async throws -> (Int, [String: Any]) {
-        if address.hasPrefix("https") {
-            var args =
-                ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "\(address)/v1/\(path)"] + curlTLSArguments
-            if let body {
-                args += [
-                    "--data-binary", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self),
-                ]
-            }
-            let r = try await Processes.launch(Processes.which("curl") ?? "/usr/bin/curl", args)
-            guard r.status == 0 else { throw HarnessError("curl \(path) failed: \(r.status) \(r.stderr)") }
-            let text = r.stdoutText
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            let status = Int(lines.last ?? "") ?? 0
-            let json =
-                (try? JSONSerialization.jsonObject(with: Data(lines.dropLast().joined(separator: "\n").utf8)))
-                as? [String: Any] ?? [:]
-            return (status, json)
-        }
-        var request = URLRequest(url: URL(string: "\(address)/v1/\(path)")!)
-        request.httpMethod = method
-        // Generous: a raft follower can take seconds to answer the share that makes it join.
-        request.timeoutInterval = 60
-        if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
-        if let token { request.setValue(token, forHTTPHeaderField: "X-Vault-Token") }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return (status, json)
-    }
-
-    /// `sys/init` with the given shares and threshold; returns the hex keys and the root token.
-    public func initialize(shares: Int, threshold: Int) async throws -> (keys: [String], rootToken: String) {
-        let (status, json) = try await call(
-            "PUT", "sys/init", ["secret_shares": shares, "secret_threshold": threshold])
-        guard status == 200, let keys = json["keys"] as? [String], let token = json["root_token"] as? String else {
-            throw HarnessError("sys/init failed: \(status) \(json)")
-        }
-        return (keys, token)
-    }
-
-    /// `sys/seal-status`'s JSON.
-    public func sealStatus() async throws -> [String: Any] {
-        try await call("GET", "sys/seal-status").1
-    }
-
     /// Stops the server (SIGTERM, then SIGKILL after 10 s) and waits for it.
     public func stop() {
         guard process.isRunning else { return }
@@ -289,89 +234,4 @@ public final class OpenBaoServer: @unchecked Sendable {
     }
 
     deinit { stop() }
-}
-
-/// Whether something accepts TCP connections on 127.0.0.1:port.
-public func portAcceptsConnections(_ port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-        }
-    }
-}
-
-/// A raft cluster of OpenBao nodes on loopback: the first leads, the others join it.
-public final class OpenBaoCluster: @unchecked Sendable {
-    /// The nodes, leader first.
-    public let nodes: [OpenBaoServer]
-
-    /// The root token `initializeAndUnseal` got.
-    public private(set) var rootToken: String?
-
-    private init(nodes: [OpenBaoServer]) { self.nodes = nodes }
-
-    /// Starts `count` nodes (uninitialised); followers retry-join the first.
-    public static func start(_ count: Int = 3, listenerExtra: [String] = []) async throws -> OpenBaoCluster {
-        let leader = try await OpenBaoServer.start(.init(nodeID: "n1", listenerExtra: listenerExtra))
-        var nodes = [leader]
-        for i in 2...count {
-            nodes.append(
-                try await OpenBaoServer.start(
-                    .init(joinLeader: leader.address, nodeID: "n\(i)", listenerExtra: listenerExtra)))
-        }
-        return OpenBaoCluster(nodes: nodes)
-    }
-
-    /// Initialises the leader with `shares`/`threshold`, unseals every node with the first
-    /// `threshold` keys, and waits until the followers are unsealed standbys.
-    public func initializeAndUnseal(shares: Int = 1, threshold: Int = 1) async throws -> [String] {
-        let leader = nodes[0]
-        let (keys, token) = try await leader.initialize(shares: shares, threshold: threshold)
-        rootToken = token
-        try await leader.unseal(with: Array(keys.prefix(threshold)))
-        try await leader.waitUntil(timeout: 120) {
-            try await $0.call("GET", "sys/leader").1["is_self"] as? Bool == true
-        }
-        for follower in nodes.dropFirst() {
-            try await follower.waitUntil(timeout: 120) { try await $0.sealStatus()["initialized"] as? Bool == true }
-            try await follower.unseal(with: Array(keys.prefix(threshold)))
-            try await follower.waitUntil(timeout: 120) { try await $0.call("GET", "sys/health").0 == 429 }
-        }
-        return keys
-    }
-
-    /// The nodes' addresses.
-    public var addresses: [String] { nodes.map(\.address) }
-
-    /// Stops every node.
-    public func stop() { nodes.forEach { $0.stop() } }
-
-    deinit { stop() }
-}
-
-extension OpenBaoServer {
-    /// Submits each key to `sys/unseal` in turn.
-    public func unseal(with keys: [String]) async throws {
-        for key in keys {
-            let (status, json) = try await call("PUT", "sys/unseal", ["key": key])
-            guard status == 200 else { throw HarnessError("unseal failed: \(status) \(json)") }
-        }
-    }
-
-    /// Polls `condition` every 200 ms until it holds or `timeout` seconds pass.
-    public func waitUntil(timeout: Double, _ condition: (OpenBaoServer) async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if (try? await condition(self)) == true { return }
-            try await Task.sleep(nanoseconds: 200_000_000)
-        }
-        throw HarnessError("\(address) did not reach the expected state within \(timeout) s; log: \(log.suffix(600))")
-    }
 }

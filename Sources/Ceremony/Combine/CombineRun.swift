@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import Shamir
 
 /// One recombination of share files into the secret: every share is opened and checked (same
@@ -30,11 +31,13 @@ package struct CombineRun {
 
         for (i, a) in shares.enumerated() {
             if let b = shares[(i + 1)...].first(where: { $0.yHexLength != a.yHexLength }) {
-                throw CeremonyError("\(a.path) and \(b.path) are shares of different secrets: their lengths differ")
+                throw CeremonyError(
+                    "\(quoted(a.path)) and \(quoted(b.path)) are shares of different secrets: their lengths differ")
             }
             if let b = shares[(i + 1)...].first(where: { $0.x == a.x }) {
                 throw CeremonyError(
-                    "\(a.path) and \(b.path) are the same share (x-coordinate \(a.x))", code: .sameShareTwice)
+                    "\(quoted(a.path)) and \(quoted(b.path)) are the same share (x-coordinate \(a.x))",
+                    code: .sameShareTwice)
             }
         }
         let combiner = try ShamirCombiner(xCoordinates: shares.map(\.x))
@@ -72,7 +75,7 @@ package struct CombineRun {
             for (j, share) in shares.enumerated() {
                 let hexText = try share.text(at: 2 * offset, count: 2 * n, buffer: text.bytes)
                 guard ShareHex.decode(hexText, into: ys[j].bytes) else {
-                    throw CeremonyError("\(share.path) is not a share: it holds characters that are not hex")
+                    throw CeremonyError("\(quoted(share.path)) is not a share: it holds characters that are not hex")
                 }
             }
             if let combiner {

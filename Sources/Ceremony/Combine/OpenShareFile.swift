@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import PGPShares
 import Shamir
 
@@ -29,7 +30,7 @@ struct OpenShareFile {
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw CeremonyError("\(path) is not a regular file")
+            throw CeremonyError("\(quoted(path)) is not a regular file")
         }
         let head = (try? readAt(fd, 0, min(Int(st.st_size), 16), path)) ?? []
         if head.starts(with: Array("-----BEGIN PGP".utf8)) {
@@ -73,11 +74,11 @@ struct OpenShareFile {
         let trailing = tail.reversed().prefix(while: isTrailingSpace).count
         let hexLength = size - trailing
         guard hexLength >= 4, hexLength % 2 == 0 else {
-            throw CeremonyError("\(path) is not a share: expected one line of hex, at least two bytes long")
+            throw CeremonyError("\(quoted(path)) is not a share: expected one line of hex, at least two bytes long")
         }
         let xText = tail[(tail.count - trailing - 2)..<(tail.count - trailing)]
         guard let xByte = ShareHex.decode(String(decoding: xText, as: UTF8.self)) else {
-            throw CeremonyError("\(path) is not a share: it holds characters that are not hex")
+            throw CeremonyError("\(quoted(path)) is not a share: it holds characters that are not hex")
         }
         return OpenShareFile(path: path, fd: fd, memory: memory, yHexLength: hexLength - 2, x: xByte[0])
     }

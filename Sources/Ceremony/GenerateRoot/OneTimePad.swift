@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 
 /// Vault's one-time pad: the encoded token is base64 (without padding) of token XOR OTP.
 package enum OneTimePad {
@@ -21,7 +22,7 @@ package enum OneTimePad {
     package static func readLine(_ path: String, what: String, secret: Bool) throws -> [UInt8] {
         let line = try SecretFiles.firstLine(.path(path), privateHolding: secret ? "the \(what)" : nil)
         let trimmed = withExtendedLifetime(line) { Array(line.bytes).filter { $0 != 0x20 && $0 != 0x09 } }
-        guard !trimmed.isEmpty else { throw CeremonyError("\(path) holds no \(what)") }
+        guard !trimmed.isEmpty else { throw CeremonyError("\(quoted(path)) holds no \(what)") }
         return trimmed
     }
 }

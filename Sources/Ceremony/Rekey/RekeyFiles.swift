@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import PGPShares
 import TLSMaterial
 import VaultClient
@@ -29,7 +30,7 @@ package enum RekeyFiles {
                 && !expected.hasSuffix(key.info.fingerprint.uppercased())
             {
                 throw CeremonyError(
-                    "\(key.file) is not the key the running rekey encrypts to in its place (\(expected)); nothing "
+                    "\(quoted(key.file)) is not the key the running rekey encrypts to in its place (\(expected)); nothing "
                         + "was sent",
                     code: .keyOrder, facts: ["path": key.file])
             }

@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import PGPShares
 import Shamir
 
@@ -145,7 +146,7 @@ package struct SplitRun {
             do throws(PGPError) {
                 armoured = try plaintexts.encrypt(j, to: operators[j].info, scratchHome: scratch.path)
             } catch {
-                throw CeremonyError("cannot encrypt the share for \(operators[j].file): \(error.reason)")
+                throw CeremonyError("cannot encrypt the share for \(quoted(operators[j].file)): \(error.reason)")
             }
             try armoured.withUnsafeBytes { try file.write($0) }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import PGPShares
 import Shamir
 import TLSMaterial
@@ -57,7 +58,7 @@ package enum CertificateAuthority {
         let caCert = try Certificate(pem: caCertPEM, name: caCertPath)
         let caKey = try PrivateKey(pem: caKeyPEM, name: caKeyPath)
         guard caCert.matches(caKey) else {
-            throw CeremonyError("\(caDir)/ca-key.pem is not the key of \(caDir)/ca.pem")
+            throw CeremonyError("\(quoted(caDir + "/ca-key.pem")) is not the key of \(quoted(caDir + "/ca.pem"))")
         }
         let directory = try OutputDirectory(outDir)
         let name = request.commonName

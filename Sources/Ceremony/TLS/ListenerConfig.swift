@@ -1,4 +1,5 @@
 import Foundation
+import KeyturnFailure
 import TLSMaterial
 import VaultClient
 
@@ -19,17 +20,18 @@ package struct ListenerConfig {
         let authority = try PEMFiles.certificate(ca)
         guard cert.matches(privateKey) else {
             throw CeremonyError(
-                "\(key) is not the private key of \(certificate)", code: .keyMismatch, facts: ["path": key])
+                "\(quoted(key)) is not the private key of \(quoted(certificate))", code: .keyMismatch,
+                facts: ["path": key])
         }
         do throws(TLSMaterialError) { try cert.verify(against: authority) } catch {
-            throw CeremonyError("\(certificate) does not chain to \(ca): \(error.reason)")
+            throw CeremonyError("\(quoted(certificate)) does not chain to \(quoted(ca)): \(error.reason)")
         }
         if let gossipKeyFile {
             let text = String(decoding: try PEMFiles.read(gossipKeyFile), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             guard let raw = Data(base64Encoded: text), raw.count == 32 else {
                 throw CeremonyError(
-                    "\(gossipKeyFile) does not hold a 32-byte base64 gossip key", code: .notGossipKey,
+                    "\(quoted(gossipKeyFile)) does not hold a 32-byte base64 gossip key", code: .notGossipKey,
                     facts: ["path": gossipKeyFile])
             }
             gossipKey = text

@@ -1,13 +1,10 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 import PGPShares
 import ProcessHygiene
 import Shamir
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// `keyturn combine`: share files back into the secret.
 struct Combine: ParsableCommand {
@@ -49,8 +46,8 @@ struct Combine: ParsableCommand {
         ProcessHygiene.disableCoreDumps()
         let log = try transcript.open("combine")
         let length = try CombineRun(files: shareFiles, output: output, passphrase: passphrase.source)
-            .execute { Terminal.write(STDOUT_FILENO, $0) }
-        if let output { Terminal.stderrLine("keyturn: wrote the secret (\(length) bytes) to \(output)") }
+            .execute { Terminal.write(.output, $0) }
+        if let output { Terminal.stderrLine("keyturn: wrote the secret (\(length) bytes) to \(quoted(output))") }
         log?.record(result: "combined", progress: "\(shareFiles.count) shares")
     }
 }

@@ -1,11 +1,8 @@
 import ArgumentParser
 import Ceremony
+import KeyturnFailure
 import ProcessHygiene
 import Shamir
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 extension GenerateRoot {
     /// `keyturn generate-root decode`.
@@ -45,9 +42,9 @@ extension GenerateRoot {
                 let file = try PendingFile(path: output)
                 try line.withUnsafeBytes { try file.write($0) }
                 try FileBatch.publish([file], directory: SecretFiles.directory(of: output))
-                Terminal.stderrLine("keyturn: wrote the root token to \(output)")
+                Terminal.stderrLine("keyturn: wrote the root token to \(quoted(output))")
             } else {
-                guard line.withUnsafeBytes({ Terminal.write(STDOUT_FILENO, $0) }) else {
+                guard line.withUnsafeBytes({ Terminal.write(.output, $0) }) else {
                     throw CLIError("cannot write the token to standard output")
                 }
             }

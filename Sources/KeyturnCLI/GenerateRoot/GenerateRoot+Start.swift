@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 import PGPShares
 import VaultClient
 
@@ -49,7 +50,8 @@ extension GenerateRoot {
             QuorumOutput.printQuorum(shown, ceremony: ceremony, format: conn.format)
             if place != nil {
                 Terminal.stderrLine(
-                    "keyturn: the one-time pad is in \(otpPath) (0600); keep it for keyturn generate-root decode")
+                    "keyturn: the one-time pad is in \(quoted(otpPath)) (0600); keep it for keyturn generate-root decode"
+                )
             }
             Terminal.stderrLine(
                 "keyturn: hand the nonce to the holders; each runs: keyturn generate-root submit --nonce "
@@ -72,7 +74,7 @@ extension GenerateRoot {
             } catch {
                 try? await ceremony.cancel()
                 throw CLIError(
-                    "cannot write the one-time pad to \(place.path) "
+                    "cannot write the one-time pad to \(quoted(place.path)) "
                         + "(\(CLIError.reason(of: error))); the generation was cancelled",
                     hint: "start again with a writable --otp-file")
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 import ProcessHygiene
 import VaultClient
 
@@ -94,10 +95,10 @@ extension GenerateRoot {
             Terminal.stdoutLine(path)
             Terminal.stderrLine(
                 pgp
-                    ? "keyturn: the new root token is in \(path), encrypted to "
-                        + "\(state.pgpFingerprint ?? "the key"): gpg -d \(path)"
-                    : "keyturn: the encoded token is in \(path); the holder of the one-time pad runs: keyturn "
-                        + "generate-root decode --otp-file OTP-FILE \(path)")
+                    ? "keyturn: the new root token is in \(quoted(path)), encrypted to "
+                        + "\(state.pgpFingerprint ?? "the key"): gpg -d \(quoted(path))"
+                    : "keyturn: the encoded token is in \(quoted(path)); the holder of the one-time pad runs: keyturn "
+                        + "generate-root decode --otp-file OTP-FILE \(quoted(path))")
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 import Shamir
 import VaultClient
 
@@ -99,7 +100,8 @@ struct ConnectionOptions: ParsableArguments {
         if let dir = setting(caPath, EnvironmentNames.caPath, environment) {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir.value, isDirectory: &isDir), isDir.boolValue else {
-                throw CLIError("the CA directory\(dir.source) \(dir.value) does not exist or is not a directory")
+                throw CLIError(
+                    "the CA directory\(dir.source) \(quoted(dir.value)) does not exist or is not a directory")
             }
             tls.caPath = dir.value
         }
@@ -147,10 +149,10 @@ struct ConnectionOptions: ParsableArguments {
     private func requireReadableFile(_ path: String, what: String) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw CLIError("the \(what) \(path) does not exist")
+            throw CLIError("the \(what) \(quoted(path)) does not exist")
         }
         guard !isDir.boolValue, FileManager.default.isReadableFile(atPath: path) else {
-            throw CLIError("the \(what) \(path) cannot be read")
+            throw CLIError("the \(what) \(quoted(path)) cannot be read")
         }
     }
 

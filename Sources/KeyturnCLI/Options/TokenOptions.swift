@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 
 /// The token for OpenBao's authenticated ceremony endpoints (`sys/rotate/*`): from
 /// `--token-file` (a file only its owner can read) or VAULT_TOKEN / BAO_TOKEN; never argv.
@@ -22,7 +23,7 @@ struct TokenOptions: ParsableArguments {
             String(decoding: contents.bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         guard !text.isEmpty, !text.contains(where: \.isWhitespace) else {
-            throw CLIError("\(tokenFile) does not hold a token (one line)")
+            throw CLIError("\(quoted(tokenFile)) does not hold a token (one line)")
         }
         return text
     }

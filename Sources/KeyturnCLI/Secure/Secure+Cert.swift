@@ -4,10 +4,6 @@ import Foundation
 import ProcessHygiene
 import TLSMaterial
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 extension Secure {
     /// `keyturn secure cert`.
     struct Cert: ParsableCommand {
@@ -51,8 +47,7 @@ extension Secure {
                 throw ValidationError("a server certificate needs at least one --dns or --ip")
             }
             for address in ipAddresses {
-                var v4 = in_addr(), v6 = in6_addr()
-                guard inet_pton(AF_INET, address, &v4) == 1 || inet_pton(AF_INET6, address, &v6) == 1 else {
+                guard ProcessHygiene.isIPAddress(address) else {
                     throw ValidationError("'\(address)' is not an IP address")
                 }
             }

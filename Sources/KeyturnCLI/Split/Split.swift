@@ -1,14 +1,11 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 import PGPShares
 import ProcessHygiene
 import Shamir
 import TLSMaterial
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// `keyturn split`: any secret into Vault-format shares, one file each.
 struct Split: ParsableCommand {
@@ -78,11 +75,12 @@ struct Split: ParsableCommand {
         let paths = try SplitRun(
             input: .file(input), outDir: outDir, threshold: threshold, shares: shareCount,
             keyFiles: noPgp ? [] : keyFiles, random: OpenSSLRandom(),
-            standardInputIsTerminal: Terminal.isTerminal(STDIN_FILENO)
+            standardInputIsTerminal: StandardStream.input.isTerminal
         ).execute()
         for path in paths { Terminal.stdoutLine(path) }
         let need = threshold == 1 ? "the only share is the secret itself" : "any \(threshold) of them recombine it"
-        Terminal.stderrLine("keyturn: wrote \(shareCount) share\(shareCount == 1 ? "" : "s") to \(outDir); \(need)")
+        Terminal.stderrLine(
+            "keyturn: wrote \(shareCount) share\(shareCount == 1 ? "" : "s") to \(quoted(outDir)); \(need)")
         log?.record(result: "split", progress: "\(threshold)/\(shareCount)")
     }
 }

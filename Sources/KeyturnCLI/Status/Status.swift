@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import ProcessHygiene
 import VaultClient
 
 /// `keyturn status`: every node's seal state at a glance, and an exit code scripts can use.
@@ -34,7 +35,7 @@ struct Status: AsyncParsableCommand {
         var nodes = await NodeStatus.fetchAll(conn.clients)
         if let wait {
             let deadline = Date().addingTimeInterval(wait)
-            let showProgress = Terminal.isTerminal(STDERR_FILENO)
+            let showProgress = StandardStream.error.isTerminal
             // Until every node is unsealed and answers cleanly: a node restarting or electing
             // a leader may fail a request for a moment.
             while StatusReport(nodes: nodes).exitStatus != .success && Date() < deadline {

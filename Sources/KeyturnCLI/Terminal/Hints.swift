@@ -79,7 +79,7 @@ enum Hints {
             return "keyturn never overwrites a key or share file: move it away or choose another path"
         case "ceremony.fileRaced":
             return "another program created it while keyturn was writing; nothing was overwritten"
-        case "ceremony.notPrivate": return "chmod 600 \(path)"
+        case "ceremony.notPrivate": return "chmod 600 \(quoted(path))"
         case "ceremony.shareOnCommandLine":
             return "put the share in a file only you can read (chmod 600), or pipe it in with '-'"
         case "ceremony.noShareSource": return "pass a key file, or '-' and pipe the share in"

@@ -5,10 +5,6 @@ import KeyturnFailure
 import ProcessHygiene
 import VaultClient
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Ctrl-C, SIGTERM and SIGHUP (an SSH session dropping) held off while an answer the server
 /// gives only once is being saved: it is written (or printed) first, then keyturn exits saying
 /// it was interrupted, with the status the signal would have given (130 for Ctrl-C).
@@ -34,7 +30,7 @@ enum SignalHold {
         }
         noticeTask?.cancel()
         if let signal = ProcessHygiene.releaseSignals() {
-            let name = signalName(signal)
+            let name = ProcessHygiene.signalName(signal)
             if case .failure(let error) = result {
                 if let e = error as? CLIError { Terminal.report(e) }
                 if let failure = error as? any KeyturnFailure { Terminal.report(failure) }
@@ -73,7 +69,7 @@ enum SignalHold {
 
         /// The notice for `node`'s answer to `request`, shown on a terminal only (nil elsewhere).
         static func oneShot(_ request: String, node: String, after: TimeInterval) -> WaitNotice? {
-            guard Terminal.isTerminal(STDERR_FILENO) else { return nil }
+            guard StandardStream.error.isTerminal else { return nil }
             let minutes = Int(VaultTransport.oneShotReplyTimeout / 60)
             return WaitNotice(
                 after: after,
@@ -81,16 +77,6 @@ enum SignalHold {
                     "keyturn: waiting for \(node) to answer \(request): that answer comes only once, so keyturn "
                     + "waits up to \(minutes) minutes (a slow seal or disk can take that long)"
             )
-        }
-    }
-
-    /// "SIGINT", "SIGHUP", "SIGTERM".
-    static func signalName(_ signal: Int32) -> String {
-        switch signal {
-        case SIGINT: return "SIGINT"
-        case SIGHUP: return "SIGHUP"
-        case SIGTERM: return "SIGTERM"
-        default: return "signal \(signal)"
         }
     }
 }

@@ -1,18 +1,15 @@
 import Ceremony
 import KeyturnFailure
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import ProcessHygiene
 
 // How keyturn talks to its user (the rules every command follows; nothing else prints):
 // - stdout carries the result only: a table, one JSON document (--format json), the paths of
 //   the files written, or a secret the user asked for on stdout. Scripts read it.
 // - stderr carries everything said to a person: `keyturn: error: REASON`, then at most one
 //   `keyturn: hint: WHAT TO DO`; `keyturn: warning: ...`; `keyturn: ...` for what happened
-//   and what comes next. Lower-case, one line each, no trailing period, paths and nodes named.
+//   and what comes next. Lower-case, one line each, no trailing period, nodes named, paths
+//   named in double quotes (`quoted`, as age and Go's %q do), so a newline in a name cannot
+//   make a second line.
 // - Questions and hidden prompts go to the controlling terminal (/dev/tty), never to a pipe.
 // - Everything is written with write(2), unbuffered, so nothing is lost when keyturn ends
 //   with _exit.
@@ -23,20 +20,22 @@ import KeyturnFailure
 enum Terminal {
     /// Writes all of `bytes` to a file descriptor; returns false on failure (e.g. a closed pipe).
     @discardableResult
-    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool { SecretFiles.writeAll(fd, bytes) }
+    static func write(_ stream: StandardStream, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        SecretFiles.writeAll(stream.descriptor, bytes)
+    }
 
     /// Writes a line of text to stderr.
     static func stderrLine(_ text: String) {
         var line = text
         line.append("\n")
-        line.withUTF8 { _ = write(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
+        line.withUTF8 { _ = write(.error, UnsafeRawBufferPointer($0)) }
     }
 
     /// Writes a line of text to stdout.
     static func stdoutLine(_ text: String) {
         var line = text
         line.append("\n")
-        line.withUTF8 { _ = write(STDOUT_FILENO, UnsafeRawBufferPointer($0)) }
+        line.withUTF8 { _ = write(.output, UnsafeRawBufferPointer($0)) }
     }
 
     /// Reports an error the way every keyturn command does.
@@ -64,17 +63,13 @@ enum Terminal {
     static func stderrProgress(_ text: String?) {
         var line = "\r\u{1B}[K"
         if let text { line += text }
-        line.withUTF8 { _ = write(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
+        line.withUTF8 { _ = write(.error, UnsafeRawBufferPointer($0)) }
     }
 
     /// Asks a yes/no question on the controlling terminal; true for y or yes. nil when there is
     /// no terminal to ask on.
     static func confirm(_ question: String) -> Bool? {
-        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        question.withCString { _ = Glibc.write(fd, $0, strlen($0)) }
-        let answer = SecretFiles.readTerminalLine(fd, limit: 16)
+        guard let answer = SecretFiles.askOnTerminal(question, limit: 16) else { return nil }
         let text = withExtendedLifetime(answer) {
             String(decoding: answer.bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
         }
@@ -93,7 +88,4 @@ enum Terminal {
         }
         guard answer else { throw CLIError("not confirmed; nothing was sent") }
     }
-
-    /// Whether a descriptor is a terminal.
-    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 }

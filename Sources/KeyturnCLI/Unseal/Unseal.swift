@@ -75,7 +75,7 @@ struct Unseal: AsyncParsableCommand {
         }
         if let signal = ProcessHygiene.releaseSignals() {
             Terminal.stderrLine(
-                "keyturn: interrupted (\(SignalHold.signalName(signal))): the nodes above that show accepted, "
+                "keyturn: interrupted (\(ProcessHygiene.signalName(signal))): the nodes above that show accepted, "
                     + "unsealed or joining took the share; nothing was written"
             )
             throw ExitCode(128 + signal)
@@ -98,7 +98,7 @@ struct Unseal: AsyncParsableCommand {
         // The operator learns which nodes had already taken the share (nothing is written to
         // disk either way).
         ProcessHygiene.holdSignals()
-        let tty = Terminal.isTerminal(STDERR_FILENO) && wait != nil
+        let tty = StandardStream.error.isTerminal && wait != nil
         let addresses = conn.clients.map(\.address)
         let progress: @Sendable ([UnsealOutcome?]) -> Void = { settled in
             let waiting = settled.indices.filter { settled[$0] == nil }.map { addresses[$0] }

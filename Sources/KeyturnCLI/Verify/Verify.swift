@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 import ProcessHygiene
 import Shamir
 import TLSMaterial
@@ -33,15 +34,15 @@ struct Verify: ParsableCommand {
         let log = try transcript.open(
             "verify", share: keyFile, manifest: try? CeremonyRecord.find(explicit: manifest, beside: keyFile))
         let check = try ShareFileCheck.run(keyFile, manifest: manifest, passphrase: passphrase.source)
-        var lines = ["\(keyFile): decrypts and holds a well-formed \(check.shareLength)-byte share"]
+        var lines = ["\(quoted(keyFile)): decrypts and holds a well-formed \(check.shareLength)-byte share"]
         if let (_, path) = check.record {
             if let entry = check.entry {
-                lines.append("recorded in \(path) for \(entry.userID) (\(entry.fingerprint))")
+                lines.append("recorded in \(quoted(path)) for \(entry.userID) (\(entry.fingerprint))")
             }
             lines.append(
                 check.commitmentMatched == true
                     ? "matches the commitment made at init"
-                    : "\(path) has no commitments (the server encrypted the shares), so the share itself cannot be "
+                    : "\(quoted(path)) has no commitments (the server encrypted the shares), so the share itself cannot be "
                         + "checked offline")
         } else {
             lines.append(

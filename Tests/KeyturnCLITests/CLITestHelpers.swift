@@ -1,0 +1,30 @@
+import Foundation
+import KeyturnTestSupport
+import Testing
+
+/// The JSON document a `--format json` command printed.
+func jsonObject(_ r: ProcessResult) throws -> [String: Any] {
+    try #require(
+        try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any],
+        "stdout: \(r.stdoutText) stderr: \(r.stderr)")
+}
+
+/// A node initialised with 3 shares (threshold 2) and unsealed, with its root token and its
+/// shares as 0600 hex files; with `legacyCeremonyEndpoints`, its listener serves Vault's
+/// unauthenticated rekey and generate-root endpoints (OpenBao >= 2.5 turns them off).
+func unsealedNode(
+    legacyCeremonyEndpoints: Bool
+) async throws -> (OpenBaoServer, [String], String, TemporaryDirectory, (hex: [String], base64: [String])) {
+    let server = try await OpenBaoServer.start(
+        .init(listenerExtra: legacyCeremonyEndpoints ? OpenBaoServer.Options.legacyCeremonyEndpoints : []))
+    let (keys, rootToken) = try await server.initialize(shares: 3, threshold: 2)
+    try await server.unseal(with: Array(keys.prefix(2)))
+    let dir = try TemporaryDirectory()
+    return (server, keys, rootToken, dir, try writeShareFiles(dir, hex: keys))
+}
+
+/// Seals a node with the root token (sys/seal), as an operator does before a maintenance.
+func sealNode(_ server: OpenBaoServer, token: String) async throws {
+    let (status, json) = try await server.call("PUT", "sys/seal", token: token)
+    guard status == 204 || status == 200 else { throw HarnessError("sys/seal failed: \(status) \(json)") }
+}

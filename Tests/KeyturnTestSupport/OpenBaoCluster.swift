@@ -1,0 +1,66 @@
+import Foundation
+
+/// Whether something accepts TCP connections on 127.0.0.1:port.
+public func portAcceptsConnections(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
+    }
+}
+
+/// A raft cluster of OpenBao nodes on loopback: the first leads, the others join it.
+public final class OpenBaoCluster: @unchecked Sendable {
+    /// The nodes, leader first.
+    public let nodes: [OpenBaoServer]
+
+    /// The root token `initializeAndUnseal` got.
+    public private(set) var rootToken: String?
+
+    private init(nodes: [OpenBaoServer]) { self.nodes = nodes }
+
+    /// Starts `count` nodes (uninitialised); followers retry-join the first.
+    public static func start(_ count: Int = 3, listenerExtra: [String] = []) async throws -> OpenBaoCluster {
+        let leader = try await OpenBaoServer.start(.init(nodeID: "n1", listenerExtra: listenerExtra))
+        var nodes = [leader]
+        for i in 2...count {
+            nodes.append(
+                try await OpenBaoServer.start(
+                    .init(joinLeader: leader.address, nodeID: "n\(i)", listenerExtra: listenerExtra)))
+        }
+        return OpenBaoCluster(nodes: nodes)
+    }
+
+    /// Initialises the leader with `shares`/`threshold`, unseals every node with the first
+    /// `threshold` keys, and waits until the followers are unsealed standbys.
+    public func initializeAndUnseal(shares: Int = 1, threshold: Int = 1) async throws -> [String] {
+        let leader = nodes[0]
+        let (keys, token) = try await leader.initialize(shares: shares, threshold: threshold)
+        rootToken = token
+        try await leader.unseal(with: Array(keys.prefix(threshold)))
+        try await leader.waitUntil(timeout: 120) {
+            try await $0.call("GET", "sys/leader").1["is_self"] as? Bool == true
+        }
+        for follower in nodes.dropFirst() {
+            try await follower.waitUntil(timeout: 120) { try await $0.sealStatus()["initialized"] as? Bool == true }
+            try await follower.unseal(with: Array(keys.prefix(threshold)))
+            try await follower.waitUntil(timeout: 120) { try await $0.call("GET", "sys/health").0 == 429 }
+        }
+        return keys
+    }
+
+    /// The nodes' addresses.
+    public var addresses: [String] { nodes.map(\.address) }
+
+    /// Stops every node.
+    public func stop() { nodes.forEach { $0.stop() } }
+
+    deinit { stop() }
+}

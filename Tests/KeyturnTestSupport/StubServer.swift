@@ -1,0 +1,37 @@
+import Foundation
+
+/// The fault-injecting stub (Fixtures/stub_server.py, whose top lists its modes), running until
+/// released; for faults a real node cannot make on demand.
+public final class StubServer: @unchecked Sendable {
+    public let address: String
+    private let process: Process
+    private let portFile: TemporaryDirectory
+
+    public init(_ mode: String, _ extra: [String] = []) throws {
+        guard let script = Bundle.module.url(forResource: "stub_server", withExtension: "py", subdirectory: "Fixtures")
+        else { throw HarnessError("the stub server's script is not in the test bundle") }
+        guard let python = Processes.which("python3") else { throw HarnessError("python3 is not on PATH") }
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script.path, mode] + extra
+        // The port is read from a file: FileHandle.availableData can block on a pipe on Linux.
+        portFile = try TemporaryDirectory("keyturn-stub")
+        _ = FileManager.default.createFile(atPath: portFile.file("port"), contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: portFile.file("port"))
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(10)
+        while !text.contains("\n") && Date() < deadline {
+            usleep(20_000)
+            text = String(decoding: readBytes(portFile.file("port")) ?? [], as: UTF8.self)
+        }
+        address = "http://127.0.0.1:\(text.trimmingCharacters(in: .whitespacesAndNewlines))"
+    }
+
+    deinit {
+        // SIGKILL: the test process may hand its children a blocked SIGTERM.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
