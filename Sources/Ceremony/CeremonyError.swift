@@ -64,6 +64,10 @@ package struct CeremonyError: KeyturnFailure, CustomStringConvertible {
         case keyMismatch
         /// A file does not hold a gossip key. Facts: path.
         case notGossipKey
+        /// An operation that needs a token was given none; nothing was sent. Facts: operation.
+        case noToken
+        /// A rekey plan is not the running rekey's (another nonce, other keys). Facts: path.
+        case planMismatch
     }
 
     package let code: Code

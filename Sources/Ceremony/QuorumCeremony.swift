@@ -95,23 +95,40 @@ package struct QuorumCeremony: Sendable {
     }
 
     /// The cluster's active node: the one whose `sys/leader` says `is_self`, else the one the
-    /// others name as leader, else the only node given. Standbys redirect these endpoints to
-    /// the active node, and keyturn follows no redirect.
-    static func activeNode(_ clients: [VaultClient]) async throws -> VaultClient {
+    /// others name as leader when it could not be asked itself, else the only node given.
+    /// Standbys redirect these endpoints to the active node, and keyturn follows no redirect.
+    /// While unsealed nodes answer but none is active (an election: after the whole cluster was
+    /// sealed and unsealed, OpenBao 2.7.2 was seen without an active node for about 17 s, the
+    /// standbys still naming the old leader), it asks again for up to `electionWait` seconds.
+    static func activeNode(_ clients: [VaultClient], electionWait: TimeInterval = 60) async throws -> VaultClient {
         if clients.count == 1 { return clients[0] }
-        let leaders: [(VaultClient, Result<LeaderStatus?, VaultError>)] = await concurrentMap(clients) { _, client in
-            let leader = await Result.capturing { () async throws(VaultError) in try await client.leader()?.0 }
-            return (client, leader)
+        let deadline = Date().addingTimeInterval(electionWait)
+        while true {
+            let leaders: [(VaultClient, Result<LeaderStatus?, VaultError>)] = await concurrentMap(clients) {
+                _, client in
+                let leader = await Result.capturing { () async throws(VaultError) in try await client.leader()?.0 }
+                return (client, leader)
+            }
+            if let active = leaders.first(where: { (try? $0.1.get())??.isSelf == true }) { return active.0 }
+            // A named leader counts only when it could not say for itself that it is not active.
+            let unanswered = Set(leaders.filter { (try? $0.1.get()) == nil }.map(\.0.address))
+            let named = leaders.compactMap { (try? $0.1.get())??.leaderAddress }.first { !$0.isEmpty }
+            if let named,
+                let match = clients.first(where: { $0.address == named || $0.address + "/" == named }),
+                unanswered.contains(match.address)
+            {
+                return match
+            }
+            let electing = leaders.contains { (try? $0.1.get())??.haEnabled == true }
+            if electing && Date() < deadline {
+                try await Task.sleep(nanoseconds: 500_000_000)
+                continue
+            }
+            let reasons = leaders.compactMap { if case .failure(let e) = $0.1 { return e.reason } else { return nil } }
+            let said = reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")
+            throw CeremonyError(
+                "no active node among \(clients.map(\.address).joined(separator: ", "))\(said)", code: .noActiveNode)
         }
-        if let active = leaders.first(where: { (try? $0.1.get())??.isSelf == true }) { return active.0 }
-        let named = leaders.compactMap { (try? $0.1.get())??.leaderAddress }.first { !$0.isEmpty }
-        if let named, let match = clients.first(where: { $0.address == named || $0.address + "/" == named }) {
-            return match
-        }
-        let reasons = leaders.compactMap { if case .failure(let e) = $0.1 { return e.reason } else { return nil } }
-        let said = reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")
-        throw CeremonyError(
-            "no active node among \(clients.map(\.address).joined(separator: ", "))\(said)", code: .noActiveNode)
     }
 
     /// The operation's state (or, with `verification`, its verification round's).
@@ -121,13 +138,23 @@ package struct QuorumCeremony: Sendable {
 
     /// Starts the operation; if one is running already, says so with its nonce.
     package func start<Body: Encodable>(_ body: Body) async throws -> QuorumState {
+        try await requireIdle()
+        return try await client.startQuorum(endpoints, body)
+    }
+
+    /// Refuses when an operation is running already, naming its nonce.
+    package func requireIdle() async throws {
         if let running = try? await state(), running.started == true {
             throw CeremonyError(
                 "a \(endpoints.kind.rawValue) is already running on \(client.address) (nonce \(running.nonce ?? "?"))",
                 code: .alreadyRunning,
                 facts: ["operation": endpoints.kind.rawValue, "nonce": running.nonce ?? "NONCE"])
         }
-        return try await client.startQuorum(endpoints, body)
+    }
+
+    /// The request that starts the operation, as a dry run lists it.
+    package var startRequest: (method: String, path: String, node: String) {
+        ("PUT", "/v1/" + endpoints.statusPath, client.address)
     }
 
     /// Cancels the running operation (or only its verification round).

@@ -13,7 +13,7 @@ struct Keyturn: AsyncParsableCommand {
         abstract: "Key ceremonies for HashiCorp Vault and OpenBao.",
         version: Keyturn.version,
         subcommands: [
-            Status.self, Init.self, Unseal.self, Verify.self, Rekey.self, GenerateRoot.self, Secure.self, Split.self,
-            Combine.self,
+            Status.self, Init.self, Unseal.self, Verify.self, Rekey.self, GenerateRoot.self, Seal.self,
+            StepDownCommand.self, Secure.self, Split.self, Combine.self,
         ])
 }

@@ -55,6 +55,12 @@ package struct QuorumEndpoints: Sendable, Hashable {
         updatePath: "sys/generate-root-token/update",
         verifyPath: nil, authenticated: true)
 
+    /// Where the server keeps a rekey's new PGP-encrypted shares when asked to (`backup`);
+    /// reading and deleting them needs a token on either API.
+    package var backupPath: String {
+        statusPath.replacingOccurrences(of: "/init", with: "/backup")
+    }
+
     /// The listener parameter that re-enables an unauthenticated family on OpenBao >= 2.5.
     package var listenerParameter: String {
         kind == .rekey ? "disable_unauthed_rekey_endpoints = false" : "disable_unauthed_generate_root_endpoints = false"
@@ -118,17 +124,22 @@ package struct RekeyRequest: Encodable, Sendable {
     package var pgpKeys: [String]?
     /// The new shares must be verified (a threshold of them submitted) before they take over.
     package var requireVerification: Bool
+    /// The server keeps the new PGP-encrypted shares until they are deleted (`.../backup`).
+    package var backup: Bool
 
-    package init(secretShares: Int, secretThreshold: Int, pgpKeys: [String]?, requireVerification: Bool) {
+    package init(
+        secretShares: Int, secretThreshold: Int, pgpKeys: [String]?, requireVerification: Bool, backup: Bool = false
+    ) {
         self.secretShares = secretShares
         self.secretThreshold = secretThreshold
         self.pgpKeys = pgpKeys
         self.requireVerification = requireVerification
+        self.backup = backup
     }
 
     enum CodingKeys: String, CodingKey {
         case secretShares = "secret_shares", secretThreshold = "secret_threshold", pgpKeys = "pgp_keys"
-        case requireVerification = "require_verification"
+        case requireVerification = "require_verification", backup
     }
 }
 
@@ -141,11 +152,6 @@ package struct GenerateRootRequest: Encodable, Sendable {
     package init(pgpKey: String?) { self.pgpKey = pgpKey }
 
     enum CodingKeys: String, CodingKey { case pgpKey = "pgp_key" }
-}
-
-/// Replies of OpenBao's authenticated endpoints: the answer sits in `data`.
-private struct Wrapped<T: Decodable>: Decodable {
-    var data: T
 }
 
 extension VaultClient {

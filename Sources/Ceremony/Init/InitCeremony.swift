@@ -76,8 +76,11 @@ package struct InitCeremony {
     }
 
     /// Refuses a node that says it is initialised already (a node that cannot tell is tried).
-    package func requireUninitialised(_ client: VaultClient) async throws {
-        if let already = try? await client.initStatus(), already.initialized {
+    /// With `strict` (a dry run, which sends nothing after it), a node that cannot be asked
+    /// fails too; otherwise the init request itself will say why.
+    package func requireUninitialised(_ client: VaultClient, strict: Bool = false) async throws {
+        let status = strict ? try await client.initStatus() : try? await client.initStatus()
+        if let already = status, already.initialized {
             throw CeremonyError(
                 "\(client.address) is already initialised", code: .alreadyInitialised,
                 facts: ["node": client.address, "when": "before"])

@@ -12,6 +12,11 @@ package enum RekeyFiles {
     package struct NewKeys {
         package let keys: [OperatorKey]
         package let names: [String]
+
+        package init(keys: [OperatorKey], names: [String]) {
+            self.keys = keys
+            self.names = names
+        }
     }
 
     package static func newKeys(_ files: [String], state: QuorumState) throws -> NewKeys {

@@ -27,6 +27,9 @@ extension GenerateRoot {
         @Option(help: ArgumentHelp("Directory for the OTP file (created 0700).", valueName: "dir"))
         var outDir: String = "."
 
+        @OptionGroup
+        var dryRun: DryRunOption
+
         func validate() throws {
             if pgpKey != nil && otpFile != nil { throw ValidationError("--otp-file can't be used with --pgp-key") }
         }
@@ -38,6 +41,10 @@ extension GenerateRoot {
             let otpPath = otpFile ?? SecretFiles.join(outDir, GenerateRootFiles.otpName)
             let place = key == nil ? try GenerateRootFiles.Place(otpPath) : nil
             let (ceremony, conn) = try await options.ceremony(.generateRoot)
+            if dryRun.enabled {
+                try await ceremony.requireIdle()
+                return dryRun.report([ceremony.startRequest])
+            }
             let pending = try place?.prepare()
             let state = try await ceremony.start(
                 GenerateRootRequest(pgpKey: key.map { Data($0.info.binary).base64EncodedString() }))

@@ -56,6 +56,8 @@ struct Init: AsyncParsableCommand {
 
     @OptionGroup var transcript: TranscriptOptions
 
+    @OptionGroup var dryRun: DryRunOption
+
     @Flag(
         help: ArgumentHelp(
             "Receive the shares over TLS and encrypt them here, recording a salted commitment of each in "
@@ -116,7 +118,8 @@ struct Init: AsyncParsableCommand {
         }
         // Everything local first: keys, paths, permissions.
         let ceremony = try InitCeremony(settings)
-        try await ceremony.requireUninitialised(client)
+        try await ceremony.requireUninitialised(client, strict: dryRun.enabled)
+        if dryRun.enabled { return dryRun.report([("PUT", "/v1/sys/init", client.address)]) }
         // From the moment sys/init is sent until its answer is saved, Ctrl-C, SIGTERM and
         // SIGHUP wait: Vault gives the keys only once.
         try await SignalHold.around(

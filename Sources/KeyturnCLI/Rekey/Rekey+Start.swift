@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 import PGPShares
 import Shamir
 import VaultClient
@@ -10,7 +11,12 @@ extension Rekey {
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "start",
-            abstract: "Start a rekey: the new holders' keys and threshold; prints the nonce to hand to the operators.")
+            abstract: "Start a rekey: the new holders' keys and threshold; prints the nonce to hand to the operators.",
+            discussion: """
+                Writes OUT-DIR/rekey-plan.json (no secret): the completing submit with the same \
+                --out-dir names the new files after the key files without --pgp-keys, and refuses when \
+                the server's keys differ from the plan's.
+                """)
 
         @OptionGroup
         var options: Rekey.Options
@@ -31,6 +37,12 @@ extension Rekey {
 
         @Flag(
             help: ArgumentHelp(
+                "The server keeps the new encrypted shares until rekey backup delete.",
+                discussion: "Whoever completes the rekey may lose the files; rekey backup retrieve writes them again."))
+        var backup = false
+
+        @Flag(
+            help: ArgumentHelp(
                 "Receive the new shares in plaintext over TLS and encrypt them here.",
                 discussion:
                     "The completing submit needs the same --pgp-keys; commitments are recorded in ceremony.json."))
@@ -38,40 +50,69 @@ extension Rekey {
 
         @Option(
             help: ArgumentHelp(
-                "Check now that the new files can be written into this directory (the completing submit writes "
-                    + "them).",
+                "Directory for rekey-plan.json, where the completing submit writes the new files (default: .).",
                 valueName: "dir"))
-        var outDir: String?
+        var outDir = "."
+
+        @OptionGroup
+        var dryRun: DryRunOption
 
         func validate() throws {
             if pgpKeys.commaSeparated.isEmpty {
                 throw ValidationError("rekey start needs --pgp-keys: one public key file per new holder")
+            }
+            if backup && clientSideEncryption {
+                throw ValidationError("--backup can't be used with --client-side-encryption")
             }
         }
 
         func run() async throws {
             let log = try options.log("rekey start")
             let keyFiles = pgpKeys.commaSeparated
-            let shares = keyFiles.count
-            let threshold = keyThreshold ?? (shares / 2 + 1)
-            try ThresholdCheck.require(shares: shares, threshold: threshold)
-            // The new keys are checked as init checks them, before anything is sent.
+            let threshold = keyThreshold ?? (keyFiles.count / 2 + 1)
+            try ThresholdCheck.require(shares: keyFiles.count, threshold: threshold)
+            // The new keys and files are checked as init checks them, before anything is sent.
             let keys = try OperatorKey.inspect(keyFiles)
-            if let outDir { _ = try RekeyFiles.plan(outDir, keyFiles: keyFiles, target: options.target) }
+            let files = try RekeyFiles.plan(outDir, keyFiles: keyFiles, target: options.target)
+            try SecretFiles.requireAbsent(SecretFiles.join(outDir, RekeyPlan.fileName))
             let (ceremony, conn) = try await options.ceremony()
+            if dryRun.enabled {
+                try await ceremony.requireIdle()
+                return dryRun.report([ceremony.startRequest])
+            }
             let request = RekeyRequest(
-                secretShares: shares, secretThreshold: threshold,
+                secretShares: keyFiles.count, secretThreshold: threshold,
                 pgpKeys: clientSideEncryption ? nil : keys.map { Data($0.info.binary).base64EncodedString() },
-                requireVerification: verify)
+                requireVerification: verify, backup: backup)
             let state = try await ceremony.start(request)
             log?.record(
                 node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)",
                 nonce: state.nonce)
             QuorumOutput.print(state, ceremony: ceremony, format: conn.format, keys: keys)
+            writePlan(state, ceremony: ceremony, keys: keys, directory: files.directory)
             if conn.format == .text {
                 Terminal.stderrLine(
                     "keyturn: hand the nonce to the current holders; each runs: keyturn rekey submit --nonce "
-                        + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE")
+                        + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE --out-dir \(outDir)")
+            }
+        }
+
+        /// The plan, written once the rekey runs (it holds the nonce); a failure to write it is a
+        /// warning, since the rekey is running and `--pgp-keys` on the completing submit still works.
+        private func writePlan(
+            _ state: QuorumState, ceremony: QuorumCeremony, keys: [OperatorKey], directory: OutputDirectory
+        ) {
+            let plan = RekeyPlan(
+                state: state, endpoints: ceremony.endpoints, node: ceremony.client.address, keys: keys, backup: backup)
+            do {
+                try directory.create()
+                directory.keep()
+                let path = try plan.write(into: outDir)
+                Terminal.stderrLine("keyturn: the rekey's plan is in \(quoted(path))")
+            } catch {
+                Terminal.warn(
+                    "the rekey is running, but its plan could not be written (\((error as? any KeyturnFailure)?.reason ?? "\(error)")); "
+                        + "the completing submit needs --pgp-keys")
             }
         }
     }

@@ -40,6 +40,13 @@ extension Rekey {
                 discussion: "Created 0700; none of the files may exist.", valueName: "dir"))
         var outDir: String = "."
 
+        @Option(
+            help: ArgumentHelp(
+                "The rekey's plan (default: OUT-DIR/rekey-plan.json, when there).",
+                discussion: "Without --pgp-keys, the new files are named after the plan's key files.",
+                valueName: "file"))
+        var plan: String?
+
         func run() async throws {
             ProcessHygiene.disableCoreDumps()
             let previous = try CeremonyRecord.find(explicit: submit.manifest, beside: submit.keyFile)
@@ -47,7 +54,7 @@ extension Rekey {
             let (ceremony, conn) = try await options.ceremony()
             // The running operation first: its nonce, what it will do.
             let state = try await ceremony.expect(nonce: submit.nonce)
-            let newKeys = try RekeyFiles.newKeys(pgpKeys.commaSeparated, state: state)
+            let newKeys = try newHolders(state)
             let plan = try completionPlan(state, newKeys: newKeys)
             try Terminal.confirmSubmit(
                 QuorumOutput.summary(state, ceremony: ceremony, completes: plan != nil), yes: submit.yes,
@@ -71,6 +78,17 @@ extension Rekey {
                     try completion.save(s, ceremony: ceremony, nonce: submit.nonce)
                 }
             }
+        }
+
+        /// The new holders: from --pgp-keys, else from the rekey's plan (checked against the
+        /// server's keys), else known by fingerprint only.
+        private func newHolders(_ state: QuorumState) throws -> RekeyFiles.NewKeys {
+            let files = pgpKeys.commaSeparated
+            let serverKeys = state.pgpFingerprints ?? []
+            if files.isEmpty, !serverKeys.isEmpty, let (plan, path) = try RekeyPlan.find(explicit: plan, in: outDir) {
+                return try plan.newKeys(serverFingerprints: serverKeys, nonce: state.nonce, path: path)
+            }
+            return try RekeyFiles.newKeys(files, state: state)
         }
 
         /// The files the submit that completes the rekey writes, checked now (nil when this

@@ -14,7 +14,7 @@ struct Rekey: AsyncParsableCommand {
             does. Uses OpenBao's authenticated sys/rotate endpoints when a token is given \
             (VAULT_TOKEN, BAO_TOKEN or --token-file), else Vault's sys/rekey endpoints.
             """,
-        subcommands: [Start.self, Submit.self, Verify.self, Status.self, Cancel.self])
+        subcommands: [Start.self, Submit.self, Verify.self, Status.self, Cancel.self, Backup.self])
 }
 
 extension Rekey {

@@ -96,6 +96,7 @@ enum Hints {
         case "ceremony.padMismatch": return "use the OTP file that generate-root start wrote for this generation"
         case "ceremony.keyMismatch": return "pass the key that was made with this certificate"
         case "ceremony.notGossipKey": return "make one with keyturn secure gossip"
+        case "ceremony.noToken": return "set VAULT_TOKEN or BAO_TOKEN, or pass --token-file FILE (0600)"
         default: return operation(code, facts)
         }
     }
@@ -120,6 +121,8 @@ enum Hints {
         case "ceremony.needsTokenOrListener":
             return "give a token in VAULT_TOKEN or BAO_TOKEN, or with --token-file, for OpenBao's authenticated "
                 + "endpoints; or set \(facts["parameter"] ?? "") on the listener"
+        case "ceremony.tokenRefused" where operation == "seal":
+            return "use a token whose policy allows update on sys/seal (a root token does)"
         case "ceremony.tokenRefused":
             return "use a token with sudo on sys/rotate (or sys/generate-root-token), or set "
                 + "\(facts["parameter"] ?? "") on the listener"

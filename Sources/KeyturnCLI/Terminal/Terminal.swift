@@ -76,16 +76,20 @@ enum Terminal {
         return text == "y" || text == "yes"
     }
 
-    /// Shows what an operator is about to sign off and asks on the terminal, unless `yes`
-    /// (scripts: the table printed after the submit shows the operation); with no terminal,
-    /// `--yes` is required. Throws when not confirmed: nothing was sent.
-    static func confirmSubmit(_ summary: String, yes: Bool, status: String) throws {
+    /// Asks `question` on the terminal unless `yes`; with no terminal, `--yes` is required.
+    /// Throws when not confirmed: nothing was sent. `check` names the command that shows what
+    /// the question is about (for scripts, which pass --yes).
+    static func confirm(_ question: String, yes: Bool, check: String) throws {
         if yes { return }
-        guard let answer = confirm(summary + "\nSubmit your share to it? [y/N] ") else {
-            throw CLIError(
-                "no terminal to confirm on; nothing was sent",
-                hint: "check the operation with \(status), then pass --yes")
+        guard let answer = confirm(question) else {
+            throw CLIError("no terminal to confirm on; nothing was sent", hint: "check with \(check), then pass --yes")
         }
         guard answer else { throw CLIError("not confirmed; nothing was sent") }
+    }
+
+    /// Shows what an operator is about to sign off and asks on the terminal, unless `yes`
+    /// (scripts: the table printed after the submit shows the operation).
+    static func confirmSubmit(_ summary: String, yes: Bool, status: String) throws {
+        try confirm(summary + "\nSubmit your share to it? [y/N] ", yes: yes, check: "the operation with " + status)
     }
 }

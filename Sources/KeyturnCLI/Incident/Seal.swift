@@ -1,0 +1,51 @@
+import ArgumentParser
+import Ceremony
+import Foundation
+import VaultClient
+
+/// `keyturn seal`: every node sealed, for an incident.
+struct Seal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Seal every node given (standbys first, the active node last); needs a token.",
+        discussion: """
+            For the day a share or the root token may have leaked: sealed, a node serves nothing \
+            until a quorum of holders unseals it. Checks first (a token, every node's state, the \
+            token accepted), asks to confirm on a terminal (--yes for scripts), then seals. One row \
+            per node; exit 0 only when every node reports sealed.
+            """)
+
+    @OptionGroup(title: "Connection options")
+    var connection: ConnectionOptions
+
+    @OptionGroup
+    var token: TokenOptions
+
+    @OptionGroup
+    var transcript: TranscriptOptions
+
+    @Flag(help: "Do not ask for confirmation (scripts).")
+    var yes = false
+
+    @OptionGroup
+    var dryRun: DryRunOption
+
+    func run() async throws {
+        let conn = try connection.resolve().with(token: try token.resolve())
+        let log = try transcript.open("seal")
+        let run = try await SealRun.plan(conn.clients)
+        if dryRun.enabled {
+            return dryRun.report(run.requests)
+        }
+        let targets = run.order.map(\.client.address)
+        if !targets.isEmpty {
+            try Terminal.confirm(
+                "Seal \(targets.count) node\(targets.count == 1 ? "" : "s") (\(targets.joined(separator: ", "))); "
+                    + "nothing is served until a quorum unseals them.\nSeal now? [y/N] ",
+                yes: yes, check: "keyturn status")
+        }
+        let results = await run.execute()
+        for r in results { log?.record(node: r.address, result: r.after, error: r.error?.reason) }
+        SealReport(results: results).print(conn.format)
+        if !results.allSatisfy(\.isSealed) { throw ExitCode(ExitStatus.serverFailure.rawValue) }
+    }
+}

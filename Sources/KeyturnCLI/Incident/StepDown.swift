@@ -1,0 +1,54 @@
+import ArgumentParser
+import Ceremony
+import Foundation
+import VaultClient
+
+/// `keyturn step-down`: the active node resigns.
+struct StepDownCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step-down",
+        abstract: "Make the active node give up leadership; another node takes over.",
+        discussion: """
+            Finds the active node among those given, sends it sys/step-down (a token with sudo on \
+            sys/step-down), and waits up to --wait seconds for an active node again. Prints the \
+            active node before and after.
+            """)
+
+    @OptionGroup(title: "Connection options")
+    var connection: ConnectionOptions
+
+    @OptionGroup
+    var token: TokenOptions
+
+    @OptionGroup
+    var transcript: TranscriptOptions
+
+    @Option(help: ArgumentHelp("Seconds to wait for an active node again.", valueName: "seconds"))
+    var wait: Double = 30
+
+    func run() async throws {
+        let conn = try connection.resolve().with(token: try token.resolve())
+        let log = try transcript.open("step-down")
+        let outcome = try await StepDown.run(conn.clients, wait: wait)
+        log?.record(node: outcome.before, result: "stepped down", progress: outcome.after.map { "now \($0)" })
+        switch conn.format {
+        case .json:
+            Terminal.stdoutLine(
+                Output.jsonText(["before": outcome.before, "after": outcome.after ?? ""]))
+        case .text:
+            Terminal.stdoutLine(Output.table(["BEFORE", "AFTER"], [[outcome.before, outcome.after ?? "-"]]))
+        }
+        guard let after = outcome.after else {
+            throw CLIError(
+                "\(outcome.before) stepped down, but no node became active within \(Int(wait)) s",
+                hint: "keyturn status shows which node leads", status: .serverFailure)
+        }
+        if after == outcome.before && conn.clients.count > 1 {
+            Terminal.stderrLine(
+                "keyturn: \(after) stepped down and is active again: with raft storage the active node is the raft "
+                    + "leader, and no standby took over meanwhile")
+        } else if after == outcome.before {
+            Terminal.stderrLine("keyturn: \(after) stepped down and is active again (it is the only node given)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The operations that need a token: sealing a node, stepping the active node down, checking
+/// the token itself. The token goes only to these endpoints.
+extension VaultClient {
+    /// `GET auth/token/lookup-self`: whether the server takes the token, and its policies.
+    package func lookupSelf() async throws(VaultError) -> TokenInfo {
+        let reply: (Wrapped<TokenInfo>, [String: JSONValue]) = try await call(
+            "GET", "auth/token/lookup-self", accept: [200], token: true)
+        return reply.0.data
+    }
+
+    /// `PUT sys/seal`: the node seals itself (a standby too, on OpenBao 2.7.2).
+    package func seal() async throws(VaultError) {
+        let _: [String: JSONValue] = try await call(
+            "PUT", "sys/seal", accept: [200, 204], token: true, allowEmpty: true
+        )
+        .0
+    }
+
+    /// `PUT sys/step-down`: the active node gives up leadership; another (or, alone, itself)
+    /// is elected.
+    package func stepDown() async throws(VaultError) {
+        let _: [String: JSONValue] = try await call(
+            "PUT", "sys/step-down", accept: [200, 204], token: true, allowEmpty: true
+        ).0
+    }
+}
+
+/// What `auth/token/lookup-self` says of the token (never the token itself).
+package struct TokenInfo: Decodable, Sendable {
+    package var policies: [String]?
+    package var displayName: String?
+
+    enum CodingKeys: String, CodingKey {
+        case policies
+        case displayName = "display_name"
+    }
+}
+
+/// Replies of authenticated endpoints: the answer sits in `data`.
+struct Wrapped<T: Decodable>: Decodable {
+    var data: T
+}
+
+/// The new shares of a rekey started with `backup`, as the server keeps them: per PGP key
+/// fingerprint, the shares encrypted to it (hex and base64 of the PGP messages).
+package struct RekeyBackup: Decodable, Sendable {
+    package var nonce: String
+    package var keys: [String: [String]]
+    package var keysBase64: [String: [String]]?
+
+    enum CodingKeys: String, CodingKey {
+        case nonce, keys
+        case keysBase64 = "keys_base64"
+    }
+}
+
+extension VaultClient {
+    /// `GET .../backup`: the new shares of the last rekey started with `backup` (a token).
+    package func rekeyBackup(_ e: QuorumEndpoints) async throws(VaultError) -> RekeyBackup {
+        let reply: (Wrapped<RekeyBackup>, [String: JSONValue]) = try await call(
+            "GET", e.backupPath, accept: [200], token: true)
+        return reply.0.data
+    }
+
+    /// `DELETE .../backup`: the server forgets them.
+    package func deleteRekeyBackup(_ e: QuorumEndpoints) async throws(VaultError) {
+        let _: [String: JSONValue] = try await call(
+            "DELETE", e.backupPath, accept: [200, 204], token: true, allowEmpty: true
+        ).0
+    }
+}
