@@ -68,6 +68,12 @@ package struct CeremonyError: KeyturnFailure, CustomStringConvertible {
         case noToken
         /// A rekey plan is not the running rekey's (another nonce, other keys). Facts: path.
         case planMismatch
+        /// Shares of two different splits were given together.
+        case mixedSplits
+        /// Fewer shares than the split needs. Facts: threshold.
+        case tooFewShares
+        /// The shares recombine to something that is not the secret they were split from.
+        case notTheSecret
     }
 
     package let code: Code

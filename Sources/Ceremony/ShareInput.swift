@@ -113,9 +113,18 @@ package enum ShareInput {
         return exact
     }
 
+    /// The share's line alone when `keyturn split` wrote its check line after it (SplitCheck):
+    /// Vault takes the share, not the line.
+    static func withoutSplitCheck(_ text: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard let newline = text.firstIndex(of: 0x0A),
+            text[(newline + 1)...].starts(with: SplitCheck.prefix.utf8)
+        else { return text }
+        return ShareFileContent.trimmed(UnsafeRawBufferPointer(rebasing: text[0..<newline]))
+    }
+
     /// Trims the text and decodes hex or base64, checking the length Vault accepts.
     package static func decode(_ text: SecretBuffer, source: String) throws -> Share {
-        let trimmed = ShareFileContent.trimmed(UnsafeRawBufferPointer(text.bytes))
+        let trimmed = withoutSplitCheck(ShareFileContent.trimmed(UnsafeRawBufferPointer(text.bytes)))
         guard trimmed.count > 0 else { throw CeremonyError("\(source) holds no share (it is empty)") }
         let out = SecretBuffer(count: trimmed.count)
         guard let n = ShareText.decode(trimmed, into: out.bytes) else {

@@ -16,6 +16,13 @@ package struct PGPError: KeyturnFailure, CustomStringConvertible {
         case noPinentry
         /// The passphrase prompt was cancelled.
         case cancelled
+        /// The secret key lives on a token (a smartcard, a YubiKey) that is not present.
+        /// Facts: key.
+        case tokenAbsent
+        /// The token's PIN was wrong. Facts: key.
+        case wrongPIN
+        /// The token's PIN is blocked (too many wrong PINs). Facts: key.
+        case pinBlocked
         /// GPGME or gpg itself failed.
         case engine
     }
@@ -59,18 +66,16 @@ package enum PGPShares {
         defer { gpgme_release(ctx) }
         _ = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
         if let homeDirectory { _ = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, homeDirectory) }
-        if let passphrase {
+        let loopback = passphrase.map(Loopback.init)
+        if let loopback {
             _ = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK)
             gpgme_set_passphrase_cb(
                 ctx,
-                { hook, _, _, previousWasBad, fd in
-                    // Capture-free: the passphrase buffer arrives through the hook pointer.
-                    if previousWasBad != 0 { return gpgme_error_t(GPG_ERR_BAD_PASSPHRASE.rawValue) }
-                    let secret = Unmanaged<SecretBuffer>.fromOpaque(hook!).takeUnretainedValue()
-                    if secret.count > 0 { _ = gpgme_io_writen(fd, secret.bytes.baseAddress, secret.count) }
-                    _ = gpgme_io_writen(fd, "\n", 1)
-                    return 0
-                }, Unmanaged.passUnretained(passphrase).toOpaque())
+                { hook, hint, _, previousWasBad, fd in
+                    // Capture-free: the state arrives through the hook pointer.
+                    let loopback = Unmanaged<Loopback>.fromOpaque(hook!).takeUnretainedValue()
+                    return loopback.answer(hint: hint.map { String(cString: $0) }, previousWasBad: previousWasBad, fd)
+                }, Unmanaged.passUnretained(loopback).toOpaque())
         }
         var cipher: gpgme_data_t?
         guard
@@ -84,7 +89,7 @@ package enum PGPShares {
         guard gpgme_data_new(&plain) == 0, let plain else {
             throw PGPError(.engine, "gpgme could not allocate a buffer")
         }
-        let err = withExtendedLifetime(passphrase) { gpgme_op_decrypt(ctx, cipher, plain) }
+        let err = withExtendedLifetime(loopback) { gpgme_op_decrypt(ctx, cipher, plain) }
         // Take the plaintext out of GPGME's buffer and wipe that buffer, whatever happened.
         var size = 0
         let raw = gpgme_data_release_and_get_mem(plain, &size)
@@ -95,10 +100,26 @@ package enum PGPShares {
             gpgme_free(raw)
         }
         guard err != 0 else { return out }
-        throw describe(err, ctx: ctx, loopback: passphrase != nil)
+        if let loopback, loopback.askedAgain, let keyID = loopback.keyID {
+            throw tokenFailure(keyID: keyID, key: loopback.key ?? keyID, homeDirectory: homeDirectory)
+                ?? describe(err, ctx: ctx, key: loopback.key)
+        }
+        throw describe(err, ctx: ctx, key: loopback?.key)
     }
 
-    private static func describe(_ err: gpgme_error_t, ctx: gpgme_ctx_t, loopback: Bool) -> PGPError {
+    /// After gpg asked a second time for a token's PIN: the token is absent, or the PIN was
+    /// wrong (told apart by asking the agent whether the token can be read now); nil for a key
+    /// that is not on a token.
+    private static func tokenFailure(keyID: String, key: String, homeDirectory: String?) -> PGPError? {
+        guard let grip = TokenProbe.cardKeygrip(keyID: keyID, homeDirectory: homeDirectory) else { return nil }
+        if TokenProbe.tokenPresent(keygrip: grip) == false {
+            return PGPError(.tokenAbsent, "the token that holds \(key) is not present", facts: ["key": key])
+        }
+        return PGPError(.wrongPIN, "wrong PIN for the token that holds \(key)", facts: ["key": key])
+    }
+
+    private static func describe(_ err: gpgme_error_t, ctx: gpgme_ctx_t, key: String?) -> PGPError {
+        let key = key ?? "your key"
         let code = kt_gpgme_err_code(err)
         let text = String(cString: gpgme_strerror(err)).lowercased()
         switch code {
@@ -117,6 +138,15 @@ package enum PGPShares {
                 facts: ["recipients": keys.joined(separator: ", ")])
         case GPG_ERR_BAD_PASSPHRASE.rawValue:
             return PGPError(.wrongPassphrase, "wrong passphrase for your PGP key")
+        case GPG_ERR_CARD_NOT_PRESENT.rawValue, GPG_ERR_CARD_REMOVED.rawValue, GPG_ERR_NO_SCDAEMON.rawValue:
+            return PGPError(
+                .tokenAbsent, "the token that holds \(key) is not present", facts: ["key": key])
+        case GPG_ERR_BAD_PIN.rawValue:
+            return PGPError(.wrongPIN, "wrong PIN for the token that holds \(key)", facts: ["key": key])
+        case GPG_ERR_PIN_BLOCKED.rawValue:
+            return PGPError(
+                .pinBlocked, "the PIN of the token that holds \(key) is blocked (too many wrong PINs)",
+                facts: ["key": key])
         case GPG_ERR_CANCELED.rawValue, GPG_ERR_FULLY_CANCELED.rawValue:
             return PGPError(.cancelled, "the passphrase prompt was cancelled")
         case GPG_ERR_NO_PIN_ENTRY.rawValue, GPG_ERR_PIN_ENTRY.rawValue, GPG_ERR_NO_AGENT.rawValue,
@@ -134,5 +164,41 @@ package enum PGPShares {
             }
             return PGPError(.engine, "gpg could not decrypt the share: \(text)")
         }
+    }
+}
+
+/// Loopback pinentry for one decryption: the passphrase (or a token's PIN) given for
+/// automation, and which key it was asked for.
+private final class Loopback {
+    let passphrase: SecretBuffer
+    /// The key asked for, as gpg names it ("Tina Token <tina@example.org> (7B48F71D3E3EA0AC)").
+    private(set) var key: String?
+    /// Its key id.
+    private(set) var keyID: String?
+    /// Whether gpg asked again without saying the answer was bad: what a token does on a wrong
+    /// PIN (gpg-agent asks up to three times), and, for ever, when the token is not present
+    /// (tens of thousands of times a second, seen with GnuPG 2.2 and gnupg-pkcs11-scd).
+    private(set) var askedAgain = false
+    private var asked = 0
+
+    init(_ passphrase: SecretBuffer) { self.passphrase = passphrase }
+
+    /// Answers gpg's request once; a second request ends the decryption, so that a wrong PIN
+    /// costs one try of the token's counter and a missing token does not hang.
+    func answer(hint: String?, previousWasBad: Int32, _ fd: Int32) -> gpgme_error_t {
+        if let hint {
+            let parts = hint.split(separator: " ", maxSplits: 1)
+            keyID = parts.first.map(String.init)
+            key = parts.count == 2 ? "\(parts[1]) (\(parts[0]))" : hint
+        }
+        if previousWasBad != 0 { return gpgme_error_t(GPG_ERR_BAD_PASSPHRASE.rawValue) }
+        asked += 1
+        if asked > 1 {
+            askedAgain = true
+            return gpgme_error_t(GPG_ERR_CANCELED.rawValue)
+        }
+        if passphrase.count > 0 { _ = gpgme_io_writen(fd, passphrase.bytes.baseAddress, passphrase.count) }
+        _ = gpgme_io_writen(fd, "\n", 1)
+        return 0
     }
 }

@@ -32,6 +32,27 @@ struct CeremonyTests {
         }
     }
 
+    @Test("the digest: a share changed in its middle makes CombineRun refuse the result, and hand out no byte of it")
+    func digestRefusesChangedShare() throws {
+        let dir = try TemporaryDirectory()
+        let secret = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
+        let paths = try SplitRun(
+            input: .file(try dir.write("secret", secret)), outDir: dir.file("out"), threshold: 2, shares: 3,
+            keyFiles: [], random: OpenSSLRandom()
+        ).execute()
+        var text = try #require(readBytes(paths[1]))
+        text[2 << 20] = text[2 << 20] == UInt8(ascii: "a") ? UInt8(ascii: "b") : UInt8(ascii: "a")
+        let changed = try dir.write("changed.share", text)
+        var handedOut = 0
+        let error = #expect(throws: CeremonyError.self) {
+            try CombineRun(files: [paths[0], changed], output: nil, passphrase: .agent).execute {
+                handedOut += $0.count
+                return true
+            }
+        }
+        #expect(error?.code == .notTheSecret && handedOut == 0)
+    }
+
     @Test("SplitRun writes nothing when a share file exists already, and leaves no directory it made")
     func splitRefusesExisting() throws {
         let dir = try TemporaryDirectory()

@@ -37,9 +37,11 @@ struct OpenBaoShamirInteropTests {
         #expect(try await server.sealStatus()["sealed"] as? Bool == true)
         var last: [String: Any] = [:]
         for n in [2, 5, 3] {
-            let hex = String(decoding: try #require(readBytes(dir.file("kt/share-\(n).share"))), as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            let (status, json) = try await server.call("PUT", "sys/unseal", ["key": hex])
+            // The share is the file's first line (Vault's format); its check line follows.
+            let text = String(decoding: try #require(readBytes(dir.file("kt/share-\(n).share"))), as: UTF8.self)
+            let lines = text.split(separator: "\n").map(String.init)
+            #expect(lines.count == 2 && lines[1].hasPrefix("keyturn-split v1 ") && lines[1].hasSuffix("check=digest"))
+            let (status, json) = try await server.call("PUT", "sys/unseal", ["key": lines[0]])
             #expect(status == 200, "\(json)")
             last = json
         }

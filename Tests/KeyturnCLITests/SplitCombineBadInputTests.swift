@@ -76,13 +76,18 @@ struct SplitCombineBadInputTests {
         #expect(readBytes(dir.file("out/share-2.share")) == Array("precious".utf8))
     }
 
-    /// Three good shares of a 16-byte secret in `dir/s`.
+    /// Three good shares of a 16-byte secret in `dir/s`, in Vault's form (the share line alone,
+    /// without keyturn-split's check line), so that each bad file below meets the check it is
+    /// about rather than the check line's.
     func makeShares(_ dir: TemporaryDirectory) throws -> [String] {
         let r = try Keyturn.run(
             ["split", "--threshold", "2", "--shares", "3", "--no-pgp", "--out-dir", dir.file("s"), "-"],
             stdin: randomBytes(16))
         #expect(r.status == 0)
-        return (1...3).map { dir.file("s/share-\($0).share") }
+        return try (1...3).map { n in
+            let text = String(decoding: try #require(readBytes(dir.file("s/share-\(n).share"))), as: UTF8.self)
+            return try dir.write("vault-\(n).share", text: text.split(separator: "\n").map(String.init)[0] + "\n")
+        }
     }
 
     @Test("combine refuses bad share files with exit 1, one line, no output and no file")

@@ -24,7 +24,7 @@ func randomBytes(_ count: Int) -> [UInt8] {
 
 @Suite("keyturn split and combine (no PGP)")
 struct SplitCombineCLITests {
-    @Test("split writes n 0600 files of one hex line each; every 3 of 5 combine to the secret")
+    @Test("split writes n 0600 files of a hex line and a check line each; every 3 of 5 combine to the secret")
     func roundTripEverySubset() throws {
         let dir = try TemporaryDirectory()
         let secret = randomBytes(1000)
@@ -37,9 +37,11 @@ struct SplitCombineCLITests {
         #expect(fileMode(dir.file("out")) == 0o700)
         for f in files {
             #expect(fileMode(f) == 0o600)
-            let text = try #require(readBytes(f))
-            #expect(text.count == 2 * 1001 + 1 && text.last == 0x0a)
-            #expect(text.dropLast().allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            // The share's hex line (Vault's form), then keyturn-split's check line.
+            let lines = String(decoding: try #require(readBytes(f)), as: UTF8.self).split(separator: "\n")
+            #expect(lines.count == 2 && lines[0].count == 2 * 1001)
+            #expect(lines[0].utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            #expect(lines[1].hasPrefix("keyturn-split v1 id=") && lines[1].hasSuffix(" k=3 n=5 check=digest"))
         }
         #expect(dir.listing().filter { $0.contains(".tmp") }.isEmpty)
         for subset in subsets(of: 5, size: 3) {
@@ -116,10 +118,11 @@ struct SplitCombineCLITests {
         _ = try Keyturn.run(
             ["split", "--threshold", "2", "--shares", "2", "--no-pgp", "--out-dir", dir.file("s"), "-"],
             stdin: [7, 8, 9])
+        // The share lines alone, as Vault gives its keys (no keyturn-split line).
         let a = String(decoding: try #require(readBytes(dir.file("s/share-1.share"))), as: UTF8.self)
-            .trimmingCharacters(in: .newlines)
+            .split(separator: "\n").map(String.init)[0]
         let b = String(decoding: try #require(readBytes(dir.file("s/share-2.share"))), as: UTF8.self)
-            .trimmingCharacters(in: .newlines)
+            .split(separator: "\n").map(String.init)[0]
         let c = try Keyturn.run([
             "combine", try dir.write("a", text: a.uppercased() + "\r\n"), try dir.write("b", text: b),
         ])

@@ -27,9 +27,9 @@ struct SplitPGPTests {
             #expect(String(decoding: readBytes(f) ?? [], as: UTF8.self).hasPrefix("-----BEGIN PGP MESSAGE-----"))
             #expect(!String(decoding: readBytes(f) ?? [], as: UTF8.self).contains(keys[0]))
         }
-        // gpg -d gives a share in the --no-pgp form: one hex line.
-        let plain = try gpg.gpg(["--decrypt", files[1]]).stdoutText
-        #expect(plain.hasSuffix("\n") && plain.dropLast().allSatisfy(\.isHexDigit))
+        // gpg -d gives a share in the --no-pgp form: its hex line, then the check line.
+        let plain = try gpg.gpg(["--decrypt", files[1]]).stdoutText.split(separator: "\n")
+        #expect(plain.count == 2 && plain[0].allSatisfy(\.isHexDigit) && plain[1].hasPrefix("keyturn-split v1 "))
 
         let c = try await Keyturn.launch(["combine", files[2], files[0]], environment: gpg.environment)
         #expect(c.status == 0, "\(c.stderr)")

@@ -1,6 +1,7 @@
 import Foundation
 import KeyturnFailure
 import Shamir
+import TLSMaterial
 
 /// One recombination of share files into the secret: every share is opened and checked (same
 /// length, distinct x-coordinates) first; the secret goes to a 0600 file published at the end
@@ -40,21 +41,28 @@ package struct CombineRun {
                     code: .sameShareTwice)
             }
         }
+        let check = try SplitChecking(shares)
         let combiner = try ShamirCombiner(xCoordinates: shares.map(\.x))
 
         let length = shares[0].yHexLength / 2
         if output == nil {
-            // Standard output cannot be taken back, so find bad hex before writing a byte.
-            try stream(shares, length: length, combiner: nil) { _ throws in }
+            // Standard output cannot be taken back, so find bad hex, and a result that is not the
+            // secret, before writing a byte.
+            let mac = try check.digest(shares, length: length)
+            try stream(shares, length: length, combiner: mac == nil ? nil : combiner, mac: mac?.hmac) { _ throws in }
+            try mac?.verify()
         }
         let pending = try output.map { (path) throws in try PendingFile(path: path) }
-        try stream(shares, length: length, combiner: combiner) { (piece) throws in
+        let mac = output == nil ? nil : try check.digest(shares, length: length)
+        try stream(shares, length: length, combiner: combiner, mac: mac?.hmac) { (piece) throws in
             if let pending {
                 try pending.write(piece)
             } else if !standardOutput(piece) {
                 throw CeremonyError("cannot write the secret to standard output: \(SecretFiles.describe(errno))")
             }
         }
+        // Not published (the pending file is discarded) unless the result is the secret.
+        try mac?.verify()
         if let pending, let output {
             try FileBatch.publish([pending], directory: SecretFiles.directory(of: output))
         }
@@ -63,7 +71,7 @@ package struct CombineRun {
 
     /// Decodes every share chunk by chunk; with a combiner, hands each recombined chunk to `sink`.
     private func stream(
-        _ shares: [OpenShareFile], length: Int, combiner: ShamirCombiner?,
+        _ shares: [OpenShareFile], length: Int, combiner: ShamirCombiner?, mac: HMACSHA256?,
         _ sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         let text = SecretBuffer(count: 2 * Self.chunkSize)
@@ -81,6 +89,7 @@ package struct CombineRun {
             if let combiner {
                 let out = UnsafeMutableRawBufferPointer(rebasing: secret.bytes[0..<n])
                 combiner.combine(ys.map { UnsafeRawBufferPointer(rebasing: $0.bytes[0..<n]) }, into: out)
+                mac?.update(UnsafeRawBufferPointer(out))
                 try sink(UnsafeRawBufferPointer(out))
                 secret.wipe(n)
             }

@@ -21,6 +21,8 @@ struct OpenShareFile {
     /// Number of hex characters of y-bytes (the x-coordinate's two follow them).
     let yHexLength: Int
     let x: UInt8
+    /// The line `keyturn split` wrote after the share, if there is one.
+    var check: SplitCheck? = nil
 
     /// Characters allowed after the hex: a line ending, as editors and `echo` leave.
     static func isTrailingSpace(_ c: UInt8) -> Bool { ShareFileContent.isSpace(c) }
@@ -38,7 +40,7 @@ struct OpenShareFile {
             defer { close(fd) }
             let text = SecretBuffer(count: Int(st.st_size))
             try SecretFiles.readExactly(fd, at: 0, into: text.bytes, name: path)
-            let plain = try ShareInput.decryptMessage(text, source: path, passphrase: passphrase)
+            let plain = try ShareInput.decryptMessage(text, source: quoted(path), passphrase: passphrase)
             return try parse(path: path, fd: -1, size: plain.count, memory: plain) { offset, count in
                 Array(plain.bytes[offset..<(offset + count)])
             }
@@ -66,21 +68,37 @@ struct OpenShareFile {
         }
     }
 
-    /// Reads the x-coordinate from the end of a share's hex text and checks its shape.
+    /// Reads the x-coordinate from the end of a share's hex text (before the check line, when
+    /// keyturn split wrote one) and checks its shape.
     private static func parse(
         path: String, fd: Int32, size: Int, memory: SecretBuffer?, _ readAt: (Int, Int) throws -> [UInt8]
     ) throws -> OpenShareFile {
-        let tail = try readAt(max(0, size - 64), min(size, 64))
-        let trailing = tail.reversed().prefix(while: isTrailingSpace).count
-        let hexLength = size - trailing
-        guard hexLength >= 4, hexLength % 2 == 0 else {
+        let tailLength = min(size, 256)
+        var tail = try readAt(size - tailLength, tailLength)
+        var end = size
+        end -= tail.reversed().prefix(while: isTrailingSpace).count
+        tail.removeLast(size - end)
+        var check: SplitCheck?
+        if let newline = tail.lastIndex(of: 0x0A), tail[(newline + 1)...].starts(with: Array("keyturn-split".utf8)) {
+            let line = String(decoding: tail[(newline + 1)...], as: UTF8.self)
+            guard let parsed = SplitCheck.parse(Substring(line)) else {
+                throw CeremonyError("\(quoted(path)) ends with a keyturn-split line that cannot be read")
+            }
+            check = parsed
+            let hexEnd = tail[..<newline].reversed().prefix(while: isTrailingSpace).count
+            end -= tail.count - newline + hexEnd
+            tail.removeLast(tail.count - newline + hexEnd)
+        }
+        let hexLength = end
+        guard hexLength >= 4, hexLength % 2 == 0, tail.count >= 2 else {
             throw CeremonyError("\(quoted(path)) is not a share: expected one line of hex, at least two bytes long")
         }
-        let xText = tail[(tail.count - trailing - 2)..<(tail.count - trailing)]
+        let xText = tail[(tail.count - 2)...]
         guard let xByte = ShareHex.decode(String(decoding: xText, as: UTF8.self)) else {
             throw CeremonyError("\(quoted(path)) is not a share: it holds characters that are not hex")
         }
-        return OpenShareFile(path: path, fd: fd, memory: memory, yHexLength: hexLength - 2, x: xByte[0])
+        return OpenShareFile(
+            path: path, fd: fd, memory: memory, yHexLength: hexLength - 2, x: xByte[0], check: check)
     }
 
     /// `count` characters of hex text at `offset`: in place when the text is in memory or

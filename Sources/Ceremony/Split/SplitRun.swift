@@ -96,28 +96,55 @@ package struct SplitRun {
         let chunk = SecretBuffer(count: Self.chunkSize)
         var got = try reader.read(into: chunk.bytes)
         guard got > 0 else { throw CeremonyError("the secret in \(reader.name) is empty") }
-        let splitter = try ShamirSplitter(shares: shares, threshold: threshold, random: random)
+        // A first read shorter than the chunk is the whole secret.
+        // The digest needs x = 255 free, so not with 255 shares.
+        let digest = threshold >= 2 && shares < 255 && got >= SplitDigest.minimumSecretLength
+        let splitter = try Self.splitter(shares: shares, threshold: threshold, random: random, reserving: digest)
         try directory.create()
         let files = try paths.map { (path) throws in try PendingFile(path: path) }
         // PGP mode: each share's hex text is gathered in memory, then encrypted to its holder.
         let plaintexts = operators.isEmpty ? nil : PGPShareTexts(count: shares)
+        let output = ShareOutput(files: files, plaintexts: plaintexts, hold: digest ? SplitDigest.tagLength : 0)
+        let mac = digest ? try DigestKey(random: random) : nil
         let ys = SecretBuffer(count: Self.chunkSize * shares)
-        let hex = SecretBuffer(count: Self.chunkSize * 2)
+        var first = true
         while got > 0 {
             let piece = UnsafeRawBufferPointer(rebasing: chunk.bytes[0..<got])
+            mac?.hmac.update(piece)
             try splitter.split(piece, into: ys.bytes)
-            for (j, file) in files.enumerated() {
-                let y = UnsafeRawBufferPointer(rebasing: ys.bytes[(j * got)..<((j + 1) * got)])
-                ShareHex.encode(y, into: hex.bytes)
-                let text = UnsafeRawBufferPointer(rebasing: hex.bytes[0..<(2 * got)])
-                if let plaintexts { plaintexts.append(j, text) } else { try file.write(text) }
+            if first, let mac {
+                SplitDigest.constrain(
+                    ys.bytes, stride: got, positions: Array(0..<SplitDigest.keyLength), values: mac.keyBytes,
+                    xs: splitter.xCoordinates, threshold: threshold)
             }
+            first = false
+            try output.append(ys.bytes, stride: got)
             chunk.wipe(got)
             got = try reader.read(into: chunk.bytes)
         }
         ys.wipe()
-        hex.wipe()
-        try finish(files, splitter: splitter, plaintexts: plaintexts, operators: operators)
+        if let mac {
+            // The last positions, held back until the whole secret was read, carry the tag.
+            var tag = SplitDigest.tag(mac.hmac.finish())
+            output.constrainHeld(values: tag, xs: splitter.xCoordinates, threshold: threshold)
+            secureZero(&tag)
+        }
+        try output.flushHeld()
+        defer { output.release() }
+        let id = try Self.splitID(random)
+        try finish(files, splitter: splitter, plaintexts: plaintexts, operators: operators) { j in
+            guard threshold >= 2 else { return nil }
+            let check: String
+            if digest {
+                check = "digest"
+            } else if output.total < SplitDigest.minimumSecretLength {
+                let line = ShareHex.encode(output.shortLines[j]) + ShareHex.encode([splitter.xCoordinates[j]])
+                check = SplitCheck.lineChecksum(Array(line.utf8))
+            } else {
+                check = "none"
+            }
+            return SplitCheck(id: id, threshold: threshold, shares: shares, check: check).line
+        }
         var batch = files
         for companion in companions {
             let file = try PendingFile(path: companion.path, mode: companion.mode)
@@ -129,14 +156,28 @@ package struct SplitRun {
         return paths
     }
 
-    /// Closes each share: its x-coordinate (none for a 1-of-1 split) and a newline; in PGP
-    /// mode, its whole text encrypted to its holder.
+    /// A splitter whose x-coordinates avoid the digest point when `reserving` (drawn again
+    /// until none is 255: uniform over the sets that avoid it).
+    private static func splitter(
+        shares: Int, threshold: Int, random: any RandomSource, reserving: Bool
+    ) throws -> ShamirSplitter {
+        while true {
+            let splitter = try ShamirSplitter(shares: shares, threshold: threshold, random: random)
+            if !reserving || !splitter.xCoordinates.contains(SplitDigest.x) { return splitter }
+        }
+    }
+
+    /// Closes each share: its x-coordinate (none for a 1-of-1 split), a newline and the check
+    /// line (a split with a threshold of 2 or more); in PGP mode, its whole text encrypted to
+    /// its holder.
     private func finish(
-        _ files: [PendingFile], splitter: ShamirSplitter, plaintexts: PGPShareTexts?, operators: [OperatorKey]
+        _ files: [PendingFile], splitter: ShamirSplitter, plaintexts: PGPShareTexts?, operators: [OperatorKey],
+        check: (Int) -> String?
     ) throws {
         let scratch = plaintexts == nil ? nil : try ScratchGnuPGHome()
         for (j, file) in files.enumerated() {
             var tail = splitter.xCoordinates.isEmpty ? "\n" : ShareHex.encode([splitter.xCoordinates[j]]) + "\n"
+            if let line = check(j) { tail += line + "\n" }
             guard let plaintexts, let scratch else {
                 try tail.withUTF8 { (t) throws in try file.write(UnsafeRawBufferPointer(t)) }
                 continue

@@ -63,6 +63,13 @@ enum Hints {
         switch (code, facts["situation"]) {
         case ("pgp.notYourKey", _):
             return "each operator unseals with their own file; check GNUPGHOME if your key lives elsewhere"
+        case ("pgp.tokenAbsent", _):
+            return "insert the token that holds it (a YubiKey or smartcard), touch it if it blinks, and run again"
+        case ("pgp.wrongPIN", _):
+            return "check the PIN (--passphrase-file); the token counts wrong PINs and blocks after a few (a YubiKey "
+                + "after 3), and keyturn tries each PIN once"
+        case ("pgp.pinBlocked", _):
+            return "unblock the PIN with the token's PUK or admin PIN (gpg --card-edit, admin, passwd), then run again"
         case ("pgp.noPinentry", _):
             return "run keyturn on a terminal, or pass --passphrase-file FILE or --passphrase-fd N"
         case ("pgp.notPGP", "severalKeys"?): return "export one key: gpg --armor --export FINGERPRINT > name.asc"
@@ -97,6 +104,13 @@ enum Hints {
         case "ceremony.keyMismatch": return "pass the key that was made with this certificate"
         case "ceremony.notGossipKey": return "make one with keyturn secure gossip"
         case "ceremony.noToken": return "set VAULT_TOKEN or BAO_TOKEN, or pass --token-file FILE (0600)"
+        case "ceremony.planMismatch":
+            return "use the rekey-plan.json that rekey start wrote for this rekey, or pass --pgp-keys"
+        case "ceremony.mixedSplits":
+            return "give shares of one split; the id on each file's second line tells them apart"
+        case "ceremony.tooFewShares": return "bring \(facts["threshold"] ?? "more") shares of this split"
+        case "ceremony.notTheSecret":
+            return "ask each holder for their file again: one of them is damaged or not from this split"
         default: return operation(code, facts)
         }
     }
