@@ -71,7 +71,8 @@ struct ReadmeTests {
             let known = [
                 "status", "init", "unseal", "verify", "secure", "split", "combine", "ca", "cert", "gossip", "config",
                 "check",
-                "rekey", "generate-root", "start", "submit", "cancel", "decode",
+                "rekey", "generate-root", "start", "submit", "cancel", "decode", "seal", "step-down", "backup",
+                "retrieve", "delete",
             ]
             path = Array(path.prefix { known.contains($0) })
             #expect(!path.isEmpty, "no subcommand in: keyturn \(words.joined(separator: " "))")

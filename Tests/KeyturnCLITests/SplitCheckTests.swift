@@ -31,7 +31,7 @@ struct SplitCheckTests {
         let cases: [([String], String)] = [
             ([a[0], a[1]], "this split needs 3 of its 5"),
             ([a[0], b[1], a[2]], "shares of two different splits"),
-            ([a[0], corrupt, a[2]], length < 20 ? "was changed since keyturn split wrote it" : "do not recombine"),
+            ([a[0], corrupt, a[2]], length < 20 ? "was changed since it was split" : "do not recombine"),
         ]
         for (files, fragment) in cases {
             let toStdout = try await Keyturn.launch(["combine"] + files)

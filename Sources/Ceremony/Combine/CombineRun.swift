@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import KeyturnFailure
 import Shamir
@@ -49,12 +50,12 @@ package struct CombineRun {
             // Standard output cannot be taken back, so find bad hex, and a result that is not the
             // secret, before writing a byte.
             let mac = try check.digest(shares, length: length)
-            try stream(shares, length: length, combiner: mac == nil ? nil : combiner, mac: mac?.hmac) { _ throws in }
+            try stream(shares, length: length, combiner: mac == nil ? nil : combiner, mac: mac?.gmac) { _ throws in }
             try mac?.verify()
         }
         let pending = try output.map { (path) throws in try PendingFile(path: path) }
         let mac = output == nil ? nil : try check.digest(shares, length: length)
-        try stream(shares, length: length, combiner: combiner, mac: mac?.hmac) { (piece) throws in
+        try stream(shares, length: length, combiner: combiner, mac: mac?.gmac) { (piece) throws in
             if let pending {
                 try pending.write(piece)
             } else if !standardOutput(piece) {
@@ -69,15 +70,20 @@ package struct CombineRun {
         return length
     }
 
-    /// Decodes every share chunk by chunk; with a combiner, hands each recombined chunk to `sink`.
+    /// Decodes every share chunk by chunk; with a combiner, hands each recombined chunk to `sink`
+    /// and, with `mac`, to the MAC on another core (two secret buffers take turns, so the MAC of
+    /// one chunk runs while the next is decoded: the digest then adds little to combine's time).
     private func stream(
-        _ shares: [OpenShareFile], length: Int, combiner: ShamirCombiner?, mac: HMACSHA256?,
+        _ shares: [OpenShareFile], length: Int, combiner: ShamirCombiner?, mac: GMAC?,
         _ sink: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         let text = SecretBuffer(count: 2 * Self.chunkSize)
         let ys = shares.map { _ in SecretBuffer(count: Self.chunkSize) }
-        let secret = SecretBuffer(count: Self.chunkSize)
+        let secrets = [SecretBuffer(count: Self.chunkSize), SecretBuffer(count: Self.chunkSize)]
+        let hashing = mac.map(BackgroundMAC.init)
+        defer { hashing?.finish() }
         var offset = 0
+        var turn = 0
         while offset < length {
             let n = min(Self.chunkSize, length - offset)
             for (j, share) in shares.enumerated() {
@@ -87,13 +93,49 @@ package struct CombineRun {
                 }
             }
             if let combiner {
+                let secret = secrets[turn]
+                hashing?.wait(turn)
+                secret.wipe()
                 let out = UnsafeMutableRawBufferPointer(rebasing: secret.bytes[0..<n])
                 combiner.combine(ys.map { UnsafeRawBufferPointer(rebasing: $0.bytes[0..<n]) }, into: out)
-                mac?.update(UnsafeRawBufferPointer(out))
+                hashing?.update(turn, UnsafeRawBufferPointer(out))
                 try sink(UnsafeRawBufferPointer(out))
-                secret.wipe(n)
+                turn ^= 1
             }
             offset += n
         }
+        hashing?.finish()
+        for secret in secrets { secret.wipe() }
     }
+}
+
+/// A MAC fed on a serial queue, one buffer per turn: `update(turn, bytes)` starts hashing the
+/// bytes, which must stay unchanged until `wait(turn)` (or `finish`) returns. The MAC is used
+/// by one thread at a time (the queue is serial), and the caller touches a buffer only after
+/// waiting for its turn: hence `@unchecked Sendable`.
+private final class BackgroundMAC: @unchecked Sendable {
+    private let mac: GMAC
+    private let queue = DispatchQueue(label: "keyturn.combine.mac")
+    private let groups = [DispatchGroup(), DispatchGroup()]
+
+    init(_ mac: GMAC) { self.mac = mac }
+
+    func update(_ turn: Int, _ bytes: UnsafeRawBufferPointer) {
+        let pointer = PointerBox(bytes)
+        queue.async(group: groups[turn]) { self.mac.update(pointer.bytes) }
+    }
+
+    func wait(_ turn: Int) { groups[turn].wait() }
+
+    /// Waits until everything handed over is in the MAC.
+    func finish() {
+        for group in groups { group.wait() }
+    }
+}
+
+/// A buffer's address handed to the MAC's queue (the buffer outlives the hashing; see
+/// BackgroundMAC).
+private struct PointerBox: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 }

@@ -38,7 +38,7 @@ struct SplitChecking {
         let text = try share.text(at: 0, count: count, buffer: buffer.bytes)
         guard SplitCheck.lineChecksum(Array(text)) == share.check?.check else {
             throw CeremonyError(
-                "\(quoted(share.path)) was changed since keyturn split wrote it: its checksum does not match",
+                "\(quoted(share.path)) was changed since it was split: its checksum does not match",
                 code: .notTheSecret)
         }
     }
@@ -52,10 +52,10 @@ struct SplitChecking {
         let tagStart = length - SplitDigest.tagLength
         let tag = SplitDigest.evaluate(
             try shares.map { try Self.yBytes($0, tagStart, SplitDigest.tagLength) }, xs: xs)
-        guard let hmac = key.withUnsafeBytes({ HMACSHA256(key: $0) }) else {
-            throw CeremonyError("OpenSSL cannot make an HMAC-SHA-256")
+        guard let gmac = key.withUnsafeBytes({ GMAC(key: $0) }) else {
+            throw CeremonyError("OpenSSL cannot make a GMAC")
         }
-        return DigestCheck(hmac: hmac, tag: tag)
+        return DigestCheck(gmac: gmac, tag: tag)
     }
 
     /// `count` y-bytes of a share from `position`.
@@ -72,12 +72,12 @@ struct SplitChecking {
 
 /// The MAC of the recombined secret and the tag it must match.
 struct DigestCheck {
-    let hmac: HMACSHA256
+    let gmac: GMAC
     let tag: [UInt8]
 
-    /// Throws unless the secret fed to `hmac` is the one the shares were split from.
+    /// Throws unless the secret fed to `gmac` is the one the shares were split from.
     func verify() throws {
-        guard SplitDigest.tag(hmac.finish()) == tag else {
+        guard SplitDigest.tag(gmac.finish()) == tag else {
             throw CeremonyError(
                 "these shares do not recombine to the secret they were split from: one was changed, or they are "
                     + "fewer than the split needs; nothing was written",

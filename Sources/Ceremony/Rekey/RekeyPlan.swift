@@ -69,7 +69,7 @@ package struct RekeyPlan: Codable, Sendable {
             throw CeremonyError("cannot read the rekey plan \(quoted(path))")
         }
         guard let plan = try? JSONDecoder().decode(RekeyPlan.self, from: data) else {
-            throw CeremonyError("\(quoted(path)) is not a keyturn rekey-plan.json")
+            throw CeremonyError("\(quoted(path)) is not a rekey plan (rekey-plan.json)")
         }
         return plan
     }

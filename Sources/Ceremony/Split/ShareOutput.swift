@@ -80,23 +80,23 @@ final class ShareOutput {
     }
 }
 
-/// The digest's key K (16 random bytes, the first positions of D at x = 255) and the HMAC of
+/// The digest's key K (16 random bytes, the first positions of D at x = 255) and the GMAC of
 /// the secret under it.
 final class DigestKey {
     private(set) var keyBytes: [UInt8]
-    let hmac: HMACSHA256
+    let gmac: GMAC
 
     init(random: any RandomSource) throws {
         var key = [UInt8](repeating: 0, count: SplitDigest.keyLength)
         do { try key.withUnsafeMutableBytes { try random.fill($0) } } catch {
             throw CeremonyError("the random number generator failed")
         }
-        guard let hmac = key.withUnsafeBytes({ HMACSHA256(key: $0) }) else {
+        guard let gmac = key.withUnsafeBytes({ GMAC(key: $0) }) else {
             secureZero(&key)
-            throw CeremonyError("OpenSSL cannot make an HMAC-SHA-256")
+            throw CeremonyError("OpenSSL cannot make a GMAC")
         }
         keyBytes = key
-        self.hmac = hmac
+        self.gmac = gmac
     }
 
     deinit { secureZero(&keyBytes) }

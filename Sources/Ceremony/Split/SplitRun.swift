@@ -110,7 +110,7 @@ package struct SplitRun {
         var first = true
         while got > 0 {
             let piece = UnsafeRawBufferPointer(rebasing: chunk.bytes[0..<got])
-            mac?.hmac.update(piece)
+            mac?.gmac.update(piece)
             try splitter.split(piece, into: ys.bytes)
             if first, let mac {
                 SplitDigest.constrain(
@@ -125,7 +125,7 @@ package struct SplitRun {
         ys.wipe()
         if let mac {
             // The last positions, held back until the whole secret was read, carry the tag.
-            var tag = SplitDigest.tag(mac.hmac.finish())
+            var tag = SplitDigest.tag(mac.gmac.finish())
             output.constrainHeld(values: tag, xs: splitter.xCoordinates, threshold: threshold)
             secureZero(&tag)
         }
