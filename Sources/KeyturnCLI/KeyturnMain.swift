@@ -11,6 +11,7 @@ package enum KeyturnMain {
     /// `keyturn status` against a TLS node was seen to end in SIGSEGV (exit 139) once in the
     /// test suite, after it had printed its whole answer.
     static func terminate(_ status: Int32) -> Never {
+        TranscriptLog.finishCurrent()
         ProcessHygiene.exitNow(status)
     }
 

@@ -169,7 +169,7 @@ package enum PGPShares {
 
 /// Loopback pinentry for one decryption: the passphrase (or a token's PIN) given for
 /// automation, and which key it was asked for.
-private final class Loopback {
+final class Loopback {
     let passphrase: SecretBuffer
     /// The key asked for, as gpg names it ("Tina Token <tina@example.org> (7B48F71D3E3EA0AC)").
     private(set) var key: String?

@@ -70,6 +70,12 @@ struct TranscriptTests {
         var commands = Set<String>()
         for line in lines {
             let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            #expect(obj["prev"] is String, "prev missing in \(line)")
+            // Each command's lines end with a closing line (TranscriptSignatureTests checks them).
+            if obj["close"] != nil {
+                #expect(obj["line_sha256"] is [String], "\(line)")
+                continue
+            }
             for field in ["time", "version", "command", "result"] {
                 #expect(obj[field] is String, "\(field) missing in \(line)")
             }
@@ -102,9 +108,10 @@ struct TranscriptTests {
             secrets += [hex, hex.uppercased(), Data(try #require(hexBytes(hex))).base64EncodedString()]
         }
         for split in ["share-1.share", "share-2.share", "share-3.share"] {
+            // The share's line (the check line after it holds no secret).
             secrets.append(
-                String(decoding: readBytes(dir.file("split/\(split)")) ?? [], as: UTF8.self).trimmingCharacters(
-                    in: .whitespacesAndNewlines))
+                String(decoding: readBytes(dir.file("split/\(split)")) ?? [], as: UTF8.self).split(separator: "\n")
+                    .map(String.init)[0])
         }
         for s in secrets where s.count >= 16 { #expect(!text.contains(s), "a secret is in the transcript") }
 

@@ -28,7 +28,8 @@ extension GenerateRoot {
         func run() async throws {
             ProcessHygiene.disableCoreDumps()
             let record = try CeremonyRecord.find(explicit: submit.manifest, beside: submit.keyFile)
-            let log = try options.transcript.open("generate-root submit", share: submit.keyFile, manifest: record)
+            let log = try options.transcript.open(
+                "generate-root submit", share: submit.keyFile, manifest: record, passphrase: submit.passphrase.source)
             let (ceremony, conn) = try await options.ceremony(.generateRoot)
             let state = try await ceremony.expect(nonce: submit.nonce)
             let pgp = !(state.pgpFingerprint ?? "").isEmpty

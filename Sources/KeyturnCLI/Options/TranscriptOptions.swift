@@ -12,18 +12,29 @@ struct TranscriptOptions: ParsableArguments {
             valueName: "file"))
     var transcript: String?
 
+    @Option(
+        name: .customLong("sign-with"),
+        help: ArgumentHelp(
+            "Sign this command's transcript lines with this key (fingerprint).",
+            discussion: "Default: the key the ceremony record names for the share file read; without one, the lines "
+                + "are closed unsigned.",
+            valueName: "keyid"))
+    var signWith: String?
+
     init() {}
 
     /// Opens the transcript, if one was asked for, as the record of `command`; a failure the
     /// command ends with is recorded too (by KeyturnMain).
     func open(
-        _ command: String, share file: String? = nil, manifest: (CeremonyRecord, String)? = nil
+        _ command: String, share file: String? = nil, manifest: (CeremonyRecord, String)? = nil,
+        passphrase: PassphraseSource = .agent
     ) throws -> TranscriptLog? {
         guard let transcript else { return nil }
+        let key = TranscriptLog.fingerprint(of: file, in: manifest?.0)
         let log = TranscriptLog(
             transcript: try Transcript(path: transcript, version: Keyturn.version), command: command,
-            keyFingerprint: TranscriptLog.fingerprint(of: file, in: manifest?.0),
-            shareFileSHA256: Transcript.fileDigest(file))
+            keyFingerprint: key, shareFileSHA256: Transcript.fileDigest(file), signer: signWith ?? key,
+            passphrase: passphrase)
         TranscriptLog.current.withLock { $0 = log }
         return log
     }

@@ -50,7 +50,8 @@ extension Rekey {
         func run() async throws {
             ProcessHygiene.disableCoreDumps()
             let previous = try CeremonyRecord.find(explicit: submit.manifest, beside: submit.keyFile)
-            let log = try options.log("rekey submit", share: submit.keyFile, manifest: previous)
+            let log = try options.log(
+                "rekey submit", share: submit.keyFile, manifest: previous, passphrase: submit.passphrase.source)
             let (ceremony, conn) = try await options.ceremony()
             // The running operation first: its nonce, what it will do.
             let state = try await ceremony.expect(nonce: submit.nonce)

@@ -25,7 +25,8 @@ extension Rekey {
         func run() async throws {
             ProcessHygiene.disableCoreDumps()
             let record = try CeremonyRecord.find(explicit: nil, beside: keyFile)
-            let log = try options.log("rekey verify", share: keyFile, manifest: record)
+            let log = try options.log(
+                "rekey verify", share: keyFile, manifest: record, passphrase: passphrase.source)
             let (ceremony, conn) = try await options.ceremony()
             _ = try await ceremony.expect(nonce: nonce, verification: true)
             let share = try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: record)

@@ -38,11 +38,10 @@ extension Rekey {
 
         /// Opens the transcript for `command`.
         func log(
-            _ command: String, share: String? = nil, manifest: (CeremonyRecord, String)? = nil
-        ) throws
-            -> TranscriptLog?
-        {
-            try quorum.transcript.open(command, share: share, manifest: manifest)
+            _ command: String, share: String? = nil, manifest: (CeremonyRecord, String)? = nil,
+            passphrase: PassphraseSource = .agent
+        ) throws -> TranscriptLog? {
+            try quorum.transcript.open(command, share: share, manifest: manifest, passphrase: passphrase)
         }
     }
 }

@@ -90,7 +90,8 @@ struct Unseal: AsyncParsableCommand {
         let conn = try connection.resolve()
         let record = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
         let log = try transcript.open(
-            reset ? "unseal --reset" : migrate ? "unseal --migrate" : "unseal", share: keyFile, manifest: record)
+            reset ? "unseal --reset" : migrate ? "unseal --migrate" : "unseal", share: keyFile, manifest: record,
+            passphrase: passphrase.source)
         let share = reset ? nil : try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: record)
         #if DEBUG
             DebugMemoryScan.run(stage: "held")

@@ -32,7 +32,8 @@ struct Verify: ParsableCommand {
     func run() throws {
         ProcessHygiene.disableCoreDumps()
         let log = try transcript.open(
-            "verify", share: keyFile, manifest: try? CeremonyRecord.find(explicit: manifest, beside: keyFile))
+            "verify", share: keyFile, manifest: try? CeremonyRecord.find(explicit: manifest, beside: keyFile),
+            passphrase: passphrase.source)
         let check = try ShareFileCheck.run(keyFile, manifest: manifest, passphrase: passphrase.source)
         var lines = ["\(quoted(keyFile)): decrypts and holds a well-formed \(check.shareLength)-byte share"]
         if let (_, path) = check.record {
