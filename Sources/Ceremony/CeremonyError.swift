@@ -74,6 +74,8 @@ package struct CeremonyError: KeyturnFailure, CustomStringConvertible {
         case tooFewShares
         /// The shares recombine to something that is not the secret they were split from.
         case notTheSecret
+        /// An attestation needs the ceremony record that lists the share file.
+        case noRecord
     }
 
     package let code: Code

@@ -109,6 +109,7 @@ enum Hints {
         case "ceremony.mixedSplits":
             return "give shares of one split; the id on each file's second line tells them apart"
         case "ceremony.tooFewShares": return "bring \(facts["threshold"] ?? "more") shares of this split"
+        case "ceremony.noRecord": return "pass the ceremony.json that lists the file with --manifest"
         case "ceremony.notTheSecret":
             return "ask each holder for their file again: one of them is damaged or not from this split"
         default: return operation(code, facts)

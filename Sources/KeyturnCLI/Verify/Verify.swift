@@ -27,6 +27,13 @@ struct Verify: ParsableCommand {
 
     @OptionGroup(title: "Passphrase options") var passphrase: PassphraseOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "Also write an attestation, signed by your key, that you hold this share (for keyturn drill).",
+            discussion: "No secret: the record's SHA-256 and generation, the file, what was proved, the time.",
+            valueName: "file"))
+    var attest: String?
+
     @OptionGroup var transcript: TranscriptOptions
 
     func run() throws {
@@ -49,7 +56,11 @@ struct Verify: ParsableCommand {
             lines.append(
                 "no ceremony.json given or found beside the file: the share itself was not checked against one")
         }
+        if let attest {
+            try Attestation.make(check, keyFile: keyFile, passphrase: passphrase.source).write(attest)
+            lines.append("attestation written to \(quoted(attest))")
+        }
         for line in lines { Terminal.stdoutLine(line) }
-        log?.record(result: "verified")
+        log?.record(result: attest == nil ? "verified" : "verified, attested")
     }
 }
