@@ -9,10 +9,12 @@ KEYTURN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export KEYTURN_ROOT
 
 # Debian packages: build libraries (GPGME, OpenSSL, libcurl), gpg with a tty pinentry for the
-# ceremony, valgrind for the constant-time check, libgfshare-bin and hyperfine for benchmarks,
-# SoftHSM2, gnupg-pkcs11-scd and opensc (pkcs11-tool) for the software token the tests make.
+# ceremony, valgrind for the constant-time check, libgfshare-bin and hyperfine for benchmarks.
 # KEYTURN_TEST_EXTRA_APT_PACKAGES (test-only) adds names, so a test can make this step fail.
-KEYTURN_APT_PACKAGES=(libgpgme-dev libssl-dev libcurl4-openssl-dev gnupg pinentry-tty valgrind libgfshare-bin hyperfine python3-pip python3-venv tmux gdb softhsm2 gnupg-pkcs11-scd opensc)
+KEYTURN_APT_PACKAGES=(libgpgme-dev libssl-dev libcurl4-openssl-dev gnupg pinentry-tty valgrind libgfshare-bin hyperfine python3-pip python3-venv tmux gdb)
+# For Scripts/test only: SoftHSM2, gnupg-pkcs11-scd and opensc (pkcs11-tool) for the software
+# token the tests make, and Chromium to render the HTML report headless.
+KEYTURN_TEST_ONLY_APT_PACKAGES=(softhsm2 gnupg-pkcs11-scd opensc chromium)
 # shellcheck disable=SC2206
 KEYTURN_APT_PACKAGES+=(${KEYTURN_TEST_EXTRA_APT_PACKAGES:-})
 # KEYTURN_TEST_OPENBAO_VERSION (test-only) asks pip for another version, so a test can make

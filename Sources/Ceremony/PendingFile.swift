@@ -82,3 +82,13 @@ package final class PendingFile {
         if !published { unlink(temporaryPath) }
     }
 }
+
+extension SecretFiles {
+    /// Writes a small file whole (0600 unless `mode` says otherwise), atomically and never over an
+    /// existing one: written under a temporary name, fsynced, then linked into place.
+    package static func writeNew(_ path: String, contents: [UInt8], mode: mode_t = 0o600) throws {
+        let file = try PendingFile(path: path, mode: mode)
+        try contents.withUnsafeBytes { try file.write($0) }
+        try file.publish()
+    }
+}

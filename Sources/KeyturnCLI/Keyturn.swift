@@ -14,6 +14,7 @@ struct Keyturn: AsyncParsableCommand {
         version: Keyturn.version,
         subcommands: [
             Status.self, Init.self, Unseal.self, Verify.self, Rekey.self, GenerateRoot.self, Seal.self,
-            StepDownCommand.self, TranscriptCommand.self, DrillCommand.self, Secure.self, Split.self, Combine.self,
+            StepDownCommand.self, TranscriptCommand.self, ReportCommand.self, DrillCommand.self, Secure.self,
+            Split.self, Combine.self,
         ])
 }

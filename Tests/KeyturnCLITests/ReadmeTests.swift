@@ -72,7 +72,7 @@ struct ReadmeTests {
                 "status", "init", "unseal", "verify", "secure", "split", "combine", "ca", "cert", "gossip", "config",
                 "check",
                 "rekey", "generate-root", "start", "submit", "cancel", "decode", "seal", "step-down", "backup",
-                "retrieve", "delete", "transcript",
+                "retrieve", "delete", "transcript", "drill", "report",
             ]
             path = Array(path.prefix { known.contains($0) })
             #expect(!path.isEmpty, "no subcommand in: keyturn \(words.joined(separator: " "))")

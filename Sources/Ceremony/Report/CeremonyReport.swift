@@ -1,0 +1,166 @@
+import Foundation
+import KeyturnFailure
+import TLSMaterial
+
+/// Every transcript and every generation of ceremony.json of a ceremony, read into one account:
+/// the events in time order (who, what, which node, progress, nonce), each generation's holders
+/// and threshold, each signature's verdict, and the anomalies an auditor must look at.
+package struct CeremonyReport: Sendable {
+    /// One transcript line.
+    package struct Event: Sendable {
+        package let time: Date
+        package let operatorName: String
+        package let command: String
+        package let node: String?
+        package let result: String
+        package let progress: String?
+        package let nonce: String?
+        package let error: String?
+        /// The transcript and line it comes from.
+        package let source: String
+
+        /// Whether it is a refusal or a failure.
+        package var failed: Bool { result == "failed" || error != nil }
+    }
+
+    /// One generation of shares.
+    package struct Generation: Sendable {
+        package let number: Int
+        package let path: String
+        package let sha256: String
+        package let time: String
+        package let node: String
+        package let threshold: Int
+        package let encryption: String
+        package let holders: [(name: String, fingerprint: String, file: String)]
+        /// Whether its `previous_sha256` names the generation before it (nil for the first).
+        package let chained: Bool?
+    }
+
+    package let events: [Event]
+    package let generations: [Generation]
+    package let verifications: [TranscriptVerification]
+    package let anomalies: [String]
+
+    /// The operators, in order of first appearance.
+    package var operators: [String] {
+        var seen: [String] = []
+        for e in events where !seen.contains(e.operatorName) { seen.append(e.operatorName) }
+        return seen
+    }
+
+    /// The nodes, in order of first appearance.
+    package var nodes: [String] {
+        var seen: [String] = []
+        for e in events { if let n = e.node, !seen.contains(n) { seen.append(n) } }
+        return seen
+    }
+
+    /// Reads the transcripts and records; `manifests` may name ceremony.json files or the
+    /// directories that hold them.
+    package static func build(
+        transcripts: [String], manifests: [String], keyring: String? = nil
+    ) throws
+        -> CeremonyReport
+    {
+        let generations = try loadGenerations(manifests)
+        var names: [String: String] = [:]
+        for g in generations { for h in g.holders { names[h.fingerprint.uppercased()] = h.name } }
+        var events: [Event] = []
+        var verifications: [TranscriptVerification] = []
+        for path in transcripts {
+            verifications.append(try TranscriptVerification.verify(path, keyring: keyring))
+            events += try readEvents(path, names: names)
+        }
+        events.sort { $0.time < $1.time }
+        return CeremonyReport(
+            events: events, generations: generations, verifications: verifications,
+            anomalies: anomalies(events, generations: generations, verifications: verifications))
+    }
+
+    private static func loadGenerations(_ manifests: [String]) throws -> [Generation] {
+        var records: [(CeremonyRecord, String, String)] = []
+        for given in manifests {
+            var isDir: ObjCBool = false
+            let path =
+                FileManager.default.fileExists(atPath: given, isDirectory: &isDir) && isDir.boolValue
+                ? SecretFiles.join(given, "ceremony.json") : given
+            let record = try CeremonyRecord.load(path)
+            let digest = Digest.sha256Hex(FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? [])
+            records.append((record, path, digest))
+        }
+        records.sort { ($0.0.generation ?? 1) < ($1.0.generation ?? 1) }
+        return records.enumerated().map { i, item in
+            let (record, path, digest) = item
+            let previous = i > 0 ? records[i - 1].2 : nil
+            return Generation(
+                number: record.generation ?? 1, path: path, sha256: digest, time: record.time, node: record.address,
+                threshold: record.threshold, encryption: record.encryption,
+                holders: record.shareFiles.map { ($0.userID, $0.fingerprint, $0.file) },
+                chained: previous.map { record.previousSHA256 == $0 })
+        }
+    }
+
+    private static func readEvents(_ path: String, names: [String: String]) throws -> [Event] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CeremonyError("cannot read the transcript \(quoted(path))")
+        }
+        let file = URL(fileURLWithPath: path).lastPathComponent
+        let parser = ISO8601DateFormatter()
+        var events: [Event] = []
+        for (i, line) in data.split(separator: 0x0A).enumerated() {
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                let command = o["command"] as? String, let result = o["result"] as? String,
+                let time = (o["time"] as? String).flatMap(parser.date(from:))
+            else { continue }
+            let key = (o["key_fingerprint"] as? String)?.uppercased()
+            let who = key.map { names[$0] ?? $0 } ?? file
+            events.append(
+                Event(
+                    time: time, operatorName: who, command: command, node: o["node"] as? String, result: result,
+                    progress: o["progress"] as? String, nonce: o["nonce"] as? String, error: o["error"] as? String,
+                    source: "\(file):\(i + 1)"))
+        }
+        return events
+    }
+
+    private static func anomalies(
+        _ events: [Event], generations: [Generation], verifications: [TranscriptVerification]
+    ) -> [String] {
+        var out: [String] = []
+        for v in verifications {
+            if let b = v.firstBreak { out.append("\(v.path): the chain breaks at line \(b.line): \(b.reason)") }
+            for c in v.closed where c.good == false {
+                out.append(
+                    "\(v.path): lines of \(c.command) signed by \(c.signer ?? "?") do not verify: \(c.note ?? "")")
+            }
+            if v.closed.allSatisfy({ $0.good == nil }) {
+                out.append("\(v.path): no line is signed (no operator key, or written before signing existed)")
+            }
+            if v.unchained > 0 { out.append("\(v.path): \(v.unchained) lines predate chaining (not checked)") }
+        }
+        for e in events where e.failed {
+            out.append("\(e.source): \(e.operatorName)'s \(e.command) failed: \(e.error ?? e.result)")
+        }
+        // A nonce that changes while an operation of the same kind is under way (a start sets it,
+        // a completion ends it): someone cancelled and restarted it between two submits.
+        for family in ["rekey", "generate-root"] {
+            var current: String?
+            for e in events where e.command.hasPrefix(family + " ") {
+                guard let nonce = e.nonce, !nonce.isEmpty else { continue }
+                if e.command == "\(family) start" {
+                    current = nonce
+                } else {
+                    if let c = current, c != nonce {
+                        out.append("\(e.source): the \(family) nonce changed from \(c) to \(nonce) mid-way")
+                    }
+                    current = e.result == "completed" ? nil : nonce
+                }
+            }
+        }
+        for g in generations where g.chained == false {
+            out.append("generation \(g.number) (\(g.path)) does not name the generation before it")
+        }
+        return out
+    }
+}

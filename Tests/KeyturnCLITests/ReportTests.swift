@@ -1,0 +1,109 @@
+import Foundation
+import KeyturnTestSupport
+import Testing
+
+/// Whether a PNG's pixels vary (a blank page renders as one colour): decodes the image data
+/// with Python's zlib and counts the distinct bytes.
+func pngHasContent(_ path: String) async throws -> Bool {
+    let script = """
+        import struct, sys, zlib
+        data = open(sys.argv[1], 'rb').read()
+        assert data[:8] == b'\\x89PNG\\r\\n\\x1a\\n'
+        pos, idat = 8, b''
+        while pos < len(data):
+            n, kind = struct.unpack('>I4s', data[pos:pos + 8])
+            if kind == b'IDAT': idat += data[pos + 8:pos + 8 + n]
+            pos += 12 + n
+        pixels = zlib.decompress(idat)
+        print(len(set(pixels)))
+        """
+    let r = try await Processes.launch(try #require(Processes.which("python3")), ["-c", script, path])
+    return (Int(r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 32
+}
+
+@Suite("keyturn report: three transcripts and two generations, Markdown and an HTML page seen in Chromium")
+struct ReportTests {
+    @Test(
+        """
+        init, two operators unseal, a rekey: the report names every operator, node and generation; the HTML page \
+        fetches nothing and renders to a screenshot that is not blank
+        """,
+        .enabled(if: Processes.which("chromium") != nil, "needs Debian's chromium (Scripts/test installs it)"))
+    func report() async throws {
+        let gpg = try TestGPG()
+        let (alice, bob, carol) = try gpg.makeOperators()
+        let dave = try gpg.makeKey("dave")
+        let server = try await OpenBaoServer.start()
+        defer { server.stop() }
+        let dir = try TemporaryDirectory()
+        let pass = try dir.write("alice.pass", text: "alice secret\n")
+        let (coord, alices, carols) = (dir.file("coordinator.jsonl"), dir.file("alice.jsonl"), dir.file("carol.jsonl"))
+        func run(_ args: [String], _ log: String, token: String? = nil) async throws -> ProcessResult {
+            var env = gpg.environment
+            env["VAULT_TOKEN"] = token
+            let r = try await Keyturn.launch(args + ["-a", server.address, "--transcript", log], environment: env)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            return r
+        }
+        var r = try await run(
+            [
+                "init", "--key-threshold", "2", "--out-dir", dir.file("gen1"), "--pgp-keys",
+                [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
+            ], coord)
+        let token = try #require(
+            r.stdoutText.split(separator: "\n").first { $0.hasPrefix("Initial Root Token: ") }?.split(separator: " ")
+                .last.map(String.init))
+        _ = try await run(["unseal", dir.file("gen1/alice.asc.key"), "--passphrase-file", pass], alices)
+        _ = try await run(["unseal", dir.file("gen1/carol.asc.key")], carols)
+        r = try await run(
+            [
+                "rekey", "start", "--out-dir", dir.file("gen2"), "--pgp-keys",
+                [bob, carol, dave].map(\.armouredFile).joined(separator: ","),
+            ], coord, token: token)
+        let nonce = try #require(nonceLine(r.stdoutText))
+        _ = try await run(
+            [
+                "rekey", "submit", "--yes", "--nonce", nonce, "--out-dir", dir.file("gen2"), "--passphrase-file", pass,
+                dir.file("gen1/alice.asc.key"),
+            ], alices, token: token)
+        _ = try await run(
+            [
+                "rekey", "submit", "--yes", "--nonce", nonce, "--out-dir", dir.file("gen2"),
+                dir.file("gen1/carol.asc.key"),
+            ],
+            carols, token: token)
+
+        let html = dir.file("report.html")
+        r = try await Keyturn.launch(
+            [
+                "report", coord, alices, carols, "--manifest", dir.file("gen1"), "--manifest", dir.file("gen2"),
+                "--html", html,
+            ],
+            environment: gpg.environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        let md = r.stdoutText
+        for name in [
+            "alice <alice@keyturn.test>", "carol <carol@keyturn.test>", "coordinator.jsonl", server.address,
+            "Generation 1", "Generation 2", "dave <dave@keyturn.test>", "rekey submit",
+        ] {
+            #expect(md.contains(name), "\(name) missing from the report")
+        }
+        #expect(md.contains("good, by `\(alice.fingerprint)`") && md.contains("good, by `\(carol.fingerprint)`"))
+
+        let page = String(decoding: try #require(readBytes(html)), as: UTF8.self)
+        #expect(page.contains("<svg") && page.contains("Generation 2"))
+        let outside = page.replacingOccurrences(of: server.address, with: "")
+        #expect(!outside.contains("http://") && !outside.contains("https://"), "the page refers to something outside")
+        #expect(!page.contains("<script") && !page.contains("<link") && !page.contains("src="))
+
+        let shot = dir.file("report.png")
+        let c = try await Processes.launch(
+            try #require(Processes.which("chromium")),
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,1500",
+                "--user-data-dir=\(dir.file("chromium"))", "--screenshot=\(shot)", "file://\(html)",
+            ])
+        #expect(c.status == 0, "\(c.stderr)")
+        #expect(try await pngHasContent(shot), "the screenshot is blank")
+    }
+}
