@@ -96,6 +96,19 @@ struct ReportTests {
         #expect(!outside.contains("http://") && !outside.contains("https://"), "the page refers to something outside")
         #expect(!page.contains("<script") && !page.contains("<link") && !page.contains("src="))
 
+        // No form of any share or token in the report.
+        var secrets = [token]
+        for (who, passphrase) in [("alice", "alice secret"), ("carol", "")] {
+            let hex = try gpg.gpg(
+                [
+                    "--pinentry-mode", "loopback", "--passphrase", passphrase, "--decrypt",
+                    dir.file("gen1/\(who).asc.key"),
+                ]
+            ).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            secrets += [hex, hex.uppercased(), Data(try #require(hexBytes(hex))).base64EncodedString()]
+        }
+        for secret in secrets { #expect(!md.contains(secret) && !page.contains(secret), "a secret is in the report") }
+
         let shot = dir.file("report.png")
         let c = try await Processes.launch(
             try #require(Processes.which("chromium")),

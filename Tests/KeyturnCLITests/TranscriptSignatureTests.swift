@@ -50,6 +50,13 @@ struct TranscriptSignatureTests {
             ("swapped", swapped, "broken at line 3"),
             ("signature removed", Array(lines.dropLast()), "broken at line 5"),
         ]
+        // A transcript an older keyturn wrote (no prev, no closing lines) is read, not refused.
+        let legacy = try dir.write(
+            "legacy.jsonl",
+            text: #"{"command":"status","result":"unsealed","time":"2026-01-01T00:00:00Z","version":"0.1.0"}"# + "\n")
+        r = try await Keyturn.launch(["transcript", "verify", legacy], environment: gpg.environment)
+        #expect(r.status == 0 && r.stdoutText.contains("1 older lines unchained"), "\(r.stdoutText)")
+
         for (name, text, expected) in cases {
             let file = try dir.write("\(name).jsonl", text: text.joined(separator: "\n") + "\n")
             r = try await Keyturn.launch(["transcript", "verify", file], environment: gpg.environment)

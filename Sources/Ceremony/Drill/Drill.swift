@@ -97,10 +97,14 @@ package struct Drill: Sendable {
         return Verdict(file: file, holder: holder, counted: true, reason: "\(s.proved), \(Self.days(age)) ago")
     }
 
-    /// "3 days", "0.5 days".
+    /// "12 minutes", "5 hours", "3 days": a duration as a person reads it.
     package static func days(_ seconds: TimeInterval) -> String {
-        let d = seconds / 86_400
-        let text = d >= 10 || d == d.rounded() ? String(Int(d.rounded())) : String(format: "%.2g", d)
-        return "\(text) day\(text == "1" ? "" : "s")"
+        func unit(_ n: Int, _ name: String) -> String { "\(n) \(name)\(n == 1 ? "" : "s")" }
+        switch seconds {
+        case ..<60: return unit(max(0, Int(seconds)), "second")
+        case ..<3600: return unit(Int(seconds / 60), "minute")
+        case ..<86_400: return unit(Int(seconds / 3600), "hour")
+        default: return unit(Int((seconds / 86_400).rounded()), "day")
+        }
     }
 }

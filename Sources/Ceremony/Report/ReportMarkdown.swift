@@ -52,10 +52,11 @@ extension CeremonyReport {
         return md.joined(separator: "\n") + "\n"
     }
 
-    /// "3", "3-5", "-".
-    static func span(_ lines: [Int]) -> String {
+    /// "3", "3-5", "5, 7, 9" (lines of two commands written at once interleave), "-".
+    package static func span(_ lines: [Int]) -> String {
         guard let first = lines.first, let last = lines.last else { return "-" }
-        return first == last ? "\(first)" : "\(first)-\(last)"
+        if first == last { return "\(first)" }
+        return last - first + 1 == lines.count ? "\(first)-\(last)" : lines.map(String.init).joined(separator: ", ")
     }
 
     private func escape(_ text: String) -> String {

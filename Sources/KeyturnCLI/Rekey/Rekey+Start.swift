@@ -13,9 +13,9 @@ extension Rekey {
             commandName: "start",
             abstract: "Start a rekey: the new holders' keys and threshold; prints the nonce to hand to the operators.",
             discussion: """
-                Writes OUT-DIR/rekey-plan.json (no secret): the completing submit with the same \
-                --out-dir names the new files after the key files without --pgp-keys, and refuses when \
-                the server's keys differ from the plan's.
+                With --out-dir, writes OUT-DIR/rekey-plan.json (no secret): the completing submit with \
+                the same --out-dir names the new files after the key files without --pgp-keys, and \
+                refuses when the server's keys differ from the plan's.
                 """)
 
         @OptionGroup
@@ -50,9 +50,9 @@ extension Rekey {
 
         @Option(
             help: ArgumentHelp(
-                "Directory for rekey-plan.json, where the completing submit writes the new files (default: .).",
+                "Where the completing submit writes the new files: checked now, and the rekey's plan written there.",
                 valueName: "dir"))
-        var outDir = "."
+        var outDir: String?
 
         @OptionGroup
         var dryRun: DryRunOption
@@ -73,8 +73,10 @@ extension Rekey {
             try ThresholdCheck.require(shares: keyFiles.count, threshold: threshold)
             // The new keys and files are checked as init checks them, before anything is sent.
             let keys = try OperatorKey.inspect(keyFiles)
-            let files = try RekeyFiles.plan(outDir, keyFiles: keyFiles, target: options.target)
-            try SecretFiles.requireAbsent(SecretFiles.join(outDir, RekeyPlan.fileName))
+            let files = try outDir.map { (dir) throws in
+                try SecretFiles.requireAbsent(SecretFiles.join(dir, RekeyPlan.fileName))
+                return try RekeyFiles.plan(dir, keyFiles: keyFiles, target: options.target)
+            }
             let (ceremony, conn) = try await options.ceremony()
             if dryRun.enabled {
                 try await ceremony.requireIdle()
@@ -89,18 +91,19 @@ extension Rekey {
                 node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)",
                 nonce: state.nonce)
             QuorumOutput.print(state, ceremony: ceremony, format: conn.format, keys: keys)
-            writePlan(state, ceremony: ceremony, keys: keys, directory: files.directory)
+            if let outDir, let files { writePlan(state, ceremony: ceremony, keys: keys, into: outDir, files.directory) }
             if conn.format == .text {
                 Terminal.stderrLine(
                     "keyturn: hand the nonce to the current holders; each runs: keyturn rekey submit --nonce "
-                        + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE --out-dir \(outDir)")
+                        + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE --out-dir \(outDir ?? "DIR")")
             }
         }
 
         /// The plan, written once the rekey runs (it holds the nonce); a failure to write it is a
         /// warning, since the rekey is running and `--pgp-keys` on the completing submit still works.
         private func writePlan(
-            _ state: QuorumState, ceremony: QuorumCeremony, keys: [OperatorKey], directory: OutputDirectory
+            _ state: QuorumState, ceremony: QuorumCeremony, keys: [OperatorKey], into outDir: String,
+            _ directory: OutputDirectory
         ) {
             let plan = RekeyPlan(
                 state: state, endpoints: ceremony.endpoints, node: ceremony.client.address, keys: keys, backup: backup)

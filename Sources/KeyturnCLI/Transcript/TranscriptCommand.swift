@@ -51,7 +51,7 @@ enum TranscriptReport {
         let legacy = r.unchained > 0 ? " (\(r.unchained) older lines unchained)" : ""
         out.append("\(r.path): \(r.lineCount) lines, \(state)\(legacy)")
         for c in r.closed {
-            let span = c.lines.isEmpty ? "-" : c.lines.count == 1 ? "\(c.lines[0])" : "\(c.lines[0])-\(c.lines.last!)"
+            let span = CeremonyReport.span(c.lines)
             let verdict: String
             switch c.good {
             case nil: verdict = "unsigned: \(c.note ?? "no key")"
