@@ -22,7 +22,8 @@ package struct ShareFileCheck {
         let share = try ShareInput.read(keyFile, passphrase: passphrase)
         guard share.count == 33 || share.count == 32 else {
             throw CeremonyError(
-                "the share in \(quoted(keyFile)) is \(share.count) bytes; a Vault share is 33 bytes (32 for a single-share key)"
+                "the share in \(quoted(keyFile)) is \(share.count) bytes; a Vault share is 33 bytes (32 for a "
+                    + "single-share key)"
             )
         }
         guard let (record, path) = try CeremonyRecord.find(explicit: manifest, beside: keyFile) else {
@@ -34,14 +35,16 @@ package struct ShareFileCheck {
             let bytes = FileManager.default.contents(atPath: keyFile).map { [UInt8]($0) } ?? []
             guard Digest.sha256Hex(bytes) == entry.sha256 else {
                 throw CeremonyError(
-                    "\(quoted(keyFile)) is not the file \(quoted(path)) records for \(entry.userID): its SHA-256 differs"
+                    "\(quoted(keyFile)) is not the file \(quoted(path)) records for \(entry.userID): its SHA-256 "
+                        + "differs"
                 )
             }
         }
         let matched = record.matches(share.bytes, file: keyFile)
         if matched == false {
             throw CeremonyError(
-                "the share in \(quoted(keyFile)) does not match the commitment in \(quoted(path)): it is not the share issued "
+                "the share in \(quoted(keyFile)) does not match the commitment in \(quoted(path)): it is not the "
+                    + "share issued "
                     + "for this file",
                 code: .commitmentMismatch, facts: ["when": "verify"])
         }

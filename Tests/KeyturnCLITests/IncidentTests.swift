@@ -14,7 +14,8 @@ struct IncidentTests {
     @Test(
         """
         seal without a token sends nothing; --dry-run lists three requests and seals nothing; step-down makes the \
-        active node resign; incident.sh seals every node, a quorum unseals, a rekey and a new root token follow, and the \
+        active node resign; incident.sh seals every node, a quorum unseals, a rekey and a new root token follow, \
+        and the \
         old root token is revoked
         """
     )

@@ -35,7 +35,8 @@ package enum RekeyFiles {
                 && !expected.hasSuffix(key.info.fingerprint.uppercased())
             {
                 throw CeremonyError(
-                    "\(quoted(key.file)) is not the key the running rekey encrypts to in its place (\(expected)); nothing "
+                    "\(quoted(key.file)) is not the key the running rekey encrypts to in its place "
+                        + "(\(expected)); nothing "
                         + "was sent",
                     code: .keyOrder, facts: ["path": key.file])
             }

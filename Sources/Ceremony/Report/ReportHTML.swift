@@ -35,11 +35,13 @@ extension CeremonyReport {
                 g.chained.map { $0 ? "names generation \(g.number - 1)" : "does NOT name the one before" } ?? "first"
             h.append(
                 "<section class=\"gen\"><h3>Generation \(g.number) <span class=\"badge\">\(g.threshold) of "
-                    + "\(g.holders.count)</span></h3><p class=\"meta\">\(e(g.path)) · made \(e(g.time)) on \(e(g.node)) · "
+                    + "\(g.holders.count)</span></h3><p class=\"meta\">\(e(g.path)) · made \(e(g.time)) "
+                    + "on \(e(g.node)) · "
                     + "\(e(g.encryption))-side encryption · \(e(chain))</p><table><tr><th>holder</th><th>key</th>"
                     + "<th>file</th></tr>"
                     + g.holders.map {
-                        "<tr><td>\(e($0.name))</td><td><code>\(e($0.fingerprint))</code></td><td>\(e($0.file))</td></tr>"
+                        "<tr><td>\(e($0.name))</td><td><code>\(e($0.fingerprint))</code></td>"
+                            + "<td>\(e($0.file))</td></tr>"
                     }
                     .joined() + "</table></section>")
         }
@@ -87,7 +89,8 @@ extension CeremonyReport {
             // The lane shows the name before the address ("alice <alice@example.org>" -> "alice").
             let short = name.components(separatedBy: " <").first ?? name
             svg.append(
-                "<text x=\"10\" y=\"\(y + 5)\" class=\"who\"><title>\(e(name))</title>\(e(String(short.prefix(22))))</text>"
+                "<text x=\"10\" y=\"\(y + 5)\" class=\"who\"><title>\(e(name))</title>"
+                    + "\(e(String(short.prefix(22))))</text>"
             )
             svg.append("<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(width - right)\" y2=\"\(y)\" class=\"lane\"/>")
         }
@@ -114,7 +117,8 @@ extension CeremonyReport {
                     + "\(ev.progress.map { ", \($0)" } ?? "")\(ev.error.map { ": \($0)" } ?? "")")
             let mark =
                 ev.command.hasSuffix("start")
-                ? "<rect x=\"\(cx - 7)\" y=\"\(cy - 7)\" width=\"14\" height=\"14\" transform=\"rotate(45 \(cx) \(cy))\""
+                ? "<rect x=\"\(cx - 7)\" y=\"\(cy - 7)\" width=\"14\" height=\"14\" "
+                    + "transform=\"rotate(45 \(cx) \(cy))\""
                 : "<circle cx=\"\(cx)\" cy=\"\(cy)\" r=\"8\""
             svg.append(
                 "\(mark) fill=\"\(fill)\" stroke=\"\(ring)\" stroke-width=\"3\"><title>\(tip)</title>"
@@ -129,7 +133,8 @@ extension CeremonyReport {
 
     private func legend() -> String {
         let nodesHTML = nodes.enumerated().map { i, n in
-            "<span class=\"key\"><span class=\"ring\" style=\"border-color:\(Self.nodeColours[i % Self.nodeColours.count])\">"
+            "<span class=\"key\"><span class=\"ring\" "
+                + "style=\"border-color:\(Self.nodeColours[i % Self.nodeColours.count])\">"
                 + "</span>\(e(n))</span>"
         }.joined()
         return "<p class=\"legend\"><span class=\"key\"><span class=\"dot\" style=\"background:#2e7d32\"></span>"
@@ -139,7 +144,8 @@ extension CeremonyReport {
     }
 
     private func card(_ title: String, _ value: String, _ detail: String, alert: Bool = false) -> String {
-        "<div class=\"card\(alert ? " alert" : "")\"><div class=\"t\">\(e(title))</div><div class=\"n\">\(e(value))</div>"
+        "<div class=\"card\(alert ? " alert" : "")\"><div class=\"t\">\(e(title))</div>"
+            + "<div class=\"n\">\(e(value))</div>"
             + "<div class=\"d\">\(e(detail))</div></div>"
     }
 

@@ -12,7 +12,8 @@ import TLSMaterial
 /// threshold of shares gives the secret (Vault's algorithm, at x = 0) and D (at x = 255);
 /// fewer shares, shares of two splits, or a changed share give a secret whose MAC does not
 /// match, but for a chance of 2^-32. Only 20 byte positions are constrained, so the split costs
-/// one pass of GMAC over the secret (about 25 ms for 64 MiB, on another core in combine). Like SLIP-0039, someone with threshold-1 shares can test a
+/// one pass of GMAC over the secret (about 25 ms for 64 MiB, on another core in combine).
+/// Like SLIP-0039, someone with threshold-1 shares can test a
 /// guess of the whole secret against the 4-byte tag: harmless for keys, not for a short
 /// password, which is why shorter secrets get no digest.
 /// `check=sha256:HEX` (secrets under 20 bytes): the first 8 bytes of the SHA-256 of this

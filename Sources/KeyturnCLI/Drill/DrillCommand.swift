@@ -41,7 +41,8 @@ struct DrillCommand: ParsableCommand {
                     + "issued to them")
         }
         let summary =
-            "\(drill.proven) of \(drill.holders) holders proved their share within \(Drill.days(maxAge * 86_400)) (threshold "
+            "\(drill.proven) of \(drill.holders) holders proved their share within "
+            + "\(Drill.days(maxAge * 86_400)) (threshold "
             + "\(drill.threshold))"
         if drill.quorumHolds {
             Terminal.stdoutLine("quorum holds: \(summary)")

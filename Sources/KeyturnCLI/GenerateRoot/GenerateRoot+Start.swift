@@ -57,7 +57,8 @@ extension GenerateRoot {
             QuorumOutput.printQuorum(shown, ceremony: ceremony, format: conn.format)
             if place != nil {
                 Terminal.stderrLine(
-                    "keyturn: the one-time pad is in \(quoted(otpPath)) (0600); keep it for keyturn generate-root decode"
+                    "keyturn: the one-time pad is in \(quoted(otpPath)) (0600); keep it for keyturn generate-root "
+                        + "decode"
                 )
             }
             Terminal.stderrLine(

@@ -114,7 +114,8 @@ extension Rekey {
                 Terminal.stderrLine("keyturn: the rekey's plan is in \(quoted(path))")
             } catch {
                 Terminal.warn(
-                    "the rekey is running, but its plan could not be written (\((error as? any KeyturnFailure)?.reason ?? "\(error)")); "
+                    "the rekey is running, but its plan could not be written "
+                        + "(\((error as? any KeyturnFailure)?.reason ?? "\(error)")); "
                         + "the completing submit needs --pgp-keys")
             }
         }

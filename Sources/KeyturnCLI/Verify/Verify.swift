@@ -50,7 +50,8 @@ struct Verify: ParsableCommand {
             lines.append(
                 check.commitmentMatched == true
                     ? "matches the commitment made at init"
-                    : "\(quoted(path)) has no commitments (the server encrypted the shares), so the share itself cannot be "
+                    : "\(quoted(path)) has no commitments (the server encrypted the shares), so the share itself "
+                        + "cannot be "
                         + "checked offline")
         } else {
             lines.append(
