@@ -46,8 +46,11 @@ let package = Package(
             dependencies: [
                 "Ceremony", "KeyturnFailure", "ProcessHygiene", "Shamir", "TLSMaterial", "VaultClient", "PGPShares",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            plugins: ["BuildCommit"]),
         .executableTarget(name: "keyturn", dependencies: ["KeyturnCLI"]),
+        // `keyturn --version` names the commit it was built from.
+        .plugin(name: "BuildCommit", capability: .buildTool()),
 
         // Benchmarks and the constant-time check; not part of the shipped CLI.
         .target(name: "CValgrind"),

@@ -62,3 +62,28 @@ package struct NodeStatus: Sendable {
         await concurrentMap(clients) { _, client in await fetch(client) }
     }
 }
+
+/// What `status --until` waits for on every node.
+package enum NodeCondition: String, CaseIterable, Sendable {
+    case reachable, initialized, unsealed, sealed
+
+    /// Whether `node` is in this state now.
+    package func holds(for node: NodeStatus) -> Bool {
+        switch self {
+        case .reachable: return node.seal != nil
+        case .initialized: return node.seal?.initialized == true
+        case .unsealed: return node.isUnsealed && node.error == nil
+        case .sealed: return node.seal.map { $0.initialized && $0.sealed } ?? false
+        }
+    }
+
+    /// How a node that is not in this state is described ("not sealed yet").
+    package var missing: String {
+        switch self {
+        case .reachable: return "does not answer"
+        case .initialized: return "is not initialised"
+        case .unsealed: return "is not unsealed"
+        case .sealed: return "is not sealed"
+        }
+    }
+}

@@ -30,6 +30,23 @@ struct ShippedBinaryTests {
         #expect(version.status == 0)
     }
 
+    @Test("keyturn --version prints the version written in Keyturn.swift and the commit it was built from")
+    func versionNamesCommit() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let source = String(
+            decoding: try #require(readBytes(root + "/Sources/KeyturnCLI/Keyturn.swift")), as: UTF8.self)
+        let version = try #require(
+            source.split(separator: "\n").first { $0.contains("static let version = ") }?.split(separator: "\"")
+                .dropFirst().first.map(String.init))
+        let git = try await Processes.launch(
+            try #require(Processes.which("git")),
+            ["-C", root, "describe", "--always", "--dirty=-modified", "--abbrev=12", "--exclude=*"])
+        let commit = git.status == 0 ? git.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) : "unknown commit"
+        let r = try await Keyturn.launch(["--version"])
+        #expect(r.status == 0 && r.stdoutText == "\(version) (\(commit))\n", "\(r.stdoutText)")
+    }
+
     @Test(
         """
         rekey and generate-root commands given every node's address on a three-node cluster exit with keyturn's \

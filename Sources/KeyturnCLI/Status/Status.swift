@@ -21,6 +21,13 @@ struct Status: AsyncParsableCommand {
         help: ArgumentHelp("Poll until every node is unsealed, for at most this many seconds.", valueName: "seconds"))
     var wait: Double?
 
+    @Option(
+        help: ArgumentHelp(
+            "With --wait: what to wait for on every node (default: unsealed).",
+            discussion: "Exit 0 once every node is in that state, 2 at the deadline naming the nodes still waited for.",
+            valueName: "reachable|initialized|unsealed|sealed"))
+    var until: NodeCondition?
+
     @OptionGroup var transcript: TranscriptOptions
 
     func validate() throws {
@@ -38,7 +45,7 @@ struct Status: AsyncParsableCommand {
             let showProgress = StandardStream.error.isTerminal
             // Until every node is unsealed and answers cleanly: a node restarting or electing
             // a leader may fail a request for a moment.
-            while StatusReport(nodes: nodes).exitStatus != .success && Date() < deadline {
+            while !done(nodes) && Date() < deadline {
                 if showProgress {
                     let left = max(0, Int(deadline.timeIntervalSinceNow.rounded(.up)))
                     Terminal.stderrProgress(
@@ -62,6 +69,26 @@ struct Status: AsyncParsableCommand {
                 progress: n.seal.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" },
                 nonce: n.seal.flatMap { $0.nonce.isEmpty ? nil : $0.nonce }, error: n.error?.reason)
         }
+        if let until { try requireReached(until, nodes) }
         throw ExitCode(StatusReport(nodes: nodes).exitStatus.rawValue)
     }
+
+    /// Whether the waiting is over: every node in the state --until names, else (as before
+    /// --until existed) every node unsealed and answering cleanly.
+    private func done(_ nodes: [NodeStatus]) -> Bool {
+        guard let until else { return StatusReport(nodes: nodes).exitStatus == .success }
+        return nodes.allSatisfy(until.holds)
+    }
+
+    /// With --until: exit 0 when every node is in that state, else 2 naming the others.
+    private func requireReached(_ until: NodeCondition, _ nodes: [NodeStatus]) throws {
+        let missing = nodes.filter { !until.holds(for: $0) }
+        guard !missing.isEmpty else { throw ExitCode(ExitStatus.success.rawValue) }
+        let waited = wait.map { "after waiting \(Int($0)) s" } ?? "now"
+        throw CLIError(
+            "\(missing.map { "\($0.address) \(until.missing)" }.joined(separator: "; ")) \(waited)",
+            status: .serverFailure)
+    }
 }
+
+extension NodeCondition: ExpressibleByArgument {}

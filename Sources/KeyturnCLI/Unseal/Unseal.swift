@@ -43,6 +43,14 @@ struct Unseal: AsyncParsableCommand {
     var migrate = false
 
     @Option(
+        name: .customLong("init-json"),
+        help: ArgumentHelp(
+            "For dev and CI servers: submit a threshold of the keys in this init answer (0600) to every node.",
+            discussion: "From keyturn init --no-pgp --format json or bao operator init -format=json.",
+            valueName: "file"))
+    var initJSON: String?
+
+    @Option(
         help: ArgumentHelp(
             "Keep the share and go on submitting to nodes not ready for it yet (a new raft follower before its "
                 + "leader is unsealed, a restarting node) until every node took it or this many seconds passed.",
@@ -52,6 +60,9 @@ struct Unseal: AsyncParsableCommand {
     func validate() throws {
         if reset && keyFile != nil { throw ValidationError("--reset takes no key file") }
         if reset && migrate { throw ValidationError("--reset can't be used with --migrate") }
+        if initJSON != nil && (keyFile != nil || reset || migrate) {
+            throw ValidationError("--init-json can't be used with a key file, --reset or --migrate")
+        }
         if let wait, !(wait > 0 && wait.isFinite) {
             throw ValidationError("--wait must be a positive number of seconds")
         }
@@ -59,6 +70,7 @@ struct Unseal: AsyncParsableCommand {
 
     func run() async throws {
         ProcessHygiene.disableCoreDumps()
+        if let initJSON { return try await unsealAll(from: initJSON) }
         let (outcomes, format, log) = try await submit()
         #if DEBUG
             DebugMemoryScan.run(stage: "after")  // the share and every copy of it are gone by now
