@@ -13,8 +13,9 @@ export KEYTURN_ROOT
 # KEYTURN_TEST_EXTRA_APT_PACKAGES (test-only) adds names, so a test can make this step fail.
 KEYTURN_APT_PACKAGES=(libgpgme-dev libssl-dev libcurl4-openssl-dev gnupg pinentry-tty valgrind libgfshare-bin hyperfine python3-pip python3-venv tmux gdb)
 # For Scripts/test only: SoftHSM2, gnupg-pkcs11-scd and opensc (pkcs11-tool) for the software
-# token the tests make, and Chromium to render the HTML report headless.
-KEYTURN_TEST_ONLY_APT_PACKAGES=(softhsm2 gnupg-pkcs11-scd opensc chromium)
+# token the tests make, Chromium to render the HTML report headless, and what checks the
+# packages (man-db for man -l, lintian).
+KEYTURN_TEST_ONLY_APT_PACKAGES=(softhsm2 gnupg-pkcs11-scd opensc chromium man-db lintian)
 # shellcheck disable=SC2206
 KEYTURN_APT_PACKAGES+=(${KEYTURN_TEST_EXTRA_APT_PACKAGES:-})
 # KEYTURN_TEST_OPENBAO_VERSION (test-only) asks pip for another version, so a test can make
