@@ -126,7 +126,7 @@ struct SignalTests {
         process.standardOutput = FileHandle(forWritingAtPath: dir.file("out"))
         process.standardError = FileHandle(forWritingAtPath: dir.file("err"))
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try process.run()
+        try Processes.launchLock.withLock { try process.run() }
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: body) && Date() < deadline {
             try await Task.sleep(nanoseconds: 50_000_000)
@@ -166,7 +166,7 @@ struct SignalTests {
         process.standardOutput = FileHandle(forWritingAtPath: dir.file("out"))
         process.standardError = FileHandle(forWritingAtPath: dir.file("err"))
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try process.run()
+        try Processes.launchLock.withLock { try process.run() }
         try await ready.waitUntil(timeout: 120) { try await $0.sealStatus()["progress"] as? Int == 1 }
         kill(process.processIdentifier, SIGINT)
         while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }

@@ -188,7 +188,7 @@ struct ReleaseMemoryTests {
         process.standardOutput = FileHandle(fileDescriptor: fds[1], closeOnDealloc: false)
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try process.run()
+        try Processes.launchLock.withLock { try process.run() }
         close(fds[1])
         let deadline = Date().addingTimeInterval(60)
         while !Self.blockedWritingPipe(process.processIdentifier) && process.isRunning && Date() < deadline {

@@ -182,7 +182,7 @@ public final class OpenBaoServer: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try process.run()
+        try Processes.launchLock.withLock { try process.run() }
         return process
     }
 

@@ -25,7 +25,7 @@ public enum Processes {
     ) throws -> ProcessResult {
         let (process, scratch) = try prepare(executable, arguments, stdin: stdin, environment: environment)
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        try process.run()
+        try launchLock.withLock { try process.run() }
         process.waitUntilExit()
         return result(process, scratch)
     }
@@ -70,10 +70,15 @@ public enum Processes {
         process.terminationHandler = { _ in
             done.continuation.yield(); done.continuation.finish()
         }
-        try process.run()
+        try launchLock.withLock { try process.run() }
         for await _ in done.stream { break }
         return result(process, scratch)
     }
+
+    /// One Process.run() at a time: the test process crashed once inside Foundation's
+    /// Process.run (a memmove, "bad pointer dereference") while many tests started processes
+    /// at once; starting them one by one costs microseconds.
+    public static let launchLock = NSLock()
 
     /// The first executable named `name` on PATH.
     public static func which(_ name: String) -> String? {

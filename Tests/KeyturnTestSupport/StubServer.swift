@@ -19,7 +19,8 @@ public final class StubServer: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: portFile.file("port"), contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: portFile.file("port"))
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try process.run()
+        let started = process
+        try Processes.launchLock.withLock { try started.run() }
         var text = ""
         let deadline = Date().addingTimeInterval(10)
         while !text.contains("\n") && Date() < deadline {

@@ -81,7 +81,9 @@ package struct CombineRun {
         let ys = shares.map { _ in SecretBuffer(count: Self.chunkSize) }
         let secrets = [SecretBuffer(count: Self.chunkSize), SecretBuffer(count: Self.chunkSize)]
         let hashing = mac.map(BackgroundMAC.init)
-        defer { hashing?.finish() }
+        // The buffers must outlive the hashing of them, on every path out (a Swift local may
+        // be released after its last use, before the scope ends).
+        defer { withExtendedLifetime(secrets) { hashing?.finish() } }
         var offset = 0
         var turn = 0
         while offset < length {
