@@ -67,16 +67,7 @@ package enum PGPShares {
         _ = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
         if let homeDirectory { _ = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, homeDirectory) }
         let loopback = passphrase.map(Loopback.init)
-        if let loopback {
-            _ = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK)
-            gpgme_set_passphrase_cb(
-                ctx,
-                { hook, hint, _, previousWasBad, fd in
-                    // Capture-free: the state arrives through the hook pointer.
-                    let loopback = Unmanaged<Loopback>.fromOpaque(hook!).takeUnretainedValue()
-                    return loopback.answer(hint: hint.map { String(cString: $0) }, previousWasBad: previousWasBad, fd)
-                }, Unmanaged.passUnretained(loopback).toOpaque())
-        }
+        loopback?.install(on: ctx)
         var cipher: gpgme_data_t?
         guard
             gpgme_data_new_from_mem(&cipher, message.baseAddress?.assumingMemoryBound(to: CChar.self), message.count, 1)
@@ -182,6 +173,19 @@ final class Loopback {
     private var asked = 0
 
     init(_ passphrase: SecretBuffer) { self.passphrase = passphrase }
+
+    /// Makes `ctx` ask this object (loopback pinentry) instead of gpg-agent's pinentry. The
+    /// context must not outlive it.
+    func install(on ctx: gpgme_ctx_t) {
+        _ = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK)
+        gpgme_set_passphrase_cb(
+            ctx,
+            { hook, hint, _, previousWasBad, fd in
+                // Capture-free: the state arrives through the hook pointer.
+                let loopback = Unmanaged<Loopback>.fromOpaque(hook!).takeUnretainedValue()
+                return loopback.answer(hint: hint.map { String(cString: $0) }, previousWasBad: previousWasBad, fd)
+            }, Unmanaged.passUnretained(self).toOpaque())
+    }
 
     /// Answers gpg's request once; a second request ends the decryption, so that a wrong PIN
     /// costs one try of the token's counter and a missing token does not hang.

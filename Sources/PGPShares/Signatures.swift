@@ -23,15 +23,7 @@ extension PGPShares {
         defer { gpgme_key_unref(key) }
         _ = gpgme_signers_add(ctx, key)
         let loopback = passphrase.map(Loopback.init)
-        if let loopback {
-            _ = gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK)
-            gpgme_set_passphrase_cb(
-                ctx,
-                { hook, hint, _, previousWasBad, fd in
-                    let loopback = Unmanaged<Loopback>.fromOpaque(hook!).takeUnretainedValue()
-                    return loopback.answer(hint: hint.map { String(cString: $0) }, previousWasBad: previousWasBad, fd)
-                }, Unmanaged.passUnretained(loopback).toOpaque())
-        }
+        loopback?.install(on: ctx)
         var plain: gpgme_data_t?
         let made = data.withUnsafeBufferPointer {
             gpgme_data_new_from_mem(

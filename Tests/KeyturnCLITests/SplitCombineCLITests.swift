@@ -137,6 +137,7 @@ struct SplitCombineCLITests {
         #expect(h.stdoutText.contains("split") && h.stdoutText.contains("combine"))
         let v = try Keyturn.run(["--version"])
         #expect(v.status == 0)
-        #expect(v.stdoutText.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil)
+        // The version and the commit it was built from (ShippedBinaryTests checks which).
+        #expect(v.stdoutText.range(of: #"^\d+\.\d+\.\d+ \(.+\)\n$"#, options: .regularExpression) != nil)
     }
 }

@@ -14,14 +14,9 @@ struct Seal: AsyncParsableCommand {
             per node; exit 0 only when every node reports sealed.
             """)
 
-    @OptionGroup(title: "Connection options")
-    var connection: ConnectionOptions
-
+    /// The nodes, the token, the transcript.
     @OptionGroup
-    var token: TokenOptions
-
-    @OptionGroup
-    var transcript: TranscriptOptions
+    var options: QuorumOptions
 
     @Flag(help: "Do not ask for confirmation (scripts).")
     var yes = false
@@ -30,8 +25,8 @@ struct Seal: AsyncParsableCommand {
     var dryRun: DryRunOption
 
     func run() async throws {
-        let conn = try connection.resolve().with(token: try token.resolve())
-        let log = try transcript.open("seal")
+        let conn = try options.connection.resolve().with(token: try options.token.resolve())
+        let log = try options.transcript.open("seal")
         let run = try await SealRun.plan(conn.clients)
         if dryRun.enabled {
             return dryRun.report(run.requests)

@@ -14,21 +14,16 @@ struct StepDownCommand: AsyncParsableCommand {
             active node before and after.
             """)
 
-    @OptionGroup(title: "Connection options")
-    var connection: ConnectionOptions
-
+    /// The nodes, the token, the transcript.
     @OptionGroup
-    var token: TokenOptions
-
-    @OptionGroup
-    var transcript: TranscriptOptions
+    var options: QuorumOptions
 
     @Option(help: ArgumentHelp("Seconds to wait for an active node again.", valueName: "seconds"))
     var wait: Double = 30
 
     func run() async throws {
-        let conn = try connection.resolve().with(token: try token.resolve())
-        let log = try transcript.open("step-down")
+        let conn = try options.connection.resolve().with(token: try options.token.resolve())
+        let log = try options.transcript.open("step-down")
         let outcome = try await StepDown.run(conn.clients, wait: wait)
         log?.record(node: outcome.before, result: "stepped down", progress: outcome.after.map { "now \($0)" })
         switch conn.format {

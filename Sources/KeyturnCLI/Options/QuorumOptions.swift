@@ -2,8 +2,8 @@ import ArgumentParser
 import Ceremony
 import VaultClient
 
-/// What every rekey and generate-root subcommand takes: the nodes, the token for OpenBao's
-/// authenticated endpoints, and the transcript.
+/// What every rekey and generate-root subcommand, seal and step-down take: the nodes, the
+/// token (OpenBao's authenticated endpoints, sys/seal, sys/step-down), and the transcript.
 struct QuorumOptions: ParsableArguments {
     @OptionGroup(title: "Connection options")
     var connection: ConnectionOptions

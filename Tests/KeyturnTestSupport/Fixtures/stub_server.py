@@ -12,7 +12,7 @@ every connection according to MODE until killed:
   error     a 500 with Vault's {"errors": [...]} body
   cut-init  like init, but the connection is closed without a reply once PUT sys/init arrived
   slow-init like init, but the reply to PUT sys/init is held until the file argv[3] exists (at
-            most 60 s; its body is written to argv[2] at once), so a test can act meanwhile;
+            most 900 s; its body is written to argv[2] at once), so a test can act meanwhile;
             when argv[3] is a number, for that many seconds instead
   delay-proxy  forwards every request to the real node at argv[2] (host:port) and holds the
             reply to PUT sys/init for argv[3] seconds (a slow HSM or cloud-KMS seal, a loaded disk)
@@ -95,7 +95,7 @@ def reply(conn):
                 try:
                     time.sleep(float(sys.argv[3]))
                 except ValueError:
-                    deadline = time.time() + 60
+                    deadline = time.time() + 900  # the test may be slow to release it under load
                     while not os.path.exists(sys.argv[3]) and time.time() < deadline:
                         time.sleep(0.05)
             body = json.dumps({"keys": ["00" * 32], "keys_base64": ["AA" * 22], "root_token": "s.stub",
