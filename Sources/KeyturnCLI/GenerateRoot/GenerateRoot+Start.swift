@@ -52,9 +52,8 @@ extension GenerateRoot {
             log?.record(
                 node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)",
                 nonce: state.nonce)
-            var shown = state
-            shown.otp = nil
-            QuorumOutput.printQuorum(shown, ceremony: ceremony, format: conn.format)
+            // The pad is never printed (QuorumOutput hides it): it is only in its file.
+            QuorumOutput.print(state, ceremony: ceremony, format: conn.format)
             if place != nil {
                 Terminal.stderrLine(
                     "keyturn: the one-time pad is in \(quoted(otpPath)) (0600); keep it for keyturn generate-root "

@@ -18,7 +18,7 @@ extension GenerateRoot {
             log?.record(
                 node: ceremony.client.address, result: state.started == true ? "running" : "none running",
                 progress: state.progressText, nonce: state.runningNonce)
-            QuorumOutput.printQuorum(state, ceremony: ceremony, format: conn.format)
+            QuorumOutput.print(state, ceremony: ceremony, format: conn.format)
         }
     }
 }

@@ -47,7 +47,7 @@ extension GenerateRoot {
                     log?.record(
                         node: ceremony.client.address, result: "accepted", progress: s.progressText, nonce: submit.nonce
                     )
-                    QuorumOutput.printQuorum(s, ceremony: ceremony, format: conn.format)
+                    QuorumOutput.print(s, ceremony: ceremony, format: conn.format)
                     Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
                 case .completed(let s):
                     try save(s, before: state, place: place, path: path, ceremony: ceremony, log: log)

@@ -20,17 +20,14 @@ enum QuorumOutput {
         return lines.joined(separator: "\n")
     }
 
-    /// A rekey's state, showing `keys`' fingerprints where the server names none.
-    static func print(_ s: QuorumState, ceremony: QuorumCeremony, format: OutputFormat, keys: [OperatorKey]) {
+    /// A quorum operation's state as a two-column table or one JSON document; for a rekey
+    /// started here, `newKeys`' fingerprints where the server names none (client-side
+    /// encryption). New shares, the OTP and the encoded token are never shown: they go to files.
+    static func print(_ s: QuorumState, ceremony: QuorumCeremony, format: OutputFormat, newKeys: [OperatorKey] = []) {
         var shown = s
-        if (shown.pgpFingerprints ?? []).isEmpty, !keys.isEmpty { shown.pgpFingerprints = keys.map(\.info.fingerprint) }
-        printQuorum(shown, ceremony: ceremony, format: format)
-    }
-
-    /// A quorum operation's state as a two-column table or one JSON document. New shares, the
-    /// OTP and the encoded token are never shown: they go to files.
-    static func printQuorum(_ s: QuorumState, ceremony: QuorumCeremony, format: OutputFormat) {
-        var shown = s
+        if (shown.pgpFingerprints ?? []).isEmpty, !newKeys.isEmpty {
+            shown.pgpFingerprints = newKeys.map(\.info.fingerprint)
+        }
         shown.keys = nil
         shown.keysBase64 = nil
         shown.otp = nil

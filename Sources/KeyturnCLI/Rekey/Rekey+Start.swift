@@ -90,7 +90,7 @@ extension Rekey {
             log?.record(
                 node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)",
                 nonce: state.nonce)
-            QuorumOutput.print(state, ceremony: ceremony, format: conn.format, keys: keys)
+            QuorumOutput.print(state, ceremony: ceremony, format: conn.format, newKeys: keys)
             if let outDir, let files { writePlan(state, ceremony: ceremony, keys: keys, into: outDir, files.directory) }
             if conn.format == .text {
                 Terminal.stderrLine(

@@ -23,7 +23,7 @@ extension Rekey {
             log?.record(
                 node: ceremony.client.address, result: state.started == true ? "running" : "none running",
                 progress: state.progressText, nonce: state.runningNonce)
-            QuorumOutput.print(state, ceremony: ceremony, format: conn.format, keys: [])
+            QuorumOutput.print(state, ceremony: ceremony, format: conn.format)
         }
     }
 }

@@ -73,7 +73,7 @@ extension Rekey {
                     log?.record(
                         node: ceremony.client.address, result: "accepted", progress: s.progressText, nonce: submit.nonce
                     )
-                    QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
+                    QuorumOutput.print(s, ceremony: ceremony, format: conn.format)
                     Terminal.stderrLine("keyturn: share accepted: \(s.progress ?? 0) of \(s.required ?? 0)")
                 case .completed(let s):
                     try completion.save(s, ceremony: ceremony, nonce: submit.nonce)

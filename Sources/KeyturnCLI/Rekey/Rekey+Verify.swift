@@ -35,11 +35,11 @@ extension Rekey {
                 log?.record(
                     node: ceremony.client.address, result: "verified", progress: "\(s.progress ?? 0)/\(s.t ?? 0)",
                     nonce: nonce)
-                QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
+                QuorumOutput.print(s, ceremony: ceremony, format: conn.format)
                 Terminal.stderrLine("keyturn: new share verified: \(s.progress ?? 0) of \(s.t ?? 0)")
             case .completed(let s):
                 log?.record(node: ceremony.client.address, result: "completed", nonce: nonce)
-                QuorumOutput.print(s, ceremony: ceremony, format: conn.format, keys: [])
+                QuorumOutput.print(s, ceremony: ceremony, format: conn.format)
                 Terminal.stderrLine(
                     "keyturn: verification complete: the new shares are in force, the old ones no longer unseal")
             }
