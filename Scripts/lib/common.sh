@@ -206,7 +206,7 @@ release_build() {
 build_release() {
   release_build keyturn
   mkdir -p "$KEYTURN_ROOT/.build/shipped"
-  cp "$KEYTURN_ROOT/.build/release/keyturn" "$KEYTURN_ROOT/.build/shipped/keyturn.tmp"
+  cp -p "$KEYTURN_ROOT/.build/release/keyturn" "$KEYTURN_ROOT/.build/shipped/keyturn.tmp"
   mv -f "$KEYTURN_ROOT/.build/shipped/keyturn.tmp" "$KEYTURN_ROOT/.build/shipped/keyturn"
   printf '%s\n' "$KEYTURN_ROOT/.build/shipped/keyturn"
 }

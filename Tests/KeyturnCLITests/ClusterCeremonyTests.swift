@@ -52,7 +52,7 @@ struct ClusterCeremonyTests {
 
         // Once the followers have found their leader, the same two operators turn their keys again.
         for follower in cluster.nodes.dropFirst() {
-            try await follower.waitUntil(timeout: 60) { try await $0.sealStatus()["initialized"] as? Bool == true }
+            try await follower.waitUntilJoined(leader: cluster.nodes[0].address, timeout: 90)
         }
         r = try await turn("alice.asc.key", ["--passphrase-file", pass])
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")

@@ -144,7 +144,7 @@ struct RecoveryAndClusterRekeyTests {
         }
         try await cluster.nodes[0].waitUntil(timeout: 120) { try await $0.sealStatus()["sealed"] as? Bool == false }
         for follower in cluster.nodes.dropFirst() {
-            try await follower.waitUntil(timeout: 120) { try await $0.sealStatus()["initialized"] as? Bool == true }
+            try await follower.waitUntilJoined(leader: cluster.nodes[0].address)
         }
         for who in ["dave", "erin"] {
             r = try await Keyturn.launch(["unseal"] + every + ["\(out)/\(who).asc.key"], environment: env)

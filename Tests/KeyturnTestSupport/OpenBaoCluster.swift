@@ -49,7 +49,7 @@ public final class OpenBaoCluster: @unchecked Sendable {
             try await $0.call("GET", "sys/leader").1["is_self"] as? Bool == true
         }
         for follower in nodes.dropFirst() {
-            try await follower.waitUntil(timeout: 120) { try await $0.sealStatus()["initialized"] as? Bool == true }
+            try await follower.waitUntilJoined(leader: leader.address)
             try await follower.unseal(with: Array(keys.prefix(threshold)))
             try await follower.waitUntil(timeout: 120) { try await $0.call("GET", "sys/health").0 == 429 }
         }

@@ -65,6 +65,16 @@ extension OpenBaoServer {
         }
     }
 
+    /// Waits until this follower has joined `leader`'s raft cluster (seal status: initialised).
+    /// `retry_join` normally does it within seconds; on a loaded machine a follower was once
+    /// still uninitialised after 120 s, so after 30 s the join is also asked for through the API.
+    public func waitUntilJoined(leader: String, timeout: Double = 120) async throws {
+        let joined: (OpenBaoServer) async throws -> Bool = { try await $0.sealStatus()["initialized"] as? Bool == true }
+        if (try? await waitUntil(timeout: min(30, timeout), joined)) != nil { return }
+        _ = try? await call("PUT", "sys/storage/raft/join", ["leader_api_addr": leader])
+        try await waitUntil(timeout: max(timeout - 30, 30), joined)
+    }
+
     /// Polls `condition` every 200 ms until it holds or `timeout` seconds pass.
     public func waitUntil(timeout: Double, _ condition: (OpenBaoServer) async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
