@@ -73,6 +73,7 @@ let package = Package(
             name: "KeyturnCLITests",
             dependencies: [
                 "keyturn", "KeyturnFuzz", "KeyturnCLI", "Shamir", "VaultClient", "PGPShares", "KeyturnTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Fixtures")]),
     ],

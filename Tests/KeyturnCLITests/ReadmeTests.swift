@@ -1,40 +1,162 @@
+import ArgumentParser
 import Foundation
-import KeyturnTestSupport
 import Testing
 
+@testable import KeyturnCLI
+
+/// The README and `docs/` as a newcomer copies from them: every `keyturn ...` command line in
+/// their `sh` blocks is parsed by keyturn's own parser (options, arguments and each command's
+/// `validate()`, which is where a missing `--out-dir` or two conflicting flags are found), so an
+/// example cannot drift from the CLI. Nothing runs: `parseAsRoot` stops before `run()`.
 @Suite("README.md stays honest")
 struct ReadmeTests {
-    /// Every `keyturn ...` command in the README's shell blocks, split into words.
-    static func documentedCommands() throws -> [[String]] {
-        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("README.md")
-        let text = try String(contentsOf: readme, encoding: .utf8)
-        var inShell = false, commands: [[String]] = []
-        var pending = ""
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = String(raw)
-            if line.hasPrefix("```") { inShell = line == "```sh"; continue }
-            guard inShell else { continue }
-            pending += line.hasSuffix("\\") ? String(line.dropLast()) + " " : line
-            if line.hasSuffix("\\") { continue }
-            let trimmed = pending.trimmingCharacters(in: .whitespaces)
-            pending = ""
-            if trimmed.hasPrefix("#") { continue }
-            let code = trimmed.components(separatedBy: " #").first ?? ""
-            // Each pipeline stage that runs keyturn.
-            for stage in code.split(separator: "|") {
-                // A stage runs keyturn when its first word (after VAR=value assignments) is keyturn.
-                let words = stage.split(separator: " ").map(String.init).filter { !$0.isEmpty }.drop {
-                    $0.contains("=")
-                }
-                guard words.first == "keyturn" else { continue }
-                commands.append(Array(words.dropFirst()))
-            }
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// README.md and every Markdown page under docs/ and Examples/.
+    static func documents() throws -> [URL] {
+        var pages = [root.appendingPathComponent("README.md")]
+        for folder in ["docs", "Examples"] {
+            let dir = root.appendingPathComponent(folder)
+            pages += try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".md") }
+                .sorted().map { dir.appendingPathComponent($0) }
         }
-        return commands
+        return pages
     }
 
-    /// The long option names a --help text lists (`--ca-cert`, `--pgp-keys`), whole.
+    /// A documented command line: where it is, and keyturn's arguments.
+    struct CommandLine: CustomStringConvertible {
+        var file: String
+        var line: Int
+        var arguments: [String]
+        var description: String { "\(file):\(line): keyturn \(arguments.joined(separator: " "))" }
+    }
+
+    /// Every `keyturn ...` in the `sh` blocks of `text`: continuation lines joined, comments
+    /// dropped, each stage of a pipeline or `&&` list that runs keyturn (after `VAR=value`).
+    static func commandLines(in text: String, file: String) -> [CommandLine] {
+        var inShell = false
+        var found: [CommandLine] = []
+        var pending = ""
+        var start = 0
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(raw)
+            if line.hasPrefix("```") {
+                inShell = line == "```sh"
+                continue
+            }
+            guard inShell else { continue }
+            if pending.isEmpty { start = index + 1 }
+            pending += line.hasSuffix("\\") ? String(line.dropLast()) + " " : line
+            if line.hasSuffix("\\") { continue }
+            for stage in shellStages(pending) {
+                let words = withoutRedirections(stage).drop { $0.contains("=") && !$0.hasPrefix("-") }
+                guard words.first == "keyturn" else { continue }
+                found.append(CommandLine(file: file, line: start, arguments: Array(words.dropFirst())))
+            }
+            pending = ""
+        }
+        return found
+    }
+
+    /// A stage's words without `> FILE`, `2>&1`, `< FILE` and the like.
+    static func withoutRedirections(_ words: [String]) -> [String] {
+        var kept: [String] = []
+        var skipNext = false
+        for word in words {
+            if skipNext {
+                skipNext = false
+                continue
+            }
+            let operatorPart = word.drop { $0.isNumber }
+            guard let first = operatorPart.first, first == ">" || first == "<" else {
+                kept.append(word)
+                continue
+            }
+            // `>`, `2>`, `>>` take the next word; `>file`, `2>&1` carry theirs.
+            skipNext = operatorPart.allSatisfy { $0 == ">" || $0 == "<" }
+        }
+        return kept
+    }
+
+    /// Splits a shell line into the words of each stage (`|`, `&&`, `||`, `;`), honouring
+    /// quotes, and stops at a comment.
+    static func shellStages(_ line: String) -> [[String]] {
+        var stages: [[String]] = [[]]
+        var word = ""
+        var inWord = false
+        var quote: Character?
+        func endWord() {
+            if inWord { stages[stages.count - 1].append(word) }
+            word = ""
+            inWord = false
+        }
+        var chars = Array(line)[...]
+        while let c = chars.popFirst() {
+            if let q = quote {
+                if c == q { quote = nil } else { word.append(c) }
+                continue
+            }
+            switch c {
+            case "'", "\"":
+                quote = c
+                inWord = true
+            case " ", "\t":
+                endWord()
+            case "#" where !inWord:
+                endWord()
+                return stages
+            case "|", "&", ";":
+                endWord()
+                if chars.first == c { chars.removeFirst() }
+                stages.append([])
+            default:
+                word.append(c)
+                inWord = true
+            }
+        }
+        endWord()
+        return stages
+    }
+
+    @Test("the splitter keeps quoted words whole, and sees pipes, lists and comments")
+    func splitting() {
+        #expect(
+            Self.shellStages(#"gpg -d x | keyturn split --name "vault CA" - && echo ok # note"#)
+                == [["gpg", "-d", "x"], ["keyturn", "split", "--name", "vault CA", "-"], ["echo", "ok"]])
+        #expect(Self.withoutRedirections(["keyturn", "a", ">", "f", "2>&1", "b", "<in"]) == ["keyturn", "a", "b"])
+        let lines = Self.commandLines(
+            in: "```sh\nVAULT_ADDR=a keyturn status \\\n  --wait 5\n# keyturn gone\n```\n`keyturn x`\n", file: "t")
+        #expect(lines.map(\.arguments) == [["status", "--wait", "5"]])
+    }
+
+    @Test("every keyturn command line in README.md and docs/ parses, with its options and their values")
+    func documentedCommandLinesParse() throws {
+        var all: [CommandLine] = []
+        for url in try Self.documents() {
+            all += Self.commandLines(in: try String(contentsOf: url, encoding: .utf8), file: url.lastPathComponent)
+        }
+        #expect(all.count >= 60, "found \(all.count)")
+        for command in all {
+            do {
+                _ = try KeyturnCLI.Keyturn.parseAsRoot(command.arguments)
+            } catch  where KeyturnCLI.Keyturn.exitCode(for: error) == .success {
+                continue  // --help, --version
+            } catch {
+                Issue.record("\(command)\n  \(KeyturnCLI.Keyturn.message(for: error))")
+            }
+        }
+    }
+
+    /// Every `` `keyturn ...` `` in the prose: a command and options named in passing (their
+    /// values may be left out or be placeholders), so these are checked by name, not parsed.
+    static func mentions(in text: String) -> [[String]] {
+        text.split(separator: "`", omittingEmptySubsequences: false).enumerated()
+            .map { $0.offset % 2 == 1 ? $0.element.split(whereSeparator: \.isWhitespace).map(String.init) : [] }
+            .filter { $0.first == "keyturn" && $0.count > 1 }.map { Array($0.dropFirst()) }
+    }
+
+    /// The long option names a help text lists (`--ca-cert`), whole: `--ca` is not `--ca-cert`.
     static func optionNames(_ help: String) -> Set<String> {
         var names: Set<String> = []
         var current = ""
@@ -42,52 +164,43 @@ struct ReadmeTests {
             if c.isLetter || c.isNumber || c == "-" {
                 current.append(c)
             } else {
-                if current.hasPrefix("--"), current.count > 2 {
-                    names.insert(String(current.reversed().drop { $0 == "-" }.reversed()))
-                }
+                if current.hasPrefix("--"), current.count > 2 { names.insert(current) }
                 current = ""
             }
         }
         return names
     }
 
-    @Test("option names are matched whole: --ca is not --ca-cert")
-    func optionNamesWhole() {
-        let names = Self.optionNames(
-            "  -a, --address <url>   A node.\n  --ca-cert <file>  PEM CA.\n  --tls-skip-verify\n")
-        #expect(names == ["--address", "--ca-cert", "--tls-skip-verify"])
-        #expect(!names.contains("--ca"))
+    @Test("every keyturn command named in the prose exists, with the options named beside it")
+    func mentionedCommandsExist() throws {
+        var count = 0
+        for url in try Self.documents() {
+            for words in Self.mentions(in: try String(contentsOf: url, encoding: .utf8)) {
+                count += 1
+                var command: any ParsableCommand.Type = KeyturnCLI.Keyturn.self
+                for word in words.prefix(while: { !$0.hasPrefix("-") }) {
+                    guard let sub = command.configuration.subcommands.first(where: { $0._commandName == word })
+                    else { break }
+                    command = sub
+                }
+                if let first = words.first, !first.hasPrefix("-"), command == KeyturnCLI.Keyturn.self {
+                    let line = "keyturn \(words.joined(separator: " "))"
+                    Issue.record("\(url.lastPathComponent): `\(line)`: no command \(first)")
+                }
+                let options = Self.optionNames(KeyturnCLI.Keyturn.helpMessage(for: command))
+                for word in words where word.hasPrefix("--") && !options.contains(word) {
+                    let line = "keyturn \(words.joined(separator: " "))"
+                    Issue.record("\(url.lastPathComponent): `\(line)`: \(command._commandName) has no \(word)")
+                }
+            }
+        }
+        #expect(count >= 30, "found \(count)")
     }
 
-    @Test("every documented keyturn command names a real subcommand and only options it has")
-    func documentedOptionsExist() async throws {
-        let commands = try Self.documentedCommands()
-        #expect(commands.count >= 20, "found \(commands.count)")
-        var helpCache: [String: String] = [:]
-        for words in commands {
-            var path: [String] = []
-            for w in words { if w.hasPrefix("-") || w.contains("/") || w.contains(".") { break }; path.append(w) }
-            // Subcommands only: `secure ca`, `status`; stop at the first argument that is not one.
-            let known = [
-                "status", "init", "unseal", "verify", "secure", "split", "combine", "ca", "cert", "gossip", "config",
-                "check",
-                "rekey", "generate-root", "start", "submit", "cancel", "decode", "seal", "step-down", "backup",
-                "retrieve", "delete", "transcript", "drill", "report",
-            ]
-            path = Array(path.prefix { known.contains($0) })
-            #expect(!path.isEmpty, "no subcommand in: keyturn \(words.joined(separator: " "))")
-            let key = path.joined(separator: " ")
-            if helpCache[key] == nil {
-                let r = try await Keyturn.launch(path + ["--help"])
-                #expect(r.status == 0, "keyturn \(key) --help failed: \(r.stderr)")
-                helpCache[key] = r.stdoutText
-            }
-            let options = Self.optionNames(helpCache[key] ?? "")
-            for flag in words where flag.hasPrefix("--") {
-                let name = String(flag.split(separator: "=").first ?? "")
-                // Whole names only: `--ca` is not an option because `--ca-cert` is.
-                #expect(options.contains(name), "README uses `\(name)` with `keyturn \(key)`, which has no such option")
-            }
+    @Test("the parse check can fail: the walkthrough's old split line, without the --out-dir split requires")
+    func oldSplitLineFails() {
+        #expect(throws: (any Error).self) {
+            try KeyturnCLI.Keyturn.parseAsRoot(["split", "--threshold", "2", "--pgp-keys", "a.asc,b.asc,c.asc", "-"])
         }
     }
 }
