@@ -203,6 +203,19 @@ public final class OpenBaoServer: @unchecked Sendable {
     /// The server's log so far.
     public var log: String { String(decoding: readBytes(directory.file("server.log")) ?? [], as: UTF8.self) }
 
+    /// The log's last 20 distinct messages (timestamps dropped), for an error: a node that
+    /// repeats one line every poll otherwise hides what came before it.
+    public var logDigest: String {
+        var seen: Set<String> = []
+        var lines: [String] = []
+        for line in log.split(separator: "\n").reversed() {
+            let message = line.split(separator: " ", maxSplits: 1).last.map(String.init) ?? String(line)
+            if seen.insert(message).inserted { lines.append(message) }
+            if lines.count == 20 { break }
+        }
+        return lines.reversed().joined(separator: "\n")
+    }
+
     /// Restarts the node with the same storage and listener but another seal stanza (nil:
     /// Shamir), as an operator does to migrate a seal.
     public func restart(seal: String?) async throws {

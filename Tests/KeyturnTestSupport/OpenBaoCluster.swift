@@ -50,10 +50,34 @@ public final class OpenBaoCluster: @unchecked Sendable {
         }
         for follower in nodes.dropFirst() {
             try await follower.waitUntilJoined(leader: leader.address)
-            try await follower.unseal(with: Array(keys.prefix(threshold)))
-            try await follower.waitUntil(timeout: 120) { try await $0.call("GET", "sys/health").0 == 429 }
+            try await unsealFollower(follower, keys: Array(keys.prefix(threshold)))
         }
         return keys
+    }
+
+    /// Unseals a follower that has joined, and waits until it is a standby. The last key makes
+    /// a follower finish its raft join; in a CI run on a loaded machine a follower took its keys
+    /// and was still not a standby 120 s later, logging only "security barrier not initialized".
+    /// So a follower found sealed with no progress after 20 s gets the keys again, as an
+    /// operator (or keyturn's `unseal --wait`) would give them.
+    private func unsealFollower(_ follower: OpenBaoServer, keys: [String]) async throws {
+        try await follower.unseal(with: keys)
+        var submitted = Date()
+        let deadline = Date().addingTimeInterval(240)
+        while Date() < deadline {
+            if (try? await follower.call("GET", "sys/health").0) == 429 { return }
+            if Date().timeIntervalSince(submitted) > 20, let seal = try? await follower.sealStatus(),
+                seal["sealed"] as? Bool == true, seal["progress"] as? Int == 0
+            {
+                try? await follower.unseal(with: keys)
+                submitted = Date()
+            }
+            try await Task.sleep(nanoseconds: 200_000_000)
+        }
+        let seal = (try? await follower.sealStatus()) ?? [:]
+        throw HarnessError(
+            "\(follower.address) is not a standby 240 s after its keys; seal status \(seal); log: \(follower.logDigest)"
+        )
     }
 
     /// The nodes' addresses.

@@ -82,6 +82,6 @@ extension OpenBaoServer {
             if (try? await condition(self)) == true { return }
             try await Task.sleep(nanoseconds: 200_000_000)
         }
-        throw HarnessError("\(address) did not reach the expected state within \(timeout) s; log: \(log.suffix(600))")
+        throw HarnessError("\(address) did not reach the expected state within \(timeout) s; log: \(logDigest)")
     }
 }
