@@ -54,4 +54,56 @@ struct LayoutTests {
         }
         #expect(found.isEmpty, "\(found)")
     }
+
+    /// Every Swift file under Sources/ and Tests/.
+    static func allSwiftFiles() -> [URL] {
+        ["Sources", "Tests"].flatMap { folder -> [URL] in
+            let dir = root.appendingPathComponent(folder)
+            let all = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil)?.allObjects as? [URL]
+            return (all ?? []).filter { $0.pathExtension == "swift" }
+        }
+    }
+
+    @Test("no Swift file is over 250 lines")
+    func filesAreShort() throws {
+        var found: [String] = []
+        for file in Self.allSwiftFiles() {
+            let count = try String(contentsOf: file, encoding: .utf8).split(
+                separator: "\n", omittingEmptySubsequences: false
+            ).count
+            // (A file ending in a newline splits into one more, empty, piece.)
+            if count - 1 > 250 { found.append("\(file.lastPathComponent): \(count - 1) lines") }
+        }
+        #expect(found.isEmpty, "\(found)")
+    }
+
+    /// The functions of `text` longer than `limit` lines, from the `func` line to its closing
+    /// brace at the same indentation (the formatter's layout makes that reliable).
+    static func longFunctions(_ text: String, limit: Int) -> [String] {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var found: [String] = []
+        for (i, line) in lines.enumerated()
+        where line.range(of: #"^\s*(\w+\s+)*func\s"#, options: .regularExpression) != nil {
+            guard line.hasSuffix("{") else { continue }
+            let indent = line.prefix { $0 == " " }.count
+            let close = String(repeating: " ", count: indent) + "}"
+            guard let end = lines[(i + 1)...].firstIndex(where: { $0.hasPrefix(close) }) else { continue }
+            if end - i + 1 > limit { found.append("line \(i + 1): \(end - i + 1) lines") }
+        }
+        return found
+    }
+
+    @Test("no function of the command line is over 40 lines: a command parses, calls a module and prints")
+    func commandFunctionsAreShort() throws {
+        #expect(
+            Self.longFunctions(
+                "    func f() {\n" + String(repeating: "        x()\n", count: 41) + "    }\n", limit: 40
+            ).count == 1)
+        var found: [String] = []
+        for file in try Self.files("KeyturnCLI") {
+            let long = Self.longFunctions(try String(contentsOf: file, encoding: .utf8), limit: 40)
+            found += long.map { "\(file.lastPathComponent) \($0)" }
+        }
+        #expect(found.isEmpty, "\(found)")
+    }
 }

@@ -106,27 +106,17 @@ struct SignalTests {
         environment: [String: String], blockedByParent: Bool = false
     ) async throws -> (Int32, String, String) {
         let dir = try TemporaryDirectory()
-        let process = Process()
         let keyturn = [Keyturn.path, "init", "-a", stub.address, "--timeout", "90"] + args
-        if blockedByParent {
-            process.executableURL = URL(fileURLWithPath: try #require(Processes.which("python3")))
-            process.arguments =
-                [
-                    "-c",
-                    "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, "
-                        + "signal.SIGTERM, signal.SIGHUP]); os.execv(sys.argv[1], sys.argv[1:])",
-                ] + keyturn
-        } else {
-            process.executableURL = URL(fileURLWithPath: keyturn[0])
-            process.arguments = Array(keyturn.dropFirst())
-        }
-        process.environment = cleanEnvironment(environment)
-        _ = FileManager.default.createFile(atPath: dir.file("out"), contents: nil)
-        _ = FileManager.default.createFile(atPath: dir.file("err"), contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: dir.file("out"))
-        process.standardError = FileHandle(forWritingAtPath: dir.file("err"))
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try Processes.launchLock.withLock { try process.run() }
+        let command =
+            blockedByParent
+            ? [
+                try #require(Processes.which("python3")), "-c",
+                "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, "
+                    + "signal.SIGTERM, signal.SIGHUP]); os.execv(sys.argv[1], sys.argv[1:])",
+            ] + keyturn : keyturn
+        let process = try ChildProcess(
+            command[0], Array(command.dropFirst()), environment: cleanEnvironment(environment),
+            stdout: .file(dir.file("out")), stderr: .file(dir.file("err")))
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: body) && Date() < deadline {
             try await Task.sleep(nanoseconds: 50_000_000)
@@ -157,16 +147,9 @@ struct SignalTests {
         defer { never.stop() }
         let dir = try TemporaryDirectory()
         let share = try dir.write("k.key", text: keys[0] + "\n")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Keyturn.path)
-        process.arguments = ["unseal", "--wait", "300", "-a", ready.address, "-a", never.address, share]
-        process.environment = cleanEnvironment([:])
-        _ = FileManager.default.createFile(atPath: dir.file("out"), contents: nil)
-        _ = FileManager.default.createFile(atPath: dir.file("err"), contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: dir.file("out"))
-        process.standardError = FileHandle(forWritingAtPath: dir.file("err"))
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try Processes.launchLock.withLock { try process.run() }
+        let process = try ChildProcess(
+            Keyturn.path, ["unseal", "--wait", "300", "-a", ready.address, "-a", never.address, share],
+            environment: cleanEnvironment([:]), stdout: .file(dir.file("out")), stderr: .file(dir.file("err")))
         try await ready.waitUntil(timeout: 120) { try await $0.sealStatus()["progress"] as? Int == 1 }
         kill(process.processIdentifier, SIGINT)
         while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }

@@ -179,16 +179,11 @@ struct ReleaseMemoryTests {
         let filler = [UInt8](repeating: 0x2e, count: 4096)
         while filler.withUnsafeBytes({ write(fds[1], $0.baseAddress, $0.count) }) > 0 {}
         _ = fcntl(fds[1], F_SETFL, flags)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Keyturn.path)
-        process.arguments = ["unseal", "-a", server.address, file]
-        process.environment = ProcessInfo.processInfo.environment.filter {
-            !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_")
-        }
-        process.standardOutput = FileHandle(fileDescriptor: fds[1], closeOnDealloc: false)
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try Processes.launchLock.withLock { try process.run() }
+        let process = try ChildProcess(
+            Keyturn.path, ["unseal", "-a", server.address, file],
+            environment: ProcessInfo.processInfo.environment.filter {
+                !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_")
+            }, stdout: .descriptor(fds[1]))
         close(fds[1])
         let deadline = Date().addingTimeInterval(60)
         while !Self.blockedWritingPipe(process.processIdentifier) && process.isRunning && Date() < deadline {

@@ -50,7 +50,7 @@ public final class OpenBaoServer: @unchecked Sendable {
     private let directory: TemporaryDirectory
     private let configPath: String
     private let binary: String
-    private var process: Process
+    private var process: ChildProcess
     /// What the test asked for, kept to restart the node.
     public let options: Options
 
@@ -102,7 +102,8 @@ public final class OpenBaoServer: @unchecked Sendable {
     }
 
     private init(
-        address: String, port: Int, directory: TemporaryDirectory, configPath: String, binary: String, process: Process,
+        address: String, port: Int, directory: TemporaryDirectory, configPath: String, binary: String,
+        process: ChildProcess,
         options: Options
     ) {
         self.address = address
@@ -169,21 +170,10 @@ public final class OpenBaoServer: @unchecked Sendable {
         return server
     }
 
-    private static func launch(_ binary: String, _ config: String, _ dir: TemporaryDirectory) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["server", "-config=\(config)"]
-        process.environment = ["HOME": dir.path, "PATH": "/usr/bin:/bin"]
-        if !FileManager.default.fileExists(atPath: dir.file("server.log")) {
-            _ = FileManager.default.createFile(atPath: dir.file("server.log"), contents: nil)
-        }
-        let log = FileHandle(forWritingAtPath: dir.file("server.log"))
-        log?.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try Processes.launchLock.withLock { try process.run() }
-        return process
+    private static func launch(_ binary: String, _ config: String, _ dir: TemporaryDirectory) throws -> ChildProcess {
+        try ChildProcess(
+            binary, ["server", "-config=\(config)"], environment: ["HOME": dir.path, "PATH": "/usr/bin:/bin"],
+            stdout: .file(dir.file("server.log"), append: true), stderr: .file(dir.file("server.log"), append: true))
     }
 
     /// Waits until the TCP port accepts connections (works for TLS listeners too).

@@ -23,37 +23,27 @@ public enum Processes {
         _ executable: String, _ arguments: [String], stdin: [UInt8]? = nil,
         environment: [String: String]? = nil, directory: String? = nil
     ) throws -> ProcessResult {
-        let (process, scratch) = try prepare(executable, arguments, stdin: stdin, environment: environment)
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        try launchLock.withLock { try process.run() }
-        process.waitUntilExit()
-        return result(process, scratch)
+        let (process, scratch) = try start(
+            executable, arguments, stdin: stdin, environment: environment, directory: directory)
+        return result(process.waitUntilExit(), scratch)
     }
 
-    /// A process with stdin from bytes and stdout/stderr to files in `scratch`.
-    private static func prepare(
-        _ executable: String, _ arguments: [String], stdin: [UInt8]?, environment: [String: String]?
-    ) throws -> (Process, TemporaryDirectory) {
+    /// Starts a process with stdin from bytes and stdout/stderr to files in `scratch`.
+    private static func start(
+        _ executable: String, _ arguments: [String], stdin: [UInt8]?, environment: [String: String]?,
+        directory: String? = nil
+    ) throws -> (ChildProcess, TemporaryDirectory) {
         let scratch = try TemporaryDirectory("keyturn-proc")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
         let inPath = try scratch.write("stdin", stdin ?? [])
-        let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.standardInput = FileHandle(forReadingAtPath: inPath)
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
+        let process = try ChildProcess(
+            executable, arguments, environment: environment, stdin: .file(inPath),
+            stdout: .file(scratch.file("stdout")), stderr: .file(scratch.file("stderr")), directory: directory)
         return (process, scratch)
     }
 
     /// What a finished process left in its scratch files.
-    private static func result(_ process: Process, _ scratch: TemporaryDirectory) -> ProcessResult {
-        let status =
-            process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return ProcessResult(
+    private static func result(_ status: Int32, _ scratch: TemporaryDirectory) -> ProcessResult {
+        ProcessResult(
             status: status, stdout: readBytes(scratch.file("stdout")) ?? [],
             stderr: String(decoding: readBytes(scratch.file("stderr")) ?? [], as: UTF8.self))
     }
@@ -65,20 +55,9 @@ public enum Processes {
         _ executable: String, _ arguments: [String], stdin: [UInt8]? = nil,
         environment: [String: String]? = nil
     ) async throws -> ProcessResult {
-        let (process, scratch) = try prepare(executable, arguments, stdin: stdin, environment: environment)
-        let done = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in
-            done.continuation.yield(); done.continuation.finish()
-        }
-        try launchLock.withLock { try process.run() }
-        for await _ in done.stream { break }
-        return result(process, scratch)
+        let (process, scratch) = try start(executable, arguments, stdin: stdin, environment: environment)
+        return result(await process.exited(), scratch)
     }
-
-    /// One Process.run() at a time: the test process crashed once inside Foundation's
-    /// Process.run (a memmove, "bad pointer dereference") while many tests started processes
-    /// at once; starting them one by one costs microseconds.
-    public static let launchLock = NSLock()
 
     /// The first executable named `name` on PATH.
     public static func which(_ name: String) -> String? {
