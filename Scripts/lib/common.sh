@@ -203,6 +203,10 @@ release_build() {
 # run. A copy, because other builds write .build/release/keyturn again: swift-argument-parser's
 # generate-manual plugin relinks it without --static-swift-stdlib (an install once shipped that
 # dynamically linked binary, which needs the toolchain's libswiftCore.so at run time).
+# The Swift toolchain's root (/opt/swift for /opt/swift/usr/bin/swift): the packaged binary
+# must need nothing under it.
+swift_toolchain_root() { dirname "$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")"; }
+
 build_release() {
   release_build keyturn
   mkdir -p "$KEYTURN_ROOT/.build/shipped"

@@ -2,6 +2,10 @@ import Foundation
 import KeyturnTestSupport
 import Testing
 
+/// The repository's root, found from this file (Tests/KeyturnCLITests/).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
 /// The JSON document a `--format json` command printed.
 func jsonObject(_ r: ProcessResult) throws -> [String: Any] {
     try #require(

@@ -2,9 +2,8 @@ import Foundation
 import KeyturnTestSupport
 import Testing
 
-/// The repository's Examples/ directory, found from this file.
-let examplesDirectory: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Examples").path
+/// The repository's Examples/ directory.
+let examplesDirectory: String = repositoryRoot.appendingPathComponent("Examples").path
 
 /// This test process's environment without VAULT_/BAO_ variables, plus `extra`.
 func cleanEnvironment(_ extra: [String: String]) -> [String: String] {

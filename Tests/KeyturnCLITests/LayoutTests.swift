@@ -4,15 +4,15 @@ import Testing
 /// The house rules that can be checked by reading the tree.
 @Suite("the layout keeps its rules")
 struct LayoutTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    /// The Swift files under `Sources/<module>`.
-    static func files(_ module: String) throws -> [URL] {
-        let dir = root.appendingPathComponent("Sources/\(module)")
+    /// The Swift files under `path` (relative to the repository's root), at any depth.
+    static func swiftFiles(under path: String) -> [URL] {
+        let dir = repositoryRoot.appendingPathComponent(path)
         let all = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil)?.allObjects as? [URL] ?? []
         return all.filter { $0.pathExtension == "swift" }
     }
+
+    /// The Swift files under `Sources/<module>`.
+    static func files(_ module: String) throws -> [URL] { swiftFiles(under: "Sources/\(module)") }
 
     @Test("no string in a lower module names a keyturn flag or command: the CLI's hint table does")
     func lowerModulesNameNoFlag() throws {
@@ -55,19 +55,10 @@ struct LayoutTests {
         #expect(found.isEmpty, "\(found)")
     }
 
-    /// Every Swift file under Sources/ and Tests/.
-    static func allSwiftFiles() -> [URL] {
-        ["Sources", "Tests"].flatMap { folder -> [URL] in
-            let dir = root.appendingPathComponent(folder)
-            let all = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil)?.allObjects as? [URL]
-            return (all ?? []).filter { $0.pathExtension == "swift" }
-        }
-    }
-
     @Test("no Swift file is over 250 lines")
     func filesAreShort() throws {
         var found: [String] = []
-        for file in Self.allSwiftFiles() {
+        for file in Self.swiftFiles(under: "Sources") + Self.swiftFiles(under: "Tests") {
             let count = try String(contentsOf: file, encoding: .utf8).split(
                 separator: "\n", omittingEmptySubsequences: false
             ).count

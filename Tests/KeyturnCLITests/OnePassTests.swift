@@ -122,8 +122,8 @@ struct SignalTests {
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         #expect(FileManager.default.fileExists(atPath: body), "the init request never arrived")
-        kill(process.processIdentifier, signal)
-        kill(process.processIdentifier, signal)
+        process.terminate(signal)
+        process.terminate(signal)
         try await Task.sleep(nanoseconds: 200_000_000)
         _ = FileManager.default.createFile(atPath: release, contents: nil)
         while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
@@ -151,7 +151,7 @@ struct SignalTests {
             Keyturn.path, ["unseal", "--wait", "300", "-a", ready.address, "-a", never.address, share],
             environment: cleanEnvironment([:]), stdout: .file(dir.file("out")), stderr: .file(dir.file("err")))
         try await ready.waitUntil(timeout: 120) { try await $0.sealStatus()["progress"] as? Int == 1 }
-        kill(process.processIdentifier, SIGINT)
+        process.terminate(SIGINT)
         while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
         let out = String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self),
             err = String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self)

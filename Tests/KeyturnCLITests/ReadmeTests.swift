@@ -10,14 +10,11 @@ import Testing
 /// example cannot drift from the CLI. Nothing runs: `parseAsRoot` stops before `run()`.
 @Suite("README.md stays honest")
 struct ReadmeTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     /// README.md and every Markdown page under docs/ and Examples/.
     static func documents() throws -> [URL] {
-        var pages = [root.appendingPathComponent("README.md")]
+        var pages = [repositoryRoot.appendingPathComponent("README.md")]
         for folder in ["docs", "Examples"] {
-            let dir = root.appendingPathComponent(folder)
+            let dir = repositoryRoot.appendingPathComponent(folder)
             pages += try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".md") }
                 .sorted().map { dir.appendingPathComponent($0) }
         }

@@ -32,8 +32,7 @@ struct ShippedBinaryTests {
 
     @Test("keyturn --version prints the version written in Keyturn.swift and the commit it was built from")
     func versionNamesCommit() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
+        let root = repositoryRoot.path
         let source = String(
             decoding: try #require(readBytes(root + "/Sources/KeyturnCLI/Keyturn.swift")), as: UTF8.self)
         let version = try #require(

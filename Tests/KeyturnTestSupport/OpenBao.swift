@@ -232,7 +232,7 @@ public final class OpenBaoServer: @unchecked Sendable {
         process.terminate()
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { usleep(50_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.terminate(SIGKILL)
         process.waitUntilExit()
     }
 

@@ -29,7 +29,7 @@ public final class StubServer: @unchecked Sendable {
 
     deinit {
         // SIGKILL: the test process may hand its children a blocked SIGTERM.
-        kill(process.processIdentifier, SIGKILL)
+        process.terminate(SIGKILL)
         process.waitUntilExit()
     }
 }
