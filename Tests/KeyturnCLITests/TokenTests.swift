@@ -7,7 +7,7 @@ struct TokenTests {
     @Test(
         """
         verify, unseal and rekey submit decrypt through the token; the token unplugged ends at once (exit 1, the \
-        key named, nothing sent); a wrong PIN has its own message and is tried once
+        key named, nothing sent); a wrong PIN and a blocked PIN each have their own message, the PIN is tried once
         """,
         .enabled(if: SoftToken.available, "needs softhsm2, gnupg-pkcs11-scd and opensc (Scripts/test installs them)"))
     func token() async throws {
@@ -50,6 +50,13 @@ struct TokenTests {
         r = try await Keyturn.launch(["unseal", tina, "--passphrase-file", badPin] + a, environment: env)
         #expect(r.status == 1 && r.stderr.contains("wrong PIN for the token that holds tina"), "\(r.stderr)")
         #expect(try await server.sealStatus()["progress"] as? Int == 0)
+
+        try token.blockPIN()
+        r = try await Keyturn.launch(["unseal", tina, "--passphrase-file", pin] + a, environment: env)
+        #expect(r.status == 1 && r.stderr.contains("the PIN of the token that holds tina"), "\(r.stderr)")
+        #expect(r.stderr.contains("is blocked") && r.stderr.contains("PUK or admin PIN"), "\(r.stderr)")
+        #expect(try await server.sealStatus()["progress"] as? Int == 0)
+        try token.unblockPIN()
 
         token.stopAgent()
         r = try await Keyturn.launch(["unseal", tina, "--passphrase-file", pin] + a, environment: env)

@@ -21,7 +21,7 @@ public final class SoftToken: @unchecked Sendable {
     private static let userPIN = "1234"
     /// The key whose secret lives on the token.
     public let key: TestGPG.Key
-    private let directory: TemporaryDirectory
+    let directory: TemporaryDirectory
     private var tokens: String { directory.file("tokens") }
 
     /// GNUPGHOME and SOFTHSM2_CONF, over this process's environment.
