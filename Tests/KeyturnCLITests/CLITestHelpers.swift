@@ -32,3 +32,18 @@ func sealNode(_ server: OpenBaoServer, token: String) async throws {
     let (status, json) = try await server.call("PUT", "sys/seal", token: token)
     guard status == 204 || status == 200 else { throw HarnessError("sys/seal failed: \(status) \(json)") }
 }
+
+/// Every form a share could leak in, from its PGP file: the hex its holder decrypts (in either case)
+/// and the base64 of its bytes.
+func shareForms(_ gpg: TestGPG, _ file: String, passphrase: String = "") throws -> [String] {
+    let hex = try gpg.gpg(["--pinentry-mode", "loopback", "--passphrase", passphrase, "--decrypt", file]).stdoutText
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+    return [hex, hex.uppercased(), Data(try #require(hexBytes(hex))).base64EncodedString()]
+}
+
+/// The root token `keyturn init` printed.
+func rootToken(printedBy r: ProcessResult) throws -> String {
+    try #require(
+        r.stdoutText.split(separator: "\n").first { $0.hasPrefix("Initial Root Token: ") }?.split(separator: " ")
+            .last.map(String.init), "no root token in: \(r.stdoutText)")
+}

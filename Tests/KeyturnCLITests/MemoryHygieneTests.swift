@@ -215,6 +215,11 @@ struct DumpabilityTests {
         chmod(dir.path, 0o777)
         let share = try dir.write("share", text: String(repeating: "6b", count: 33) + "\n")
         chmod(share, 0o644)
+        // And the binary: a clone inside a 0700 directory (`mktemp -d`) hides the build from
+        // nobody, so the binary under test runs from a copy here.
+        let keyturn = dir.file("keyturn")
+        try FileManager.default.copyItem(atPath: Keyturn.path, toPath: keyturn)
+        chmod(keyturn, 0o755)
 
         // Control: an ordinary process of the same user can be traced and read, so the probe
         // can tell; it is still running when probed.
@@ -227,7 +232,7 @@ struct DumpabilityTests {
         // the node has been asked for its state (past reading the share, and so past making
         // itself undumpable, which comes first), and still running afterwards.
         let (probed, run) = try await Self.probe(
-            [Keyturn.path, "unseal", "-a", stub.address, "--timeout", "20", "-"],
+            [keyturn, "unseal", "-a", stub.address, "--timeout", "20", "-"],
             readyFile: asked, then: "wait", stdinFile: share)
         #expect(
             probed.alive,

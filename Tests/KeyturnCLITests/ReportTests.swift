@@ -50,9 +50,7 @@ struct ReportTests {
                 "init", "--key-threshold", "2", "--out-dir", dir.file("gen1"), "--pgp-keys",
                 [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
             ], coord)
-        let token = try #require(
-            r.stdoutText.split(separator: "\n").first { $0.hasPrefix("Initial Root Token: ") }?.split(separator: " ")
-                .last.map(String.init))
+        let token = try rootToken(printedBy: r)
         _ = try await run(["unseal", dir.file("gen1/alice.asc.key"), "--passphrase-file", pass], alices)
         _ = try await run(["unseal", dir.file("gen1/carol.asc.key")], carols)
         r = try await run(
@@ -99,13 +97,7 @@ struct ReportTests {
         // No form of any share or token in the report.
         var secrets = [token]
         for (who, passphrase) in [("alice", "alice secret"), ("carol", "")] {
-            let hex = try gpg.gpg(
-                [
-                    "--pinentry-mode", "loopback", "--passphrase", passphrase, "--decrypt",
-                    dir.file("gen1/\(who).asc.key"),
-                ]
-            ).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-            secrets += [hex, hex.uppercased(), Data(try #require(hexBytes(hex))).base64EncodedString()]
+            secrets += try shareForms(gpg, dir.file("gen1/\(who).asc.key"), passphrase: passphrase)
         }
         for secret in secrets { #expect(!md.contains(secret) && !page.contains(secret), "a secret is in the report") }
 

@@ -29,9 +29,7 @@ struct TokenTests {
                 "\(token.key.armouredFile),\(bob.armouredFile)",
             ] + a, environment: env)
         #expect(r.status == 0, "\(r.stderr)")
-        let rootToken = try #require(
-            r.stdoutText.split(separator: "\n").first { $0.hasPrefix("Initial Root Token: ") }?.split(separator: " ")
-                .last.map(String.init))
+        let root = try rootToken(printedBy: r)
         let tina = dir.file("gen1/tina.asc.key")
         r = try await Keyturn.launch(["verify", tina, "--passphrase-file", pin], environment: env)
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
@@ -66,7 +64,7 @@ struct TokenTests {
 
         // A rekey: the token's holder submits through it.
         var tokenEnv = env
-        tokenEnv["VAULT_TOKEN"] = rootToken
+        tokenEnv["VAULT_TOKEN"] = root
         r = try await Keyturn.launch(
             ["rekey", "start", "--out-dir", dir.file("gen2"), "--pgp-keys", "\(bob.armouredFile),\(dave.armouredFile)"]
                 + a, environment: tokenEnv)

@@ -23,6 +23,7 @@ struct TranscriptSignatureTests {
             ["init", "--out-dir", dir.file("gen1"), "--pgp-keys", "\(alice.armouredFile),\(carol.armouredFile)"] + a,
             environment: gpg.environment)
         #expect(r.status == 0, "\(r.stderr)")
+        let token = try rootToken(printedBy: r)
         r = try await Keyturn.launch(
             ["unseal", dir.file("gen1/alice.asc.key"), "--passphrase-file", pass] + a, environment: gpg.environment)
         #expect(r.status == 0, "\(r.stderr)")
@@ -40,6 +41,11 @@ struct TranscriptSignatureTests {
         let lines = String(decoding: try #require(readBytes(log)), as: UTF8.self).split(separator: "\n").map(
             String.init)
         #expect(lines.count == 6, "\(lines.joined(separator: "\n"))")
+        // The signature lines hold no secret either: no form of either share, not the root token.
+        let secrets =
+            try [token] + shareForms(gpg, dir.file("gen1/alice.asc.key"), passphrase: "alice secret")
+            + shareForms(gpg, dir.file("gen1/carol.asc.key"))
+        for secret in secrets { #expect(!lines.joined().contains(secret), "a secret is in the transcript") }
         var edited = lines
         edited[2] = edited[2].replacingOccurrences(of: "\"result\":\"", with: "\"result\":\"x")
         var swapped = lines

@@ -102,11 +102,7 @@ struct TranscriptTests {
             String(decoding: readBytes(dir.file("gr/generate-root.otp")) ?? [], as: UTF8.self).trimmingCharacters(
                 in: .whitespacesAndNewlines),
         ]
-        for who in ["bob", "carol"] {
-            let hex = try gpg.gpg(["--decrypt", dir.file("gen1/\(who).asc.key")]).stdoutText.trimmingCharacters(
-                in: .whitespacesAndNewlines)
-            secrets += [hex, hex.uppercased(), Data(try #require(hexBytes(hex))).base64EncodedString()]
-        }
+        for who in ["bob", "carol"] { secrets += try shareForms(gpg, dir.file("gen1/\(who).asc.key")) }
         for split in ["share-1.share", "share-2.share", "share-3.share"] {
             // The share's line (the check line after it holds no secret).
             secrets.append(
