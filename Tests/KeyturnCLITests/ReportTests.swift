@@ -90,6 +90,9 @@ struct ReportTests {
 
         let page = String(decoding: try #require(readBytes(html)), as: UTF8.self)
         #expect(page.contains("<svg") && page.contains("Generation 2"))
+        // The completing unseal is labelled by what it did, the first by its progress.
+        #expect(page.contains("class=\"prog\" text-anchor=\"middle\">unsealed</text>"), "\(page)")
+        #expect(page.contains("class=\"prog\" text-anchor=\"middle\">1/2</text>"), "\(page)")
         let outside = page.replacingOccurrences(of: server.address, with: "")
         #expect(!outside.contains("http://") && !outside.contains("https://"), "the page refers to something outside")
         #expect(!page.contains("<script") && !page.contains("<link") && !page.contains("src="))

@@ -105,6 +105,7 @@ extension CeremonyReport {
                     + "\(formatter.string(from: Date(timeIntervalSince1970: t)))</text>")
             svg.append("<line x1=\"\(x(t))\" y1=\"\(top)\" x2=\"\(x(t))\" y2=\"\(axisY)\" class=\"grid\"/>")
         }
+        var labels: [String: (rank: Int, x: Double, y: Double, text: String)] = [:]
         for ev in events {
             guard let row = rows.firstIndex(of: ev.operatorName) else { continue }
             let cx = x(ev.time.timeIntervalSince1970), cy = top + Double(row) * rowHeight + rowHeight / 2
@@ -123,12 +124,30 @@ extension CeremonyReport {
             svg.append(
                 "\(mark) fill=\"\(fill)\" stroke=\"\(ring)\" stroke-width=\"3\"><title>\(tip)</title>"
                     + (mark.hasPrefix("<rect") ? "</rect>" : "</circle>"))
-            if let p = ev.progress, p.contains("/") {
-                svg.append("<text x=\"\(cx)\" y=\"\(cy - 12)\" class=\"prog\" text-anchor=\"middle\">\(e(p))</text>")
+            if let label = Self.label(ev) {
+                let key = "\(row) \(Int(cx / 6))"
+                if labels[key].map({ $0.rank < label.rank }) ?? true {
+                    labels[key] = (label.rank, cx, cy - 12, label.text)
+                }
             }
+        }
+        for l in labels.values.sorted(by: { $0.x < $1.x }) {
+            svg.append("<text x=\"\(l.x)\" y=\"\(l.y)\" class=\"prog\" text-anchor=\"middle\">\(e(l.text))</text>")
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n")
+    }
+
+    /// What a mark's label says. Every node answers one command at the same moment and their
+    /// marks overlap, so one label is drawn there, the most advanced: a node that unsealed says
+    /// more than a follower still joining the cluster, whose progress reads 0 again.
+    private static func label(_ ev: Event) -> (rank: Int, text: String)? {
+        switch ev.result {
+        case "unsealed": return (3, "unsealed")
+        case "completed": return (3, ev.progress ?? "completed")
+        case "joining": return (2, "joining")
+        default: return ev.progress.flatMap { $0.contains("/") ? (1, $0) : nil }
+        }
     }
 
     private func legend() -> String {
