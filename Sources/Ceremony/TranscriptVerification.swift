@@ -117,9 +117,7 @@ package struct TranscriptVerification: Sendable {
         let signed: [UInt8] = lines.flatMap { n -> [UInt8] in all[n - 1] + [0x0A] }
         do throws(PGPError) {
             let checks = try PGPShares.verifyDetached(signature: signature, data: signed, homeDirectory: keyring)
-            let mine = checks.first {
-                $0.fingerprint.hasSuffix(signer.uppercased()) || signer.uppercased().hasSuffix($0.fingerprint)
-            }
+            let mine = checks.first { $0.fingerprint == signer.uppercased() }
             guard let check = mine ?? checks.first else {
                 return Closed(command: command, lines: lines, signer: signer, good: false, note: "no signature in it")
             }

@@ -48,7 +48,8 @@ extension PGPShares {
 
     /// One signature's verdict.
     package struct SignatureCheck: Sendable {
-        /// The signing key's fingerprint, as the signature names it.
+        /// The fingerprint of the signer's primary key, which ceremony records name holders by
+        /// (the signature itself names the subkey that made it, when it is not the primary).
         package let fingerprint: String
         /// Whether the signature is good (the data unchanged, made by that key).
         package let good: Bool
@@ -94,7 +95,7 @@ extension PGPShares {
         var checks: [SignatureCheck] = []
         var s = result.pointee.signatures
         while let signature = s {
-            let fpr = signature.pointee.fpr.map { String(cString: $0) } ?? "?"
+            let fpr = primaryFingerprint(ctx, signature.pointee.fpr.map { String(cString: $0) } ?? "?")
             let code = kt_gpgme_err_code(signature.pointee.status)
             let problem: String?
             switch code {
@@ -104,9 +105,19 @@ extension PGPShares {
             case GPG_ERR_NO_PUBKEY.rawValue: problem = "no public key to check it (import the operator's key)"
             default: problem = String(cString: gpgme_strerror(signature.pointee.status)).lowercased()
             }
-            checks.append(SignatureCheck(fingerprint: fpr.uppercased(), good: code == 0, problem: problem))
+            checks.append(SignatureCheck(fingerprint: fpr, good: code == 0, problem: problem))
             s = signature.pointee.next
         }
         return checks
+    }
+
+    /// The primary key's fingerprint for a signature made by `signingKey`. A YubiKey's usual
+    /// layout signs with a subkey of its own (the primary kept offline), and holders are named by
+    /// their primary key; a key not in the keyring keeps the name the signature gives.
+    private static func primaryFingerprint(_ ctx: gpgme_ctx_t, _ signingKey: String) -> String {
+        var key: gpgme_key_t?
+        guard gpgme_get_key(ctx, signingKey, &key, 0) == 0, let key else { return signingKey.uppercased() }
+        defer { gpgme_key_unref(key) }
+        return key.pointee.subkeys?.pointee.fpr.map { String(cString: $0).uppercased() } ?? signingKey.uppercased()
     }
 }

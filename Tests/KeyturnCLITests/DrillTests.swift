@@ -88,4 +88,47 @@ struct DrillTests {
             for secret in secrets { #expect(!text.contains(secret), "a secret is in \(file)") }
         }
     }
+
+    @Test(
+        """
+        a holder whose key signs with a subkey of its own (a YubiKey's usual layout): the attestation counts and \
+        transcript verify names the holder's primary key
+        """
+    )
+    func signingSubkey() async throws {
+        let gpg = try TestGPG()
+        let erin = try gpg.makeKey("erin")
+        let bob = try gpg.makeKey("bob")
+        // From now on gpg signs erin's data with this subkey, and the signature names the subkey.
+        _ = try gpg.gpg([
+            "--pinentry-mode", "loopback", "--passphrase", "", "--quick-add-key", erin.fingerprint, "rsa2048", "sign",
+            "never",
+        ])
+        let server = try await OpenBaoServer.start()
+        defer { server.stop() }
+        let dir = try TemporaryDirectory()
+        let gen1 = dir.file("gen1")
+        var r = try await Keyturn.launch(
+            [
+                "init", "-a", server.address, "--key-threshold", "2", "--client-side-encryption", "--out-dir", gen1,
+                "--pgp-keys", "\(erin.armouredFile),\(bob.armouredFile)",
+            ],
+            environment: gpg.environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        for who in ["erin", "bob"] {
+            r = try await Keyturn.launch(
+                [
+                    "verify", "\(gen1)/\(who).asc.key", "--attest", dir.file("\(who).att"), "--transcript",
+                    dir.file("\(who).jsonl"),
+                ],
+                environment: gpg.environment)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        r = try await Keyturn.launch(
+            ["drill", "--manifest", "\(gen1)/ceremony.json", dir.file("erin.att"), dir.file("bob.att")],
+            environment: gpg.environment)
+        #expect(r.status == 0 && r.stdoutText.contains("quorum holds: 2 of 2"), "\(r.stdoutText) \(r.stderr)")
+        r = try await Keyturn.launch(["transcript", "verify", dir.file("erin.jsonl")], environment: gpg.environment)
+        #expect(r.status == 0 && r.stdoutText.contains("signed by \(erin.fingerprint): good"), "\(r.stdoutText)")
+    }
 }

@@ -67,7 +67,7 @@ package struct Drill: Sendable {
             return Verdict(
                 file: file, holder: holder, counted: false, reason: "signature: \(check.problem ?? "not good")")
         }
-        guard check.fingerprint.hasSuffix(s.fingerprint) || s.fingerprint.hasSuffix(check.fingerprint) else {
+        guard check.fingerprint == s.fingerprint.uppercased() else {
             return Verdict(
                 file: file, holder: holder, counted: false,
                 reason: "signed by \(check.fingerprint), not by the holder it names")
