@@ -20,7 +20,7 @@ enum TokenProbe {
         var subkey = key.pointee.subkeys
         while let s = subkey {
             let id = s.pointee.keyid.map { String(cString: $0) } ?? ""
-            if id.uppercased().hasSuffix(keyID.uppercased()) || keyID.uppercased().hasSuffix(id.uppercased()) {
+            if sameOpenPGPKey(id, keyID) {
                 guard s.pointee.is_cardkey != 0, let grip = s.pointee.keygrip else { return nil }
                 return String(cString: grip)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import KeyturnFailure
+import PGPShares
 import VaultClient
 
 /// A rekey's new shares as the server kept them (`rekey start --backup`), made into the files
@@ -16,10 +17,7 @@ package enum RekeyBackupFiles {
         if let (plan, path) = plan {
             // Each holder's fingerprint as the server spells it (it may be the key's short form).
             let ordered = plan.holders.map { holder in
-                fingerprints.first {
-                    holder.fingerprint.uppercased().hasSuffix($0.uppercased())
-                        || $0.uppercased().hasSuffix(holder.fingerprint.uppercased())
-                } ?? holder.fingerprint
+                fingerprints.first { sameOpenPGPKey(holder.fingerprint, $0) } ?? holder.fingerprint
             }
             newKeys = try plan.newKeys(serverFingerprints: ordered, nonce: backup.nonce, path: path)
             guard Set(ordered) == Set(fingerprints) else {

@@ -31,9 +31,7 @@ package enum RekeyFiles {
         }
         if !fingerprints.isEmpty {
             for (key, expected) in zip(keys, fingerprints)
-            where !key.info.fingerprint.uppercased().hasSuffix(expected)
-                && !expected.hasSuffix(key.info.fingerprint.uppercased())
-            {
+            where !sameOpenPGPKey(key.info.fingerprint, expected) {
                 throw CeremonyError(
                     "\(quoted(key.file)) is not the key the running rekey encrypts to in its place "
                         + "(\(expected)); nothing "

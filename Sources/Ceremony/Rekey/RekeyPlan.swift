@@ -95,7 +95,7 @@ package struct RekeyPlan: Codable, Sendable {
         let server = serverFingerprints.map { $0.uppercased() }
         let same =
             planned.count == server.count
-            && zip(planned, server).allSatisfy { $0.hasSuffix($1) || $1.hasSuffix($0) }
+            && zip(planned, server).allSatisfy { sameOpenPGPKey($0, $1) }
         guard same else {
             throw CeremonyError(
                 "the keys in \(quoted(path)) are not the ones the server encrypts the new shares to "
