@@ -26,7 +26,8 @@ struct ReportTests {
     @Test(
         """
         init, two operators unseal, a rekey: the report names every operator, node and generation; the HTML page \
-        fetches nothing and renders to a screenshot that is not blank
+        fetches nothing and renders to a screenshot that is not blank; an edited transcript's lines from the break on \
+        are drawn as not vouched for
         """,
         .enabled(if: Processes.which("chromium") != nil, "needs Debian's chromium (Scripts/test installs it)"))
     func report() async throws {
@@ -113,5 +114,23 @@ struct ReportTests {
             ])
         #expect(c.status == 0, "\(c.stderr)")
         #expect(try await pngHasContent(shot), "the screenshot is blank")
+
+        // Alice's transcript with her unseal line edited: the report shows the anomalies and
+        // draws that line, and every line after it, as not vouched for.
+        var lines = String(decoding: try #require(readBytes(alices)), as: UTF8.self).split(separator: "\n").map(
+            String.init)
+        let edited = try #require(lines.firstIndex { $0.contains("\"command\":\"unseal\"") })
+        lines[edited] = lines[edited].replacingOccurrences(of: "\"result\":\"", with: "\"result\":\"x")
+        let tampered = try dir.write("tampered.jsonl", text: lines.joined(separator: "\n") + "\n")
+        let tamperedHTML = dir.file("tampered.html")
+        r = try await Keyturn.launch(
+            ["report", coord, tampered, carols, "--manifest", dir.file("gen1"), "--html", tamperedHTML],
+            environment: gpg.environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdoutText.contains("tampered.jsonl: the chain breaks at line \(edited + 1)"), "\(r.stdoutText)")
+        #expect(r.stdoutText.contains("| x") && r.stdoutText.contains(" (not vouched for) |"), "\(r.stdoutText)")
+        let doubtful = String(decoding: try #require(readBytes(tamperedHTML)), as: UTF8.self)
+        #expect(doubtful.contains("fill=\"#f9a825\"") && doubtful.contains("tampered.jsonl:\(edited + 1): not vouched"))
+        #expect(!page.contains("fill=\"#f9a825\""), "the untouched transcripts are all vouched for")
     }
 }

@@ -41,6 +41,10 @@ package struct CeremonyReport: Sendable {
     package let generations: [Generation]
     package let verifications: [TranscriptVerification]
     package let anomalies: [String]
+    /// The events (by `source`) that neither the chain nor a signature vouches for: from the
+    /// first line where a transcript's chain breaks on, and every line under a signature that
+    /// does not verify. They are drawn apart, since what they say may not be what happened.
+    package let unvouched: Set<String>
 
     /// The operators, in order of first appearance.
     package var operators: [String] {
@@ -75,7 +79,20 @@ package struct CeremonyReport: Sendable {
         events.sort { $0.time < $1.time }
         return CeremonyReport(
             events: events, generations: generations, verifications: verifications,
-            anomalies: anomalies(events, generations: generations, verifications: verifications))
+            anomalies: anomalies(events, generations: generations, verifications: verifications),
+            unvouched: unvouched(verifications))
+    }
+
+    private static func unvouched(_ verifications: [TranscriptVerification]) -> Set<String> {
+        var out = Set<String>()
+        for v in verifications {
+            let file = URL(fileURLWithPath: v.path).lastPathComponent
+            if let b = v.firstBreak, b.line <= v.lineCount {
+                for line in b.line...v.lineCount { out.insert("\(file):\(line)") }
+            }
+            for c in v.closed where c.good == false { for line in c.lines { out.insert("\(file):\(line)") } }
+        }
+        return out
     }
 
     private static func loadGenerations(_ manifests: [String]) throws -> [Generation] {

@@ -112,10 +112,13 @@ extension CeremonyReport {
             let ring =
                 ev.node.flatMap { nodes.firstIndex(of: $0) }.map { Self.nodeColours[$0 % Self.nodeColours.count] }
                 ?? "#555"
-            let fill = ev.failed ? "#c62828" : ev.command.hasSuffix("start") ? "#6a1b9a" : "#2e7d32"
+            let doubtful = unvouched.contains(ev.source)
+            let fill =
+                doubtful ? "#f9a825" : ev.failed ? "#c62828" : ev.command.hasSuffix("start") ? "#6a1b9a" : "#2e7d32"
             let tip = e(
                 "\(ev.operatorName): \(ev.command) \(ev.result)\(ev.node.map { " at \($0)" } ?? "")"
-                    + "\(ev.progress.map { ", \($0)" } ?? "")\(ev.error.map { ": \($0)" } ?? "")")
+                    + "\(ev.progress.map { ", \($0)" } ?? "")\(ev.error.map { ": \($0)" } ?? "")"
+                    + (doubtful ? " (\(ev.source): not vouched for by the chain or a signature)" : ""))
             let mark =
                 ev.command.hasSuffix("start")
                 ? "<rect x=\"\(cx - 7)\" y=\"\(cy - 7)\" width=\"14\" height=\"14\" "
@@ -159,7 +162,9 @@ extension CeremonyReport {
         return "<p class=\"legend\"><span class=\"key\"><span class=\"dot\" style=\"background:#2e7d32\"></span>"
             + "accepted / done</span><span class=\"key\"><span class=\"dot\" style=\"background:#c62828\"></span>"
             + "failed or refused</span><span class=\"key\"><span class=\"dot diamond\" style=\"background:#6a1b9a\">"
-            + "</span>operation started (new nonce)</span> ring = node: \(nodesHTML)</p>"
+            + "</span>operation started (new nonce)</span><span class=\"key\"><span class=\"dot\" "
+            + "style=\"background:#f9a825\"></span>not vouched for (chain broken or signature bad)</span> "
+            + "ring = node: \(nodesHTML)</p>"
     }
 
     private func card(_ title: String, _ value: String, _ detail: String, alert: Bool = false) -> String {

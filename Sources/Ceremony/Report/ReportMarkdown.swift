@@ -34,7 +34,7 @@ extension CeremonyReport {
         for e in events {
             let cells = [
                 time.string(from: e.time), e.operatorName, e.command, e.node ?? "",
-                e.failed ? "**\(e.result)**" : e.result,
+                (e.failed ? "**\(e.result)**" : e.result) + (unvouched.contains(e.source) ? " (not vouched for)" : ""),
                 e.progress ?? "", e.nonce.map { String($0.prefix(8)) } ?? "",
             ]
             md.append("| " + cells.map(escape).joined(separator: " | ") + " |")
