@@ -56,9 +56,14 @@ package struct QuorumEndpoints: Sendable, Hashable {
         verifyPath: nil, authenticated: true)
 
     /// Where the server keeps a rekey's new PGP-encrypted shares when asked to (`backup`);
-    /// reading and deleting them needs a token on either API.
+    /// reading and deleting them needs a token on either API. Vault's recovery-key backup is not
+    /// under `sys/rekey-recovery-key/` but `sys/rekey/recovery-key-backup` (OpenBao 2.7.2 answers
+    /// 404 "unsupported path" for the other).
     package var backupPath: String {
-        statusPath.replacingOccurrences(of: "/init", with: "/backup")
+        switch (authenticated, target) {
+        case (false, .recovery): "sys/rekey/recovery-key-backup"
+        default: statusPath.replacingOccurrences(of: "/init", with: "/backup")
+        }
     }
 
     /// The listener parameter that re-enables an unauthenticated family on OpenBao >= 2.5.

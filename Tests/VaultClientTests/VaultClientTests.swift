@@ -19,6 +19,25 @@ struct VaultClientTests {
         #expect(!after.sealed)
     }
 
+    @Test("each rekey family's backup path is one the server serves (no backup yet: a refusal, not 'unsupported path')")
+    func backupPaths() async throws {
+        let server = try await OpenBaoServer.start()
+        defer { server.stop() }
+        let (keys, rootToken) = try await server.initialize(shares: 1, threshold: 1)
+        try await server.unseal(with: keys)
+        var client = try VaultClient(address: server.address, transport: VaultTransport(timeout: 60))
+        client.token = rootToken
+        let families = QuorumEndpoints.Target.allCases.flatMap { [QuorumEndpoints.legacyRekey($0), .rotate($0)] }
+        for family in families {
+            do {
+                _ = try await client.rekeyBackup(family)
+                Issue.record("\(family.backupPath): a backup where none was made")
+            } catch {
+                #expect(error.reason.contains("no backed-up keys"), "\(family.backupPath): \(error.reason)")
+            }
+        }
+    }
+
     @Test("the one-shot sys/init answer is waited for past the transport's timeout, which still bounds other requests")
     func oneShotAnswerOutlivesTimeout() async throws {
         let scratch = try TemporaryDirectory("keyturn-slow")
