@@ -76,6 +76,9 @@ package struct CeremonyError: KeyturnFailure, CustomStringConvertible {
         case notTheSecret
         /// An attestation needs the ceremony record that lists the share file.
         case noRecord
+        /// The node keeps no backup of a rekey's new shares (none was asked for, or it was
+        /// deleted). Facts: node.
+        case noBackup
     }
 
     package let code: Code

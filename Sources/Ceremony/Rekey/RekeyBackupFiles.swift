@@ -41,7 +41,18 @@ package enum RekeyBackupFiles {
     /// Reads the backup from the node (a token is needed on either API).
     package static func retrieve(_ ceremony: QuorumCeremony) async throws -> RekeyBackup {
         try requireToken(ceremony, "reading a rekey backup")
-        return try await ceremony.client.rekeyBackup(ceremony.endpoints)
+        let backup: RekeyBackup
+        do {
+            backup = try await ceremony.client.rekeyBackup(ceremony.endpoints)
+        } catch {
+            guard error.serverErrors.contains(where: { $0.contains("no backed-up keys") }) else { throw error }
+            let node = ceremony.client.address
+            throw CeremonyError(
+                "\(node) keeps no backup of a rekey's new shares (\(ceremony.endpoints.backupPath)): none was asked "
+                    + "for when the rekey started, or it was deleted",
+                code: .noBackup, facts: ["node": node])
+        }
+        return backup
     }
 
     /// Deletes the backup on the node.

@@ -13,7 +13,8 @@ enum Hints {
         switch code {
         case "ceremony.refused", "ceremony.alreadyInitialised", "ceremony.mayBeInitialised", "ceremony.sharesRefused",
             "ceremony.noActiveNode", "ceremony.needsTokenOrListener", "ceremony.tokenRefused",
-            "ceremony.noRecoveryKeys", "ceremony.alreadyRunning", "ceremony.notRunning", "ceremony.nonceMismatch":
+            "ceremony.noRecoveryKeys", "ceremony.alreadyRunning", "ceremony.notRunning", "ceremony.nonceMismatch",
+            "ceremony.noBackup":
             return .serverFailure
         default:
             return .localFailure
@@ -110,6 +111,8 @@ enum Hints {
             return "give shares of one split; the id on each file's second line tells them apart"
         case "ceremony.tooFewShares": return "bring \(facts["threshold"] ?? "more") shares of this split"
         case "ceremony.noRecord": return "pass the ceremony.json that lists the file with --manifest"
+        case "ceremony.noBackup":
+            return "the server keeps the new shares only of a rekey started with keyturn rekey start --backup"
         case "ceremony.notTheSecret":
             return "ask each holder for their file again: one of them is damaged or not from this split"
         default: return operation(code, facts)
