@@ -4,6 +4,18 @@ import Testing
 
 @Suite("the quorum drill: verify --attest and keyturn drill (real gpg, real OpenBao)")
 struct DrillTests {
+    /// keyturn init of `server` with client-side encryption (commitments), threshold 2.
+    static func initialise(
+        _ server: OpenBaoServer, to keys: [TestGPG.Key], into dir: String, _ gpg: TestGPG
+    ) async throws -> ProcessResult {
+        try await Keyturn.launch(
+            [
+                "init", "-a", server.address, "--key-threshold", "2", "--client-side-encryption", "--out-dir", dir,
+                "--pgp-keys", keys.map(\.armouredFile).joined(separator: ","),
+            ],
+            environment: gpg.environment)
+    }
+
     @Test(
         """
         two attestations of a 2-of-3 ceremony: exit 0; one: exit 2; the same holder twice counts once; another \
@@ -17,12 +29,7 @@ struct DrillTests {
         defer { server.stop() }
         let dir = try TemporaryDirectory()
         let gen1 = dir.file("gen1")
-        var r = try await Keyturn.launch(
-            [
-                "init", "-a", server.address, "--key-threshold", "2", "--client-side-encryption", "--out-dir", gen1,
-                "--pgp-keys", [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
-            ],
-            environment: gpg.environment)
+        var r = try await Self.initialise(server, to: [alice, bob, carol], into: gen1, gpg)
         #expect(r.status == 0, "\(r.stderr)")
         let token = try rootToken(printedBy: r)
         let pass = try dir.write("alice.pass", text: "alice secret\n")
@@ -108,12 +115,7 @@ struct DrillTests {
         defer { server.stop() }
         let dir = try TemporaryDirectory()
         let gen1 = dir.file("gen1")
-        var r = try await Keyturn.launch(
-            [
-                "init", "-a", server.address, "--key-threshold", "2", "--client-side-encryption", "--out-dir", gen1,
-                "--pgp-keys", "\(erin.armouredFile),\(bob.armouredFile)",
-            ],
-            environment: gpg.environment)
+        var r = try await Self.initialise(server, to: [erin, bob], into: gen1, gpg)
         #expect(r.status == 0, "\(r.stderr)")
         for who in ["erin", "bob"] {
             r = try await Keyturn.launch(
