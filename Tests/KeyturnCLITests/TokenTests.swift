@@ -7,7 +7,8 @@ struct TokenTests {
     @Test(
         """
         verify, unseal and rekey submit decrypt through the token; the token unplugged ends at once (exit 1, the \
-        key named, nothing sent); a wrong PIN and a blocked PIN each have their own message, the PIN is tried once
+        key named, nothing sent); a wrong PIN and a blocked PIN each have their own message, the PIN is tried once; \
+        the token's key signs the transcript
         """,
         .enabled(if: SoftToken.available, "needs softhsm2, gnupg-pkcs11-scd and opensc (Scripts/test installs them)"))
     func token() async throws {
@@ -57,8 +58,13 @@ struct TokenTests {
         try token.unblockPIN()
 
         token.stopAgent()
-        r = try await Keyturn.launch(["unseal", tina, "--passphrase-file", pin] + a, environment: env)
+        let log = dir.file("tina.jsonl")
+        r = try await Keyturn.launch(
+            ["unseal", tina, "--passphrase-file", pin, "--transcript", log] + a, environment: env)
         #expect(r.status == 0 && r.stdoutText.contains("1/2"), "\(r.status) \(r.stdoutText) \(r.stderr)")
+        // The transcript's lines are signed by the key on the token too.
+        r = try await Keyturn.launch(["transcript", "verify", log], environment: env)
+        #expect(r.status == 0 && r.stdoutText.contains("signed by \(token.key.fingerprint): good"), "\(r.stdoutText)")
         r = try await Keyturn.launch(["unseal", dir.file("gen1/bob.asc.key")] + a, environment: env)
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
 
