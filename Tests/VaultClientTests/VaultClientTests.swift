@@ -25,6 +25,8 @@ struct VaultClientTests {
         defer { server.stop() }
         let (keys, rootToken) = try await server.initialize(shares: 1, threshold: 1)
         try await server.unseal(with: keys)
+        // Unsealed is not yet active: until raft elects it, every request is "local node not active".
+        try await server.waitUntil(timeout: 120) { try await $0.call("GET", "sys/health").0 == 200 }
         var client = try VaultClient(address: server.address, transport: VaultTransport(timeout: 60))
         client.token = rootToken
         let families = QuorumEndpoints.Target.allCases.flatMap { [QuorumEndpoints.legacyRekey($0), .rotate($0)] }
