@@ -126,7 +126,7 @@ struct SignalTests {
         process.terminate(signal)
         try await Task.sleep(nanoseconds: 200_000_000)
         _ = FileManager.default.createFile(atPath: release, contents: nil)
-        while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
+        _ = await process.exited()
         return (
             process.terminationStatus, String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self),
             String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self)
@@ -152,7 +152,7 @@ struct SignalTests {
             environment: cleanEnvironment([:]), stdout: .file(dir.file("out")), stderr: .file(dir.file("err")))
         try await ready.waitUntil(timeout: 120) { try await $0.sealStatus()["progress"] as? Int == 1 }
         process.terminate(SIGINT)
-        while process.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
+        _ = await process.exited()
         let out = String(decoding: readBytes(dir.file("out")) ?? [], as: UTF8.self),
             err = String(decoding: readBytes(dir.file("err")) ?? [], as: UTF8.self)
         #expect(process.terminationStatus == 130, "\(out) \(err)")

@@ -141,6 +141,15 @@ public final class ChildProcess: @unchecked Sendable {
         return status ?? -1
     }
 
+    /// Blocks the calling thread until the child has ended or `deadline` has passed; its status,
+    /// or nil if it still runs.
+    public func waitUntilExit(before deadline: Date) -> Int32? {
+        condition.lock()
+        defer { condition.unlock() }
+        while status == nil && condition.wait(until: deadline) {}
+        return status
+    }
+
     /// Waits, without blocking a thread, until the child has ended; its status.
     public func exited() async -> Int32 {
         await withCheckedContinuation { continuation in

@@ -31,7 +31,16 @@ public func freeLoopbackPort() throws -> Int {
 }
 
 /// Whether `port` on 127.0.0.1 can be bound now (bound and released at once).
-private func canBindLoopback(_ port: Int) -> Bool {
+private func canBindLoopback(_ port: Int) -> Bool { withLoopbackSocket(port, bind) }
+
+/// Whether something accepts TCP connections on 127.0.0.1:port.
+public func portAcceptsConnections(_ port: Int) -> Bool { withLoopbackSocket(port, connect) }
+
+/// `call` (bind or connect) on a new TCP socket with 127.0.0.1:port; whether it succeeded. The
+/// socket is closed afterwards.
+private func withLoopbackSocket(
+    _ port: Int, _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32
+) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return false }
     defer { close(fd) }
@@ -39,9 +48,9 @@ private func canBindLoopback(_ port: Int) -> Bool {
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     addr.sin_port = UInt16(port).bigEndian
-    return withUnsafeMutablePointer(to: &addr) {
+    return withUnsafePointer(to: &addr) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            call(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
         }
     }
 }

@@ -211,10 +211,10 @@ public final class OpenBaoServer: @unchecked Sendable {
     public func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
-        process.terminate(SIGKILL)
-        process.waitUntilExit()
+        if process.waitUntilExit(before: Date().addingTimeInterval(10)) == nil {
+            process.terminate(SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
     deinit { stop() }

@@ -1,21 +1,5 @@
 import Foundation
 
-/// Whether something accepts TCP connections on 127.0.0.1:port.
-public func portAcceptsConnections(_ port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-        }
-    }
-}
-
 /// A raft cluster of OpenBao nodes on loopback: the first leads, the others join it.
 public final class OpenBaoCluster: @unchecked Sendable {
     /// The nodes, leader first.
