@@ -17,6 +17,9 @@ package enum KeyturnMain {
 
     /// Parses, runs, reports errors as `keyturn: error: …`, and exits.
     package static func run(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        // First, in every command: a token, a one-time pad or a share may be held later, and a
+        // core file (or another process of the user reading this one's memory) would keep it.
+        ProcessHygiene.disableCoreDumps()
         ProcessHygiene.wipeLibraryMemoryOnFree()
         ProcessHygiene.unblockSignals()
         ProcessHygiene.ignoreBrokenPipe()

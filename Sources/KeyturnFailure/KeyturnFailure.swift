@@ -35,3 +35,37 @@ package func quoted(_ path: String) -> String {
     }
     return out + "\""
 }
+
+/// Text from a file or a server as keyturn shows it to a person: every control character (ESC,
+/// CR, BEL, the rest below 0x20, DEL, the C1 controls U+0080-U+009F, which some terminals
+/// take as CSI and OSC, and the Unicode line separators and bidi overrides) shown escaped
+/// (`\x1b`, `\u009b`), so no input can move the cursor, rewrite a line, set the clipboard
+/// (OSC 52), hide or reorder text or forge a line of its own. A newline is escaped
+/// too unless `keepingNewlines` (keyturn's own multi-line output); a tab is kept.
+package func neutralised(_ text: String, keepingNewlines: Bool = false) -> String {
+    guard text.unicodeScalars.contains(where: { isControl($0) && !($0 == "\n" && keepingNewlines) }) else {
+        return text
+    }
+    var out = ""
+    out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+    for scalar in text.unicodeScalars {
+        if !isControl(scalar) || (scalar == "\n" && keepingNewlines) {
+            out.unicodeScalars.append(scalar)
+        } else if scalar == "\n" {
+            out += "\\n"
+        } else {
+            // C0 as `\x1b`; the rest as `\u009b`, which is also a valid escape inside a JSON
+            // string (a JSON document on stdout stays one).
+            let hex = String(scalar.value, radix: 16)
+            out += scalar.value < 0x20 ? "\\x" + (hex.count < 2 ? "0" : "") + hex : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }
+    }
+    return out
+}
+
+/// A control character by `neutralised`'s rule (a tab is not one: it cannot forge or hide).
+private func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    let v = scalar.value
+    return (v < 0x20 && v != 0x09) || (v >= 0x7f && v <= 0x9f) || v == 0x2028 || v == 0x2029
+        || (v >= 0x202a && v <= 0x202e) || (v >= 0x2066 && v <= 0x2069)
+}

@@ -6,3 +6,14 @@ package func sameOpenPGPKey(_ a: String, _ b: String) -> Bool {
     guard min(a.count, b.count) >= 16 else { return false }
     return a.hasSuffix(b) || b.hasSuffix(a)
 }
+
+/// A full OpenPGP fingerprint in one canonical spelling (upper-case hex, no spaces): 40 digits
+/// (v4) or 64 (v5, v6); nil for anything else, a key ID or a short ID included. What counts a
+/// holder once: two spellings of one key compare equal, and nothing shorter names a holder.
+package func canonicalFingerprint(_ name: String) -> String? {
+    let digits = name.uppercased().filter { $0 != " " }
+    guard digits.count == 40 || digits.count == 64, digits.allSatisfy({ $0.isHexDigit && $0.isASCII }) else {
+        return nil
+    }
+    return digits
+}

@@ -87,10 +87,7 @@ package struct CeremonyReport: Sendable {
         var out = Set<String>()
         for v in verifications {
             let file = URL(fileURLWithPath: v.path).lastPathComponent
-            if let b = v.firstBreak, b.line <= v.lineCount {
-                for line in b.line...v.lineCount { out.insert("\(file):\(line)") }
-            }
-            for c in v.closed where c.good == false { for line in c.lines { out.insert("\(file):\(line)") } }
+            for line in v.unvouchedLines { out.insert("\(file):\(line)") }
         }
         return out
     }
@@ -125,8 +122,10 @@ package struct CeremonyReport: Sendable {
         let file = URL(fileURLWithPath: path).lastPathComponent
         let parser = ISO8601DateFormatter()
         var events: [Event] = []
-        for (i, line) in data.split(separator: 0x0A).enumerated() {
-            guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+        for (i, line) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            // A closing line is never an event, whatever fields were added to it (verification
+            // reports such a line as malformed).
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], o["close"] == nil,
                 let command = o["command"] as? String, let result = o["result"] as? String,
                 let time = (o["time"] as? String).flatMap(parser.date(from:))
             else { continue }
@@ -147,6 +146,7 @@ package struct CeremonyReport: Sendable {
         var out: [String] = []
         for v in verifications {
             if let b = v.firstBreak { out.append("\(v.path): the chain breaks at line \(b.line): \(b.reason)") }
+            for a in v.anomalies { out.append("\(v.path): \(a.reason)") }
             for c in v.closed where c.good == false {
                 out.append(
                     "\(v.path): lines of \(c.command) signed by \(c.signer ?? "?") do not verify: \(c.note ?? "")")
@@ -175,9 +175,45 @@ package struct CeremonyReport: Sendable {
                 }
             }
         }
+        out += unexplainedProgress(events)
         for g in generations where g.chained == false {
             out.append("generation \(g.number) (\(g.path)) does not name the generation before it")
         }
         return out
+    }
+
+    /// Progress that no transcript explains: a share counted as the k-th (k > 1) of an
+    /// operation with no (k-1)-th before it in any transcript, so a transcript is missing, or
+    /// lines were cut from one. Unseal progress is per node; a rekey's or a generate-root's is
+    /// per operation (its nonce).
+    static func unexplainedProgress(_ events: [Event]) -> [String] {
+        let families = ["unseal": "unseal", "rekey submit": "rekey", "generate-root submit": "generate-root"]
+        // Transcript times have whole seconds, so the order of two answers in one second is not
+        // known: the (k-1)-th share may stand anywhere in the same scope.
+        func key(_ e: Event) -> (family: String, scope: String, k: Int, t: Int)? {
+            guard let family = families[e.command], let p = e.progress, let (k, t) = fraction(p) else { return nil }
+            return (family, family == "unseal" ? e.node ?? "" : e.nonce ?? "", k, t)
+        }
+        let seen = Set(events.compactMap(key).map { "\($0.family) \($0.scope) \($0.k)/\($0.t)" })
+        var reported = Set<String>()
+        var out: [String] = []
+        for e in events {
+            guard let (family, scope, k, t) = key(e), k > 1 else { continue }
+            let missing = "\(family) \(scope) \(k - 1)/\(t)"
+            guard !seen.contains(missing), reported.insert(missing).inserted else { continue }
+            out.append(
+                "\(e.source): \(e.operatorName)'s \(e.command) reached \(k)/\(t)\(e.node.map { " at \($0)" } ?? ""), but "
+                    + "no transcript shows share \(k - 1): a transcript is missing, or lines were cut from one")
+        }
+        return out
+    }
+
+    /// "2/3" as (2, 3); nil for anything else, and for numbers out of a Shamir split's range.
+    static func fraction(_ text: String) -> (Int, Int)? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let k = Int(parts[0]), let t = Int(parts[1]), (0...255).contains(k),
+            (1...255).contains(t)
+        else { return nil }
+        return (k, t)
     }
 }

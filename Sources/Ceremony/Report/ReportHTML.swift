@@ -32,7 +32,7 @@ extension CeremonyReport {
         h.append("<h2>Generations</h2>")
         for g in generations {
             let chain =
-                g.chained.map { $0 ? "names generation \(g.number - 1)" : "does NOT name the one before" } ?? "first"
+                g.chained.map { $0 ? "names the generation before it" : "does NOT name the one before" } ?? "first"
             h.append(
                 "<section class=\"gen\"><h3>Generation \(g.number) <span class=\"badge\">\(g.threshold) of "
                     + "\(g.holders.count)</span></h3><p class=\"meta\">\(e(g.path)) · made \(e(g.time)) "

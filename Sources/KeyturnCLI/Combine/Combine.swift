@@ -43,7 +43,6 @@ struct Combine: ParsableCommand {
     }
 
     func run() throws {
-        ProcessHygiene.disableCoreDumps()
         let log = try transcript.open("combine")
         let length = try CombineRun(files: shareFiles, output: output, passphrase: passphrase.source)
             .execute { Terminal.write(.output, $0) }

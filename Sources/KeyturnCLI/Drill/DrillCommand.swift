@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 
 /// `keyturn drill`: does a quorum still hold its shares?
 struct DrillCommand: ParsableCommand {
@@ -31,8 +32,9 @@ struct DrillCommand: ParsableCommand {
     func run() throws {
         let drill = try Drill.run(manifest: manifest, attestations: attestations, maxAge: maxAge * 86_400)
         for v in drill.verdicts {
+            // One line per attestation, whatever its fields hold (a user id with a newline).
             Terminal.stdoutLine(
-                "\(v.file): \(v.holder ?? "-"): \(v.counted ? "counts" : "does not count"): \(v.reason)")
+                neutralised("\(v.file): \(v.holder ?? "-"): \(v.counted ? "counts" : "does not count"): \(v.reason)"))
         }
         if !drill.commitments {
             Terminal.stdoutLine(

@@ -31,7 +31,6 @@ extension GenerateRoot {
         var transcript: TranscriptOptions
 
         func run() throws {
-            ProcessHygiene.disableCoreDumps()
             let log = try transcript.open("generate-root decode")
             if let output { try SecretFiles.requireAbsent(output) }
             let otp = try OneTimePad.readLine(otpFile, what: "one-time pad", secret: true)

@@ -26,7 +26,6 @@ extension GenerateRoot {
         var outDir: String = "."
 
         func run() async throws {
-            ProcessHygiene.disableCoreDumps()
             let record = try CeremonyRecord.find(explicit: submit.manifest, beside: submit.keyFile)
             let log = try options.transcript.open(
                 "generate-root submit", share: submit.keyFile, manifest: record, passphrase: submit.passphrase.source)

@@ -103,7 +103,6 @@ struct Init: AsyncParsableCommand {
     var recoveryQuorum: Int { recoveryThreshold ?? (recoveryCount / 2 + 1) }
 
     func run() async throws {
-        ProcessHygiene.disableCoreDumps()
         let conn = try connection.resolve()
         let log = try transcript.open("init")
         guard conn.clients.count == 1, let client = conn.clients.first else {

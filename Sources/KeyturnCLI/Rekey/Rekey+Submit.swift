@@ -48,7 +48,6 @@ extension Rekey {
         var plan: String?
 
         func run() async throws {
-            ProcessHygiene.disableCoreDumps()
             let previous = try CeremonyRecord.find(explicit: submit.manifest, beside: submit.keyFile)
             let log = try options.log(
                 "rekey submit", share: submit.keyFile, manifest: previous, passphrase: submit.passphrase.source)

@@ -23,7 +23,6 @@ extension Rekey {
         var passphrase: PassphraseOptions
 
         func run() async throws {
-            ProcessHygiene.disableCoreDumps()
             let record = try CeremonyRecord.find(explicit: nil, beside: keyFile)
             let log = try options.log(
                 "rekey verify", share: keyFile, manifest: record, passphrase: passphrase.source)

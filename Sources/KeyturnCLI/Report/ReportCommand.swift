@@ -14,7 +14,8 @@ struct ReportCommand: ParsableCommand {
             keyring), and prints the report in Markdown: anomalies (a broken chain, an unsigned \
             file, a refused share, a nonce that changed mid-way), each generation's holders and \
             threshold, the timeline, each signature's verdict. --html FILE also writes one \
-            self-contained page (inline CSS and SVG, nothing fetched) with the timeline drawn.
+            self-contained page (inline CSS and SVG, nothing fetched) with the timeline drawn. \
+            Each transcript's head is listed, for the change ticket. --strict exits 2 on any anomaly.
             """)
 
     @Argument(help: ArgumentHelp("The operators' transcript files.", valueName: "transcript"))
@@ -29,6 +30,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the report as one HTML page (0600, never over a file).", valueName: "file"))
     var html: String?
 
+    @Flag(help: "Exit 2 when the report lists any anomaly (for a pipeline that must stop on one).")
+    var strict = false
+
     func validate() throws {
         if transcripts.isEmpty && manifests.isEmpty {
             throw ValidationError("report needs transcript files, --manifest records, or both")
@@ -42,5 +46,6 @@ struct ReportCommand: ParsableCommand {
             Terminal.stderrLine("keyturn: the HTML report is in \(quoted(html))")
         }
         Terminal.stdoutLine(report.markdown())
+        if strict && !report.anomalies.isEmpty { throw ExitCode(ExitStatus.serverFailure.rawValue) }
     }
 }

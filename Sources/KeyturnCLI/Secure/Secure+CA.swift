@@ -43,7 +43,6 @@ extension Secure {
         }
 
         func run() throws {
-            ProcessHygiene.disableCoreDumps()
             let made = try CertificateAuthority.make(
                 outDir: outDir, name: name, days: days, escrowKeyFiles: splitTo.commaSeparated, threshold: threshold)
             Terminal.stdoutLine(made.certificate)

@@ -54,7 +54,6 @@ extension Secure {
         }
 
         func run() throws {
-            ProcessHygiene.disableCoreDumps()
             let issued = try CertificateAuthority.issue(
                 caDir: caDir,
                 request: CertificateRequest(

@@ -70,7 +70,6 @@ struct Split: ParsableCommand {
     }
 
     func run() throws {
-        ProcessHygiene.disableCoreDumps()
         let log = try transcript.open("split")
         let paths = try SplitRun(
             input: .file(input), outDir: outDir, threshold: threshold, shares: shareCount,

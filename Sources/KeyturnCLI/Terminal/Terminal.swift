@@ -10,6 +10,11 @@ import ProcessHygiene
 //   and what comes next. Lower-case, one line each, no trailing period, nodes named, paths
 //   named in double quotes (`quoted`, as age and Go's %q do), so a newline in a name cannot
 //   make a second line.
+// - Every string that came from a file or a server is neutralised on its way out (`neutralised`):
+//   control characters show escaped (`\x1b`), so an answer, a transcript or an attestation
+//   cannot move the cursor, set the clipboard (OSC 52), hide text or forge a line. The line
+//   writers below do it for every line (keeping keyturn's own newlines); an error's reason and
+//   hint, a warning and a progress line are one line each, so a newline in them is escaped too.
 // - Questions and hidden prompts go to the controlling terminal (/dev/tty), never to a pipe.
 // - Everything is written with write(2), unbuffered, so nothing is lost when keyturn ends
 //   with _exit.
@@ -26,14 +31,14 @@ enum Terminal {
 
     /// Writes a line of text to stderr.
     static func stderrLine(_ text: String) {
-        var line = text
+        var line = neutralised(text, keepingNewlines: true)
         line.append("\n")
         line.withUTF8 { _ = write(.error, UnsafeRawBufferPointer($0)) }
     }
 
     /// Writes a line of text to stdout.
     static func stdoutLine(_ text: String) {
-        var line = text
+        var line = neutralised(text, keepingNewlines: true)
         line.append("\n")
         line.withUTF8 { _ = write(.output, UnsafeRawBufferPointer($0)) }
     }
@@ -50,19 +55,19 @@ enum Terminal {
 
     /// `keyturn: error: REASON`, then `keyturn: hint: HINT` when there is one.
     static func report(_ reason: String, hint: String?) {
-        stderrLine("keyturn: error: \(reason)")
-        if let hint { stderrLine("keyturn: hint: \(hint)") }
+        stderrLine("keyturn: error: \(neutralised(reason))")
+        if let hint { stderrLine("keyturn: hint: \(neutralised(hint))") }
     }
 
     /// A warning on stderr.
     static func warn(_ message: String) {
-        stderrLine("keyturn: warning: \(message)")
+        stderrLine("keyturn: warning: \(neutralised(message))")
     }
 
     /// Rewrites one progress line on stderr (a terminal); nil clears it.
     static func stderrProgress(_ text: String?) {
         var line = "\r\u{1B}[K"
-        if let text { line += text }
+        if let text { line += neutralised(text) }
         line.withUTF8 { _ = write(.error, UnsafeRawBufferPointer($0)) }
     }
 

@@ -69,7 +69,6 @@ struct Unseal: AsyncParsableCommand {
     }
 
     func run() async throws {
-        ProcessHygiene.disableCoreDumps()
         if let initJSON { return try await unsealAll(from: initJSON) }
         let (outcomes, format, log) = try await submit()
         #if DEBUG

@@ -37,7 +37,6 @@ struct Verify: ParsableCommand {
     @OptionGroup var transcript: TranscriptOptions
 
     func run() throws {
-        ProcessHygiene.disableCoreDumps()
         let log = try transcript.open(
             "verify", share: keyFile, manifest: try? CeremonyRecord.find(explicit: manifest, beside: keyFile),
             passphrase: passphrase.source)
