@@ -17,6 +17,8 @@ package struct CeremonyError: KeyturnFailure, CustomStringConvertible {
         case fileRaced
         /// A secret file group or others can read. Facts: path.
         case notPrivate
+        /// An output directory that others can write to, or a symbolic link. Facts: path.
+        case unsafeDirectory
         /// A share given on the command line.
         case shareOnCommandLine
         /// No share file and no terminal to ask on.

@@ -131,9 +131,18 @@ package struct CeremonyRecord: Codable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CeremonyError("cannot read the manifest \(quoted(path))")
         }
-        do { return try JSONDecoder().decode(CeremonyRecord.self, from: data) } catch {
+        let record: CeremonyRecord
+        do { record = try JSONDecoder().decode(CeremonyRecord.self, from: data) } catch {
             throw CeremonyError("\(quoted(path)) is not a keyturn ceremony.json")
         }
+        // Numbers from a file are hostile until checked: nothing later may trap on them.
+        guard (1...255).contains(record.shares), (1...255).contains(record.threshold),
+            (1...1_000_000).contains(record.generation ?? 1)
+        else {
+            throw CeremonyError(
+                "\(quoted(path)) is not a keyturn ceremony.json: its shares, threshold or generation are out of range")
+        }
+        return record
     }
 
     /// The manifest given, or the ceremony.json beside `keyFile` if there is one.

@@ -25,6 +25,13 @@ package final class OutputDirectory {
             guard access(path, W_OK | X_OK) == 0 else {
                 throw CeremonyError("cannot write to directory \(quoted(path)): \(SecretFiles.describe(errno))")
             }
+            // Checked here, before anything is sent; the files are then made in the directory
+            // opened once (OutputDirectories), which checks again.
+            var own = stat()
+            if lstat(path, &own) == 0, (own.st_mode & S_IFMT) == S_IFLNK {
+                _ = try OutputDirectories.open(path)
+            }
+            try OutputDirectories.requireOwnerOnly(st, path: path)
             exists = true
         } else {
             // The nearest existing ancestor must let us create the rest.

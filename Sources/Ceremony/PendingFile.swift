@@ -2,36 +2,60 @@ import Foundation
 import KeyturnFailure
 import ProcessHygiene
 import Shamir
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A file written under a temporary name beside its final path, that appears there only when
-/// complete. Discarded (its temporary removed) unless published.
+/// A file that appears under its final name only when complete, and under no name before:
+/// written into an unnamed file (Linux `O_TMPFILE`) in its directory, fsynced, then linked into
+/// place (`linkat`) without replacing anything. A signal, even SIGKILL, in the middle leaves
+/// nothing behind: the kernel frees an unnamed file with its last descriptor. Where the file
+/// system has no `O_TMPFILE`, a hidden temporary name stands in (removed when discarded).
+/// Every name is resolved in the directory opened once (`OutputDirectories`), so a directory
+/// swapped for a symbolic link mid-way cannot redirect a file.
 package final class PendingFile {
     /// Where the file appears when published.
     package let path: String
-    private let temporaryPath: String
+    private let name: String
+    private let directory: Int32
+    /// The fallback's temporary name, when the file system has no O_TMPFILE.
+    private let temporaryName: String?
     private var fd: Int32
     private var published = false
 
-    /// Creates the temporary file (0600 unless `mode` says otherwise, for public material such
-    /// as a certificate; exclusive). Fails if `path` already exists.
+    /// Creates the unnamed file (0600 unless `mode` says otherwise, for public material such
+    /// as a certificate). Fails if `path` already exists.
     package init(path: String, mode: mode_t = 0o600) throws {
-        try SecretFiles.requireAbsent(path)
-        var tag = [UInt8](repeating: 0, count: 6)
-        try? tag.withUnsafeMutableBytes { try SystemRandom().fill($0) }
-        let name = URL(fileURLWithPath: path).lastPathComponent
-        temporaryPath = SecretFiles.join(SecretFiles.directory(of: path), ".\(name).\(ShareHex.encode(tag)).tmp")
         self.path = path
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        name = URL(fileURLWithPath: path).lastPathComponent
+        directory = try OutputDirectories.open(SecretFiles.directory(of: path))
+        var st = stat()
+        if fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) == 0 {
+            throw CeremonyError("\(quoted(path)) already exists", code: .fileExists, facts: ["path": path])
+        }
+        fd = openat(directory, ".", Self.unnamed | O_WRONLY | O_CLOEXEC, mode)
+        if fd >= 0 {
+            temporaryName = nil
+        } else if [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) {
+            var tag = [UInt8](repeating: 0, count: 6)
+            try? tag.withUnsafeMutableBytes { try SystemRandom().fill($0) }
+            let temporary = ".\(name).\(ShareHex.encode(tag)).tmp"
+            temporaryName = temporary
+            fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        } else {
+            temporaryName = nil
+        }
         guard fd >= 0 else {
             throw CeremonyError("cannot create \(quoted(path)): \(SecretFiles.describe(errno))")
         }
         // The umask cannot widen 0600, but make the mode explicit regardless.
         _ = fchmod(fd, mode)
     }
+
+    /// `O_TMPFILE` (Glibc's macro is not imported: `__O_TMPFILE | O_DIRECTORY`).
+    private static let unnamed: Int32 = 0o20_000_000 | O_DIRECTORY
 
     /// Bytes written so far, and how many of them were handed to writeback.
     private var written = 0
@@ -51,41 +75,91 @@ package final class PendingFile {
         }
     }
 
-    /// Flushes the data to disk, closes it, and links it to its final name without replacing
-    /// anything already there.
+    /// Flushes the data to disk and links it to its final name without replacing anything
+    /// already there.
     package func publish() throws {
         guard fsync(fd) == 0 else {
             throw CeremonyError("cannot write \(quoted(path)): \(SecretFiles.describe(errno))")
         }
-        close(fd)
-        fd = -1
-        if link(temporaryPath, path) != 0 {
+        let linked =
+            temporaryName.map { linkat(directory, $0, directory, name, 0) }
+            ?? linkat(AT_FDCWD, "/proc/self/fd/\(fd)", directory, name, AT_SYMLINK_FOLLOW)
+        if linked != 0 {
             let code = errno
             if code == EEXIST {
-                throw CeremonyError(
-                    "\(quoted(path)) already exists", code: .fileRaced, facts: ["path": path])
+                throw CeremonyError("\(quoted(path)) already exists", code: .fileRaced, facts: ["path": path])
             }
             throw CeremonyError("cannot create \(quoted(path)): \(SecretFiles.describe(code))")
         }
         published = true
-        unlink(temporaryPath)
+        close(fd)
+        fd = -1
+        if let temporaryName { unlinkat(directory, temporaryName, 0) }
     }
 
     /// Removes the published file again (used when a later file of the same batch fails).
     package func withdraw() {
-        if published { unlink(path) }
+        if published { unlinkat(directory, name, 0) }
         published = false
     }
 
     deinit {
         if fd >= 0 { close(fd) }
-        if !published { unlink(temporaryPath) }
+        if !published, let temporaryName { unlinkat(directory, temporaryName, 0) }
+    }
+}
+
+/// The output directories of this process, each opened once (`O_DIRECTORY | O_NOFOLLOW`) at
+/// its first file and kept open: every later file of the run is created relative to that
+/// descriptor, so swapping the path for a symbolic link mid-way changes nothing. A directory
+/// that others can write to is refused (they could swap or remove what keyturn writes there).
+package enum OutputDirectories {
+    private static let opened = Mutex<[String: Int32]>([:])
+
+    /// The directory's descriptor, opened and checked on first use.
+    package static func open(_ path: String) throws -> Int32 {
+        try opened.withLock { table throws(CeremonyError) in
+            if let fd = table[path] { return fd }
+            let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else {
+                let code = errno
+                if code == ELOOP || code == ENOTDIR {
+                    var st = stat()
+                    if lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK {
+                        throw CeremonyError(
+                            "\(quoted(path)) is a symbolic link: keyturn writes only into the directory itself, "
+                                + "named by its own path", code: .unsafeDirectory, facts: ["path": path])
+                    }
+                }
+                throw CeremonyError("cannot write to directory \(quoted(path)): \(SecretFiles.describe(code))")
+            }
+            var st = stat()
+            guard fstat(fd, &st) == 0 else {
+                Glibc.close(fd)
+                throw CeremonyError("cannot write to directory \(quoted(path)): \(SecretFiles.describe(errno))")
+            }
+            do throws(CeremonyError) { try requireOwnerOnly(st, path: path) } catch {
+                Glibc.close(fd)
+                throw error
+            }
+            table[path] = fd
+            return fd
+        }
+    }
+
+    /// Refuses a directory that others can write to.
+    package static func requireOwnerOnly(_ st: stat, path: String) throws(CeremonyError) {
+        if st.st_mode & S_IWOTH != 0 {
+            throw CeremonyError(
+                "the directory \(quoted(path)) can be written by others: they could replace or remove the files "
+                    + "keyturn writes there", code: .unsafeDirectory, facts: ["path": path])
+        }
     }
 }
 
 extension SecretFiles {
     /// Writes a small file whole (0600 unless `mode` says otherwise), atomically and never over an
-    /// existing one: written under a temporary name, fsynced, then linked into place.
+    /// existing one: written under no name, fsynced, then linked into place.
     package static func writeNew(_ path: String, contents: [UInt8], mode: mode_t = 0o600) throws {
         let file = try PendingFile(path: path, mode: mode)
         try contents.withUnsafeBytes { try file.write($0) }

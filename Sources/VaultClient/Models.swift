@@ -178,3 +178,27 @@ package struct UnsealRequest: Encodable, Sendable {
         self.migrate = migrate
     }
 }
+
+/// A server's answer whose numbers keyturn computes with: each is range-checked when the answer
+/// is decoded (a share count, a threshold or a progress beyond what Shamir allows is a hostile
+/// or broken answer, refused as malformed), so no later arithmetic on it can trap.
+package protocol RangeChecked {
+    /// The first field out of its range, or nil.
+    var outOfRange: String? { get }
+}
+
+/// A Shamir split's numbers: at most 255 shares, so every count and threshold is in 0...255.
+let shamirRange = 0...255
+
+extension SealStatus: RangeChecked {
+    package var outOfRange: String? {
+        if !shamirRange.contains(t) { return "t" }
+        if !shamirRange.contains(n) { return "n" }
+        if !shamirRange.contains(progress) { return "progress" }
+        return nil
+    }
+}
+
+extension Wrapped: RangeChecked {
+    var outOfRange: String? { (data as? any RangeChecked)?.outOfRange.map { "data.\($0)" } }
+}

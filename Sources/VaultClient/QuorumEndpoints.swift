@@ -214,3 +214,12 @@ extension VaultClient {
         return try await call(method, path, body: body, accept: [200], token: false, replyTimeout: replyTimeout).0
     }
 }
+
+extension QuorumState: RangeChecked {
+    package var outOfRange: String? {
+        let fields: [(String, Int?)] = [("progress", progress), ("required", required), ("t", t), ("n", n)]
+        if let (name, _) = fields.first(where: { $0.1.map { !shamirRange.contains($0) } ?? false }) { return name }
+        if let otpLength, !(0...4096).contains(otpLength) { return "otp_length" }
+        return nil
+    }
+}

@@ -145,7 +145,16 @@ package struct VaultClient: Sendable {
         }
         do {
             let raw = try JSONDecoder().decode([String: JSONValue].self, from: data)
-            return (try JSONDecoder().decode(T.self, from: data), raw)
+            let value = try JSONDecoder().decode(T.self, from: data)
+            // A number a hostile server sends is checked before anything computes with it.
+            if let field = (value as? any RangeChecked)?.outOfRange {
+                throw VaultError(
+                    .malformedReply, "\(address) sent a reply to \(endpoint) where '\(field)' is out of range",
+                    httpStatus: status)
+            }
+            return (value, raw)
+        } catch let error as VaultError {
+            throw error
         } catch let DecodingError.keyNotFound(key, _) {
             throw VaultError(
                 .malformedReply, "\(address) sent a reply to \(endpoint) without '\(key.stringValue)'",

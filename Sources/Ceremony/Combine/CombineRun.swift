@@ -42,10 +42,10 @@ package struct CombineRun {
                     code: .sameShareTwice)
             }
         }
-        let check = try SplitChecking(shares)
+        let length = shares[0].yHexLength / 2
+        let check = try SplitChecking(shares, length: length)
         let combiner = try ShamirCombiner(xCoordinates: shares.map(\.x))
 
-        let length = shares[0].yHexLength / 2
         if output == nil {
             // Standard output cannot be taken back, so find bad hex, and a result that is not the
             // secret, before writing a byte.

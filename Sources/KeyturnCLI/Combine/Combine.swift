@@ -42,7 +42,22 @@ struct Combine: ParsableCommand {
         }
     }
 
+    /// An argument that is no file but reads as a share: hex of a whole number of bytes (two or
+    /// more), or what unseal takes for a share (hex or base64 of a key's length).
+    static func looksLikeShareText(_ argument: String) -> Bool {
+        guard !FileManager.default.fileExists(atPath: argument) else { return false }
+        let hex = argument.count >= 4 && argument.count % 2 == 0 && argument.allSatisfy { $0.isHexDigit && $0.isASCII }
+        return hex || ShareText.looksLikeShare(argument)
+    }
+
     func run() throws {
+        // A share typed as an argument is in the process list and the shell's history already;
+        // refused (never echoed) before anything is read or recorded, as unseal refuses one.
+        if shareFiles.contains(where: Self.looksLikeShareText) {
+            throw CLIError(
+                "refusing a share given on the command line: it would be visible in the process list and shell "
+                    + "history", hint: "put each share in a file (0600) and name the file")
+        }
         let log = try transcript.open("combine")
         let length = try CombineRun(files: shareFiles, output: output, passphrase: passphrase.source)
             .execute { Terminal.write(.output, $0) }

@@ -88,6 +88,8 @@ enum Hints {
         case "ceremony.fileRaced":
             return "another program created it while keyturn was writing; nothing was overwritten"
         case "ceremony.notPrivate": return "chmod 600 \(quoted(path))"
+        case "ceremony.unsafeDirectory":
+            return "write into a directory only you can write to (mkdir -m 700 DIR), named by its own path"
         case "ceremony.shareOnCommandLine":
             return "put the share in a file only you can read (chmod 600), or pipe it in with '-'"
         case "ceremony.noShareSource": return "pass a key file, or '-' and pipe the share in"
