@@ -112,7 +112,8 @@ package final class PendingFile {
 /// The output directories of this process, each opened once (`O_DIRECTORY | O_NOFOLLOW`) at
 /// its first file and kept open: every later file of the run is created relative to that
 /// descriptor, so swapping the path for a symbolic link mid-way changes nothing. A directory
-/// that others can write to is refused (they could swap or remove what keyturn writes there).
+/// that others can write to is refused (they could swap or remove what keyturn writes there),
+/// unless it is sticky.
 package enum OutputDirectories {
     private static let opened = Mutex<[String: Int32]>([:])
 
@@ -147,9 +148,11 @@ package enum OutputDirectories {
         }
     }
 
-    /// Refuses a directory that others can write to.
+    /// Refuses a directory that others can write to, unless it is sticky (like /tmp: there
+    /// others cannot rename or remove what keyturn writes, and a name they took first is
+    /// refused, never followed or overwritten).
     package static func requireOwnerOnly(_ st: stat, path: String) throws(CeremonyError) {
-        if st.st_mode & S_IWOTH != 0 {
+        if st.st_mode & S_IWOTH != 0 && st.st_mode & S_ISVTX == 0 {
             throw CeremonyError(
                 "the directory \(quoted(path)) can be written by others: they could replace or remove the files "
                     + "keyturn writes there", code: .unsafeDirectory, facts: ["path": path])

@@ -53,6 +53,8 @@ struct TranscriptChecker {
             chainStarted = true
             checkPrev(prev, at: i)
             guard let command = object["close"] as? String else { continue }
+            // The lines it lists are taken as listed either way: what is wrong is this line.
+            let numbers = cover(object["line_sha256"] as? [String] ?? [], closingLine: i)
             let extra = object.keys.filter { !TranscriptVerification.closingFields.contains($0) }.sorted()
             if !extra.isEmpty {
                 breaks.append(
@@ -63,7 +65,6 @@ struct TranscriptChecker {
                     ))
                 continue
             }
-            let numbers = cover(object["line_sha256"] as? [String] ?? [], closingLine: i)
             let verdict = try closing(object, command: command, lines: numbers)
             closed.append(verdict)
             judge(verdict, closingLine: i)

@@ -16,6 +16,10 @@ every connection according to MODE until killed:
             when argv[3] is a number, for that many seconds instead
   delay-proxy  forwards every request to the real node at argv[2] (host:port) and holds the
             reply to PUT sys/init for argv[3] seconds (a slow HSM or cloud-KMS seal, a loaded disk)
+  hostile   a sealed node (3 of 5) whose answer to PUT sys/unseal has t = Int.min (argv[2]: the
+            file the request body is written to)
+  error-escape  a 500 whose error message holds terminal escapes (OSC 52, ESC, BEL, CR) and a
+            newline followed by a forged keyturn line
   init      an uninitialised Vault's sys/init: GET says not initialised; PUT writes the
             request body to the file named by argv[2] and answers with a fake init reply;
             sys/seal-status says sealed (3 of 5), and PUT sys/unseal records its body likewise
@@ -68,7 +72,7 @@ def reply(conn):
                 f.write("%.3f %s\n" % (time.time(), data.split(b"\r\n")[0].decode()))
         time.sleep(60)
         return
-    if MODE in ("init", "cut-init", "slow-init"):
+    if MODE in ("init", "cut-init", "slow-init", "hostile"):
         head_text, _, rest = data.partition(b"\r\n\r\n")
         request_line = head_text.split(b"\r\n")[0].decode()
         length = 0
@@ -84,7 +88,8 @@ def reply(conn):
         elif request_line.startswith("PUT") and "sys/unseal" in request_line:
             with open(sys.argv[2], "wb") as f:
                 f.write(rest)
-            body = json.dumps({"type": "shamir", "initialized": True, "sealed": True, "t": 3, "n": 5,
+            t = -2 ** 63 if MODE == "hostile" else 3
+            body = json.dumps({"type": "shamir", "initialized": True, "sealed": True, "t": t, "n": 5,
                                "progress": 1, "nonce": "n-1", "version": "stub"}).encode()
         elif request_line.startswith("PUT"):
             with open(sys.argv[2], "wb") as f:
@@ -116,6 +121,10 @@ def reply(conn):
     elif MODE == "redirect":
         body = b""
         head = b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://192.0.2.1:8200/v1/sys/seal-status\r\n"
+    elif MODE == "error-escape":
+        said = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\rhidden\nkeyturn: transcript signed by ALICE: good"
+        body = json.dumps({"errors": [said]}).encode()
+        head = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
     elif MODE == "error":
         body = b'{"errors":["internal error: the stub says no"]}'
         head = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
