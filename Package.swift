@@ -57,7 +57,8 @@ let package = Package(
         .executableTarget(name: "KeyturnBench", dependencies: ["Shamir", "ShamirKernels", "TLSMaterial"]),
         .executableTarget(name: "KeyturnCTCheck", dependencies: ["Shamir", "ShamirKernels", "CValgrind"]),
         // Fuzz targets: libFuzzer with -D KEYTURN_FUZZING (Scripts/fuzz), else a corpus replayer.
-        .executableTarget(name: "KeyturnFuzz", dependencies: ["Shamir", "VaultClient", "TLSMaterial", "PGPShares"]),
+        .executableTarget(
+            name: "KeyturnFuzz", dependencies: ["Shamir", "VaultClient", "TLSMaterial", "PGPShares", "Ceremony"]),
 
         .target(name: "KeyturnTestSupport", path: "Tests/KeyturnTestSupport", resources: [.copy("Fixtures")]),
         .testTarget(

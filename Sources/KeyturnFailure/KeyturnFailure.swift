@@ -57,7 +57,9 @@ package func neutralised(_ text: String, keepingNewlines: Bool = false) -> Strin
             // C0 as `\x1b`; the rest as `\u009b`, which is also a valid escape inside a JSON
             // string (a JSON document on stdout stays one).
             let hex = String(scalar.value, radix: 16)
-            out += scalar.value < 0x20 ? "\\x" + (hex.count < 2 ? "0" : "") + hex : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            out +=
+                scalar.value < 0x20
+                ? "\\x" + (hex.count < 2 ? "0" : "") + hex : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         }
     }
     return out

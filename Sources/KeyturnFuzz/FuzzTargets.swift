@@ -1,3 +1,4 @@
+import Ceremony
 import Foundation
 import PGPShares
 import Shamir
@@ -15,7 +16,66 @@ enum FuzzTargets {
         "pem": pem,
         "pgp-armor": pgpArmor,
         "share-file": shareFile,
+        "transcript": transcript,
+        "ceremony-record": ceremonyRecord,
+        "attestation": attestation,
+        "rekey-plan": rekeyPlan,
     ]
+
+    /// The input as a file (the readers below take paths), in a private directory of this
+    /// process, removed again after `body`.
+    static func withFile(_ data: Data, _ body: (String) -> Void) {
+        let dir = NSTemporaryDirectory() + "keyturn-fuzz-\(getpid())"
+        _ = mkdir(dir, 0o700)
+        let path = dir + "/input.json"
+        unlink(path)
+        _ = FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+        body(path)
+        unlink(path)
+    }
+
+    /// A transcript as `transcript verify` and `report` read it (signatures taken as unchecked:
+    /// no gpg process per input): the chain, the closing lines, the anomalies, the events, the
+    /// progress no transcript explains, and both renderings.
+    static func transcript(_ data: Data) {
+        withFile(data) { path in
+            guard let v = try? TranscriptVerification.verify(path, checkSignatures: false) else { return }
+            _ = v.intact
+            _ = v.unvouchedLines
+            _ = v.line(withHash: v.head)
+            if let report = try? CeremonyReport.build(transcripts: [path], manifests: [], checkSignatures: false) {
+                _ = report.markdown()
+                _ = report.html()
+            }
+        }
+    }
+
+    /// A ceremony record (ceremony.json), loaded and reported on as two generations of one.
+    static func ceremonyRecord(_ data: Data) {
+        withFile(data) { path in
+            guard (try? CeremonyRecord.load(path)) != nil,
+                let report = try? CeremonyReport.build(
+                    transcripts: [], manifests: [path, path], checkSignatures: false)
+            else { return }
+            _ = report.markdown()
+            _ = report.html()
+        }
+    }
+
+    /// A drill attestation: decoded, its signed bytes made again, its names and times read.
+    static func attestation(_ data: Data) {
+        guard let a = try? JSONDecoder().decode(Attestation.self, from: data) else { return }
+        _ = try? Attestation.signedBytes(a.statement)
+        _ = canonicalFingerprint(a.statement.fingerprint)
+        if let time = ISO8601DateFormatter().date(from: a.statement.time) {
+            _ = Drill.days(Date().timeIntervalSince(time))
+        }
+    }
+
+    /// A rekey plan (rekey-plan.json).
+    static func rekeyPlan(_ data: Data) {
+        withFile(data) { path in _ = try? RekeyPlan.load(path) }
+    }
 
     /// A whole share file as unseal, verify and combine read it: armoured PGP, Vault's base64
     /// of a binary PGP message (decoded to the message; GPGME is not run), or plain share text
@@ -60,10 +120,20 @@ enum FuzzTargets {
     /// Every reply model keyturn decodes from a Vault node.
     static func vaultJSON(_ data: Data) {
         let decoder = JSONDecoder()
-        _ = try? decoder.decode(SealStatus.self, from: data)
+        // What keyturn computes from an answer, once its numbers passed the range check.
+        if let s = try? decoder.decode(SealStatus.self, from: data), s.outOfRange == nil {
+            _ = "\(s.progress)/\(s.t)"
+            precondition(s.t >= 0 && s.t <= 255 && s.progress >= 0)
+        }
+        if let q = try? decoder.decode(QuorumState.self, from: data), q.outOfRange == nil {
+            _ = q.progressText
+            _ = q.nextShareCompletes
+        }
         _ = try? decoder.decode(HealthStatus.self, from: data)
         _ = try? decoder.decode(LeaderStatus.self, from: data)
         _ = try? decoder.decode(InitResponse.self, from: data)
+        _ = try? decoder.decode(RekeyBackup.self, from: data)
+        _ = try? decoder.decode(TokenInfo.self, from: data)
         _ = try? decoder.decode([String: JSONValue].self, from: data)
     }
 

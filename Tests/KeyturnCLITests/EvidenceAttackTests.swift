@@ -56,7 +56,7 @@ private let tamperScript = """
 
 @Suite("the evidence against one holder, the coordinator and whoever handles the files (real gpg, real OpenBao)")
 struct EvidenceAttackTests {
-    /// A 2-of-3 ceremony with commitments, and Alice's and Bob's signed transcripts of `verify`.
+    /// A 2-of-3 ceremony with commitments (init on a real OpenBao, which is stopped again).
     struct Ceremony {
         let gpg: TestGPG
         let dir: TemporaryDirectory
@@ -132,8 +132,7 @@ struct EvidenceAttackTests {
         let dressed = try tamper(c, bobs, "close-fields")
         r = try await verify(c, [dressed])
         #expect(r.status == 2 && r.stdoutText.contains("closing line with fields"), "\(r.stdoutText)")
-        r = try await Keyturn.launch(
-            ["report", dressed, "--manifest", c.manifest], environment: c.gpg.environment)
+        r = try await Keyturn.launch(["report", dressed, "--manifest", c.manifest], environment: c.gpg.environment)
         #expect(!r.stdoutText.contains("http://127.0.0.1:1"), "the report drew a closing line as an event")
 
         // Unsigned lines appended after signed ones.
@@ -194,8 +193,7 @@ struct EvidenceAttackTests {
             $0["time"] = ISO8601DateFormatter().string(from: Date().addingTimeInterval(365 * 86_400))
         }
         let drill = { (files: [String]) async throws -> ProcessResult in
-            try await Keyturn.launch(
-                ["drill", "--manifest", c.manifest] + files, environment: c.gpg.environment)
+            try await Keyturn.launch(["drill", "--manifest", c.manifest] + files, environment: c.gpg.environment)
         }
         var r = try await drill([bobs, lower])
         #expect(r.status == 2 && r.stdoutText.contains("quorum NOT proven: 1 of 3"), "\(r.stdoutText)")

@@ -6,7 +6,10 @@ import Testing
 struct FuzzRegressionTests {
     @Test(
         "every saved fuzz input replays through its target without a crash",
-        arguments: ["share-text", "share-file", "shamir-combine", "vault-json", "pem", "pgp-armor"])
+        arguments: [
+            "share-text", "share-file", "shamir-combine", "vault-json", "pem", "pgp-armor", "transcript",
+            "ceremony-record", "attestation", "rekey-plan",
+        ])
     func replay(_ target: String) async throws {
         // A test tool of the test build, not part of what ships: beside the test bundle.
         let fuzz = Keyturn.testBuildDirectory + "/KeyturnFuzz"

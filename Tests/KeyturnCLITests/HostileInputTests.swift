@@ -2,6 +2,8 @@ import Foundation
 import KeyturnTestSupport
 import Testing
 
+@testable import KeyturnCLI
+
 @Suite("one holder at combine, a crafted file, a hostile server, a signal mid-write")
 struct HostileInputTests {
     /// A 2-of-3 `split --no-pgp` of `secret` into `dir/out`.
@@ -77,7 +79,9 @@ struct HostileInputTests {
         mkdir(open, 0o777)
         chmod(open, 0o777)
         let secret = try dir.write("s", (0..<32).map { UInt8($0) })
-        var run = try await Keyturn.launch(["split", "--no-pgp", "--threshold", "2", "--shares", "3", "--out-dir", open, secret])
+        var run = try await Keyturn.launch([
+            "split", "--no-pgp", "--threshold", "2", "--shares", "3", "--out-dir", open, secret,
+        ])
         #expect(run.status == 1 && run.stderr.contains("can be written by others"), "\(run.stderr)")
         let real = dir.file("real")
         mkdir(real, 0o700)
@@ -139,6 +143,26 @@ struct HostileInputTests {
             [keyturn, "status", "-a", stub.address, "--timeout", "20"], readyFile: asked, then: "kill")
         #expect(probed.alive, "keyturn had ended before the probe: \(run.stdoutText) \(run.stderr)")
         #expect(!probed.attach && !probed.environ, "status could be traced or read: \(run.stdoutText)")
+        withExtendedLifetime(stub) {}
+    }
+
+    @Test("a share or a token for plain http at an address that is not loopback gets a warning; loopback does not")
+    func plaintextHTTP() async throws {
+        for remote in ["http://10.0.0.5:8200", "http://vault.example.org:8200", "HTTP://[2001:db8::1]:8200"] {
+            #expect(Connection.isRemotePlaintext(remote), "\(remote)")
+        }
+        for local in [
+            "http://127.0.0.1:8200", "http://127.3.4.5:1", "http://localhost:8200", "http://[::1]:8200",
+            "https://vault.example.org:8200",
+        ] {
+            #expect(!Connection.isRemotePlaintext(local), "\(local)")
+        }
+        // End to end, on loopback only (this test sends nothing elsewhere): silent.
+        let dir = try TemporaryDirectory()
+        let stub = try StubServer("init", [dir.file("asked")])
+        let share = try dir.write("share", text: String(repeating: "6b", count: 33) + "\n")
+        let r = try await Keyturn.launch(["unseal", "-a", stub.address, share])
+        #expect(!r.stderr.contains("plain http"), "\(r.stderr)")
         withExtendedLifetime(stub) {}
     }
 }

@@ -58,7 +58,9 @@ package struct Drill: Sendable {
         else { return Verdict(file: file, holder: nil, counted: false, reason: "not a keyturn attestation") }
         let s = attestation.statement
         var holder = "\(s.userID) (\(s.fingerprint))"
-        func refused(_ reason: String) -> Verdict { Verdict(file: file, holder: holder, counted: false, reason: reason) }
+        func refused(_ reason: String) -> Verdict {
+            Verdict(file: file, holder: holder, counted: false, reason: reason)
+        }
         guard let bytes = try? Attestation.signedBytes(s),
             let checks = try? PGPShares.verifyDetached(
                 signature: attestation.signature, data: bytes, homeDirectory: keyring),
@@ -89,7 +91,8 @@ package struct Drill: Sendable {
         guard let time = ISO8601DateFormatter().date(from: s.time) else { return refused("its time cannot be read") }
         let age = now.timeIntervalSince(time)
         guard age >= -Self.clockSkew else {
-            return refused("it is dated \(Self.days(-age)) in the future: a clock is wrong, or it was made to stay fresh")
+            return refused(
+                "it is dated \(Self.days(-age)) in the future: a clock is wrong, or it was made to stay fresh")
         }
         guard age <= maxAge else {
             return refused("stale: made \(Self.days(age)) ago, more than \(Self.days(maxAge))")

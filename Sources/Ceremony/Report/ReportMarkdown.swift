@@ -23,7 +23,8 @@ extension CeremonyReport {
                 $0 ? "names the generation before it" : "does NOT name the generation before"
             }
             md.append(
-                "### Generation \(g.number): \(g.threshold) of \(g.holders.count), \(escape(g.encryption))-side encryption")
+                "### Generation \(g.number): \(g.threshold) of \(g.holders.count), \(escape(g.encryption))-side encryption"
+            )
             md.append("")
             md.append(
                 "Record \(code(g.path)) (SHA-256 \(code(g.sha256.prefix(16) + "…"))), made \(escape(g.time)) on "

@@ -23,6 +23,7 @@ struct StepDownCommand: AsyncParsableCommand {
 
     func run() async throws {
         let conn = try options.connection.resolve().with(token: try options.token.resolve())
+        conn.warnIfPlaintext(sending: "a token")
         let log = try options.transcript.open("step-down")
         let outcome = try await StepDown.run(conn.clients, wait: wait)
         log?.record(node: outcome.before, result: "stepped down", progress: outcome.after.map { "now \($0)" })

@@ -104,6 +104,7 @@ struct Init: AsyncParsableCommand {
 
     func run() async throws {
         let conn = try connection.resolve()
+        conn.warnIfPlaintext(sending: "the init request, whose answer holds the keys,")
         let log = try transcript.open("init")
         guard conn.clients.count == 1, let client = conn.clients.first else {
             throw CLIError(

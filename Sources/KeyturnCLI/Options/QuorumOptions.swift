@@ -21,7 +21,9 @@ struct QuorumOptions: ParsableArguments {
     func ceremony(
         _ kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target = .unseal
     ) async throws -> (QuorumCeremony, Connection) {
-        let conn = try connection.resolve().with(token: try token.resolve())
+        let secret = try token.resolve()
+        let conn = try connection.resolve().with(token: secret)
+        conn.warnIfPlaintext(sending: secret == nil ? "shares" : "shares and a token")
         let ceremony = try await QuorumCeremony.connect(conn.clients, kind: kind, target: target)
         return (ceremony, conn)
     }

@@ -7,6 +7,7 @@ extension Unseal {
     /// node; one report, from the last key's round.
     func unsealAll(from path: String) async throws {
         let conn = try connection.resolve()
+        conn.warnIfPlaintext(sending: "shares")
         let log = try transcript.open("unseal --init-json")
         let file = try InitJSON(path)
         // The threshold: the file's, else what the first node that answers says.

@@ -99,6 +99,7 @@ struct Unseal: AsyncParsableCommand {
     /// on: they end the waiting but not the report.
     private func submit() async throws -> ([UnsealOutcome], OutputFormat, TranscriptLog?) {
         let conn = try connection.resolve()
+        conn.warnIfPlaintext(sending: "a share")
         let record = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
         let log = try transcript.open(
             reset ? "unseal --reset" : migrate ? "unseal --migrate" : "unseal", share: keyFile, manifest: record,
