@@ -9,24 +9,29 @@ struct TranscriptChecker {
     let keyring: String?
     let checkSignatures: Bool
     let hashes: [String]
-    let objects: [[String: Any]?]
+    let objects: [TranscriptLine?]
     var breaks: [(Int, String)] = []
     var anomalies: [TranscriptVerification.Anomaly] = []
     var closed: [TranscriptVerification.Closed] = []
     var unchained = 0
     var covered: [Bool]
-    /// Per line hash, the lines with it in order, and how many of them are covered (a
-    /// closing line covers the first uncovered one): so finding a listed line is O(1).
-    var byHash: [String: (lines: [Int], used: Int)] = [:]
+    /// Per line hash, the first line with it not yet covered and the last line with it (a
+    /// closing line covers the first uncovered one; lines of one hash are linked in order by
+    /// `nextSame`): so finding a listed line is O(1), with no array per hash.
+    var firstUncovered: [String: Int] = [:]
+    var lastSeen: [String: Int] = [:]
+    var nextSame: [Int]
     var signedSeen = false
 
     init(lines: [[UInt8]], keyring: String?, checkSignatures: Bool) {
         self.lines = lines
         self.keyring = keyring
         self.checkSignatures = checkSignatures
-        hashes = lines.map { Digest.sha256Hex($0) }
-        objects = lines.map { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        (objects, hashes) = TranscriptLine.parseAndHash(lines)
         covered = [Bool](repeating: false, count: lines.count)
+        nextSame = [Int](repeating: -1, count: lines.count)
+        firstUncovered.reserveCapacity(lines.count)
+        lastSeen.reserveCapacity(lines.count)
     }
 
     var firstBreak: (line: Int, reason: String)? {
@@ -39,12 +44,12 @@ struct TranscriptChecker {
     mutating func run() throws {
         var chainStarted = false
         for i in lines.indices {
-            defer { byHash[hashes[i], default: ([], 0)].lines.append(i) }
+            defer { seen(i) }
             guard let object = objects[i] else {
                 breaks.append((i + 1, "line \(i + 1) is not a JSON object"))
                 continue
             }
-            guard let prev = object["prev"] as? String else {
+            guard let prev = object.prev else {
                 if chainStarted {
                     breaks.append((i + 1, "line \(i + 1) has no prev, after chained lines"))
                 } else {
@@ -54,10 +59,11 @@ struct TranscriptChecker {
             }
             chainStarted = true
             checkPrev(prev, at: i)
-            guard let command = object["close"] as? String else { continue }
+            guard let command = object.close else { continue }
             // The lines it lists are taken as listed either way: what is wrong is this line.
-            let numbers = cover(object["line_sha256"] as? [String] ?? [], closingLine: i)
-            let extra = object.keys.filter { !TranscriptVerification.closingFields.contains($0) }.sorted()
+            let numbers = cover(object.lineSHA256 ?? [], closingLine: i)
+            let extra = (object.closingKeys ?? []).filter { !TranscriptVerification.closingFields.contains($0) }
+                .sorted()
             if !extra.isEmpty {
                 breaks.append(
                     (
@@ -72,6 +78,13 @@ struct TranscriptChecker {
             judge(verdict, closingLine: i)
         }
         findUnclosed()
+    }
+
+    /// Line `i` can now be listed by a later closing line.
+    mutating func seen(_ i: Int) {
+        let hash = hashes[i]
+        if let last = lastSeen[hash] { nextSame[last] = i } else { firstUncovered[hash] = i }
+        lastSeen[hash] = i
     }
 
     mutating func checkPrev(_ prev: String, at i: Int) {
@@ -92,13 +105,16 @@ struct TranscriptChecker {
     mutating func cover(_ wanted: [String], closingLine i: Int) -> [Int] {
         var numbers: [Int] = []
         for hash in wanted {
-            guard var entry = byHash[hash], entry.used < entry.lines.count else {
+            guard let n = firstUncovered[hash] else {
                 breaks.append((i + 1, "line \(i + 1) signs a line that is not in the file: it was changed or removed"))
                 break
             }
-            let n = entry.lines[entry.used]
-            entry.used += 1
-            byHash[hash] = entry
+            if nextSame[n] >= 0 {
+                firstUncovered[hash] = nextSame[n]
+            } else {
+                firstUncovered[hash] = nil
+                lastSeen[hash] = nil
+            }
             covered[n] = true
             numbers.append(n + 1)
         }
@@ -115,7 +131,7 @@ struct TranscriptChecker {
             var wrong: [Int] = []
             var named: [String] = []
             for n in c.lines {
-                guard let key = objects[n - 1]?["key_fingerprint"] as? String else { continue }
+                guard let key = objects[n - 1]?.keyFingerprint else { continue }
                 if canonicalFingerprint(key) == nil || canonicalFingerprint(key) != signer {
                     wrong.append(n)
                     if !named.contains(key) { named.append(key) }
@@ -141,7 +157,7 @@ struct TranscriptChecker {
     /// Every chained line must be closed by its command.
     mutating func findUnclosed() {
         for i in lines.indices where !covered[i] {
-            guard let object = objects[i], object["prev"] != nil, object["close"] == nil else { continue }
+            guard let object = objects[i], object.prev != nil, object.close == nil else { continue }
             // Changed in place: no closing line lists it as it is now, and the next line does not follow it.
             let changed = breaks.contains { $0.0 == i + 2 }
             let reason =
@@ -154,12 +170,13 @@ struct TranscriptChecker {
         }
     }
 
-    func closing(_ object: [String: Any], command: String, lines numbers: [Int]) throws -> TranscriptVerification.Closed
-    {
-        guard let signature = object["signature"] as? String, let signer = object["signer"] as? String else {
+    func closing(
+        _ object: TranscriptLine, command: String, lines numbers: [Int]
+    ) throws -> TranscriptVerification.Closed {
+        guard let signature = object.signature, let signer = object.signer else {
             return TranscriptVerification.Closed(
                 command: command, lines: numbers, signer: nil, good: nil,
-                note: object["unsigned"] as? String ?? "unsigned")
+                note: object.unsigned ?? "unsigned")
         }
         guard checkSignatures else {
             return TranscriptVerification.Closed(

@@ -63,6 +63,8 @@ package struct TranscriptVerification: Sendable {
     /// The first line that breaks the chain or the signatures, and why.
     package let firstBreak: (line: Int, reason: String)?
     private let hashes: [String]
+    /// Every line as parsed (nil where it is not a JSON object), for the report's events.
+    package let parsed: [TranscriptLine?]
 
     /// Exit 0 material: an intact chain, every chained line closed, every signature good and
     /// by the key its lines name, no unsigned line after a signed one.
@@ -110,6 +112,6 @@ package struct TranscriptVerification: Sendable {
         return TranscriptVerification(
             path: path, lineCount: lines.count, head: checker.hashes.last ?? "", unchained: checker.unchained,
             closed: checker.closed, anomalies: checker.anomalies, firstBreak: checker.firstBreak,
-            hashes: checker.hashes)
+            hashes: checker.hashes, parsed: checker.objects)
     }
 }

@@ -7,9 +7,14 @@ package enum Digest {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         _ = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha256(), nil) }
-        return digest.prefix(Int(length)).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-        }.joined()
+        // One allocation for the text (a transcript's verification hashes every line).
+        var text = [UInt8](repeating: 0, count: 2 * Int(min(length, 32)))
+        for (i, byte) in digest.prefix(text.count / 2).enumerated() {
+            text[2 * i] = hexDigits[Int(byte >> 4)]
+            text[2 * i + 1] = hexDigits[Int(byte & 15)]
+        }
+        return String(decoding: text, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

@@ -73,9 +73,9 @@ package struct CeremonyReport: Sendable {
         var events: [Event] = []
         var verifications: [TranscriptVerification] = []
         for path in transcripts {
-            verifications.append(
-                try TranscriptVerification.verify(path, keyring: keyring, checkSignatures: checkSignatures))
-            events += try readEvents(path, names: names)
+            let v = try TranscriptVerification.verify(path, keyring: keyring, checkSignatures: checkSignatures)
+            verifications.append(v)
+            events += readEvents(v, names: names)
         }
         events.sort { $0.time < $1.time }
         return CeremonyReport(
@@ -116,27 +116,23 @@ package struct CeremonyReport: Sendable {
         }
     }
 
-    private static func readEvents(_ path: String, names: [String: String]) throws -> [Event] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CeremonyError("cannot read the transcript \(quoted(path))")
-        }
-        let file = URL(fileURLWithPath: path).lastPathComponent
-        let parser = ISO8601DateFormatter()
+    /// The events of a transcript, from the lines its verification parsed (one parser for both:
+    /// a line cannot read one way to the verifier and another way here).
+    private static func readEvents(_ v: TranscriptVerification, names: [String: String]) -> [Event] {
+        let file = URL(fileURLWithPath: v.path).lastPathComponent
         var events: [Event] = []
-        for (i, line) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+        for (i, line) in v.parsed.enumerated() {
             // A closing line is never an event, whatever fields were added to it (verification
             // reports such a line as malformed).
-            guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], o["close"] == nil,
-                let command = o["command"] as? String, let result = o["result"] as? String,
-                let time = (o["time"] as? String).flatMap(parser.date(from:))
+            guard let o = line, o.close == nil, let command = o.command, let result = o.result,
+                let time = o.time.flatMap(TranscriptTime.date)
             else { continue }
-            let key = (o["key_fingerprint"] as? String)?.uppercased()
+            let key = o.keyFingerprint?.uppercased()
             let who = key.map { names[$0] ?? $0 } ?? file
             events.append(
                 Event(
-                    time: time, operatorName: who, command: command, node: o["node"] as? String, result: result,
-                    progress: o["progress"] as? String, nonce: o["nonce"] as? String, error: o["error"] as? String,
-                    source: "\(file):\(i + 1)"))
+                    time: time, operatorName: who, command: command, node: o.node, result: result,
+                    progress: o.progress, nonce: o.nonce, error: o.error, source: "\(file):\(i + 1)"))
         }
         return events
     }
