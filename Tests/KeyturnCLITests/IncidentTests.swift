@@ -34,13 +34,31 @@ struct IncidentTests {
 
         var r = try await Keyturn.launch(["seal", "--yes"] + all, environment: cleanEnvironment([:]))
         #expect(r.status == 1 && r.stderr.contains("token") && r.stdout.isEmpty, "\(r.stderr)")
+        // A real node would answer 403 to a request without a token anyway; a recording stub
+        // tells sent from not sent.
+        let recorded = dir.file("seal-requests")
+        let stub = try StubServer("silent", [recorded])
+        r = try await Keyturn.launch(["seal", "--yes", "-a", stub.address], environment: cleanEnvironment([:]))
+        #expect(r.status == 1 && readBytes(recorded) == nil, "seal without a token sent: \(readBytes(recorded) ?? [])")
+        withExtendedLifetime(stub) {}
         r = try await Keyturn.launch(["seal", "--dry-run"] + all, environment: tokenEnv)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdoutText.split(separator: "\n").filter { $0.hasPrefix("would send: PUT /v1/sys/seal") }.count == 3)
         #expect(try await sealedStates(cluster) == [false, false, false])
 
+        // The server's own word on the active node: a step-down gives up the active role, so the
+        // active node's active_time (when it became active) changes, whoever is active next.
+        let activeSince = try await cluster.nodes[0].call("GET", "sys/leader").1["active_time"] as? String
+        #expect(activeSince != nil)
         r = try await Keyturn.launch(["step-down", "--format", "json"] + all, environment: tokenEnv)
         #expect(r.status == 0, "\(r.stdoutText) \(r.stderr)")
+        var resigned = false
+        for _ in 0..<120 where !resigned {
+            let now = try? await cluster.nodes[0].call("GET", "sys/leader").1["active_time"] as? String
+            resigned = now != nil && now != activeSince
+            if !resigned { try await Task.sleep(nanoseconds: 250_000_000) }
+        }
+        #expect(resigned, "sys/leader's active_time is still \(activeSince ?? "?"): the active node did not resign")
         // OpenBao 2.7.2 with raft: the active node resigns, no standby can take over while it
         // leads raft, and it is active again about ten seconds later (the README says so).
         let moved = try jsonObject(r)

@@ -5,6 +5,8 @@ import Testing
 /// Whether a PNG's pixels vary (a blank page renders as one colour): decodes the image data
 /// with Python's zlib and counts the distinct bytes.
 func pngHasContent(_ path: String) async throws -> Bool {
+    // The PNG decoded (its filters undone): many colours, and the green of a done mark
+    // (#2e7d32), which an error page or a blank one does not have.
     let script = """
         import struct, sys, zlib
         data = open(sys.argv[1], 'rb').read()
@@ -12,13 +14,34 @@ func pngHasContent(_ path: String) async throws -> Bool {
         pos, idat = 8, b''
         while pos < len(data):
             n, kind = struct.unpack('>I4s', data[pos:pos + 8])
+            if kind == b'IHDR': width, height, depth, ctype = struct.unpack('>IIBB', data[pos + 8:pos + 18])
             if kind == b'IDAT': idat += data[pos + 8:pos + 8 + n]
             pos += 12 + n
-        pixels = zlib.decompress(idat)
-        print(len(set(pixels)))
+        assert depth == 8 and ctype in (2, 6)
+        bpp = 3 if ctype == 2 else 4
+        raw, stride, prev, colours, green = zlib.decompress(idat), width * bpp, bytearray(width * bpp), set(), 0
+        for y in range(height):
+            f, row = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+            for i in range(stride):
+                a = row[i - bpp] if i >= bpp else 0
+                b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+                if f == 1: row[i] = (row[i] + a) & 255
+                elif f == 2: row[i] = (row[i] + b) & 255
+                elif f == 3: row[i] = (row[i] + (a + b) // 2) & 255
+                elif f == 4:
+                    p = a + b - c
+                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                    row[i] = (row[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+            for x in range(0, stride, bpp):
+                px = tuple(row[x:x + 3])
+                colours.add(px)
+                if abs(px[0] - 0x2e) < 12 and abs(px[1] - 0x7d) < 12 and abs(px[2] - 0x32) < 12: green += 1
+            prev = row
+        print(len(colours), green)
         """
     let r = try await Processes.launch(try #require(Processes.which("python3")), ["-c", script, path])
-    return (Int(r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 32
+    let numbers = r.stdoutText.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+    return numbers.count == 2 && numbers[0] > 32 && numbers[1] > 20
 }
 
 @Suite("keyturn report: three transcripts and two generations, Markdown and an HTML page seen in Chromium")
@@ -97,7 +120,9 @@ struct ReportTests {
         #expect(page.contains("class=\"prog\" text-anchor=\"middle\">1/2</text>"), "\(page)")
         let outside = page.replacingOccurrences(of: server.address, with: "")
         #expect(!outside.contains("http://") && !outside.contains("https://"), "the page refers to something outside")
-        #expect(!page.contains("<script") && !page.contains("<link") && !page.contains("src="))
+        for fetch in ["//", "href=", "url(", "@import", "<script", "<link", "src=", "<iframe", "<object"] {
+            #expect(!outside.lowercased().contains(fetch), "the page could fetch something: \(fetch)")
+        }
 
         // No form of any share or token in the report.
         var secrets = [token]
@@ -115,6 +140,16 @@ struct ReportTests {
             ])
         #expect(c.status == 0, "\(c.stderr)")
         #expect(try await pngHasContent(shot), "the screenshot is blank")
+        // And the check can fail: Chromium's error page for a missing file has no such green.
+        let errorShot = dir.file("error.png")
+        _ = try await Processes.launch(
+            try #require(Processes.which("chromium")),
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,1500",
+                "--user-data-dir=\(dir.file("chromium"))", "--screenshot=\(errorShot)",
+                "file://\(dir.file("missing.html"))",
+            ])
+        #expect(try await !pngHasContent(errorShot), "an error page passed the screenshot check")
 
         // Alice's transcript with her unseal line edited: the report shows the anomalies and
         // draws that line, and every line after it, as not vouched for.
@@ -131,7 +166,17 @@ struct ReportTests {
         #expect(r.stdoutText.contains("tampered.jsonl: the chain breaks at line \(edited + 1)"), "\(r.stdoutText)")
         #expect(r.stdoutText.contains("| x") && r.stdoutText.contains(" (not vouched for) |"), "\(r.stdoutText)")
         let doubtful = String(decoding: try #require(readBytes(tamperedHTML)), as: UTF8.self)
-        #expect(doubtful.contains("fill=\"#f9a825\"") && doubtful.contains("tampered.jsonl:\(edited + 1): not vouched"))
+        #expect(doubtful.contains("fill=\"#f9a825\""))
+        // Every event from the break on is marked, none before it, and none of the other transcripts'.
+        let events = lines.indices.filter { lines[$0].contains("\"command\":") && !lines[$0].contains("\"close\":") }
+        for i in events {
+            let marked = doubtful.contains("tampered.jsonl:\(i + 1): not vouched")
+            #expect(marked == (i >= edited), "line \(i + 1) of the edited transcript: marked \(marked)")
+        }
+        for other in ["coordinator.jsonl:", "carol.jsonl:"] {
+            let marks = doubtful.components(separatedBy: other).dropFirst()
+            #expect(marks.allSatisfy { !$0.drop(while: \.isNumber).hasPrefix(": not vouched") }, "\(other)")
+        }
         #expect(!page.contains("fill=\"#f9a825\""), "the untouched transcripts are all vouched for")
     }
 }

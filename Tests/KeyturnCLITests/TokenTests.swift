@@ -46,9 +46,14 @@ struct TokenTests {
         #expect(try await server.sealStatus()["progress"] as? Int == 0)
 
         try token.insert()
+        // Every login that reaches the token is counted: a wrong PIN is tried once, not three
+        // times (a YubiKey would be blocked).
+        let logins = try token.countLogins()
         r = try await Keyturn.launch(["unseal", tina, "--passphrase-file", badPin] + a, environment: env)
         #expect(r.status == 1 && r.stderr.contains("wrong PIN for the token that holds tina"), "\(r.stderr)")
         #expect(try await server.sealStatus()["progress"] as? Int == 0)
+        let tried = String(decoding: readBytes(logins) ?? [], as: UTF8.self).split(separator: "\n").count
+        #expect(tried == 1, "the PIN was tried \(tried) times")
 
         try token.blockPIN()
         r = try await Keyturn.launch(["unseal", tina, "--passphrase-file", pin] + a, environment: env)

@@ -21,8 +21,63 @@ extension SoftToken {
         try useProvider(module)
     }
 
-    /// The token's PIN works again.
+    /// The token's PIN works again (and logins are no longer counted).
     public func unblockPIN() throws { try useProvider(Self.module) }
+
+    /// From now on every `C_Login` that reaches the token (each PIN tried) appends a line to
+    /// the file returned, through a module that forwards every call to SoftHSM2; until
+    /// `unblockPIN()`. SoftHSM2 keeps no retry counter, so this is how a test sees how often a
+    /// PIN was tried: a YubiKey blocks its PIN after three.
+    public func countLogins() throws -> String {
+        let count = directory.file("logins")
+        let source = directory.file("pin-counted.c")
+        let module = directory.file("pin-counted.so")
+        if !FileManager.default.fileExists(atPath: module) {
+            _ = try directory.write("pin-counted.c", text: Self.loginCountingModule(count))
+            guard let compiler = Processes.which("cc") ?? Processes.which("clang") else {
+                throw HarnessError("no C compiler (cc or clang) on PATH to build the login-counting module")
+            }
+            let r = try Processes.run(compiler, ["-shared", "-fPIC", "-o", module, source, "-ldl"])
+            guard r.status == 0 else { throw HarnessError("building the login-counting module failed: \(r.stderr)") }
+        }
+        try? FileManager.default.removeItem(atPath: count)
+        try useProvider(module)
+        return count
+    }
+
+    /// Forwards every call; C_Login (the 19th function) appends "login" to `count` first.
+    private static func loginCountingModule(_ count: String) -> String {
+        """
+        #include <dlfcn.h>
+        #include <stdio.h>
+        typedef unsigned long CK_RV;
+        typedef CK_RV (*Function)(void);
+        typedef CK_RV (*Login)(unsigned long, unsigned long, unsigned char *, unsigned long);
+        typedef struct { unsigned char major, minor; } Version;
+        typedef struct { Version version; Function functions[68]; } FunctionList;
+        static FunctionList shimmed;
+        static Login realLogin;
+        static CK_RV countedLogin(unsigned long session, unsigned long user, unsigned char *pin, unsigned long n) {
+            FILE *f = fopen("\(count)", "a");
+            if (f) { fputs("login\\n", f); fclose(f); }
+            return realLogin(session, user, pin, n);
+        }
+        CK_RV C_GetFunctionList(FunctionList **list) {
+            void *module = dlopen("\(module)", RTLD_NOW);
+            if (!module) return 5; /* CKR_GENERAL_ERROR */
+            CK_RV (*get)(FunctionList **) = (CK_RV (*)(FunctionList **))dlsym(module, "C_GetFunctionList");
+            FunctionList *real;
+            CK_RV rv = get ? get(&real) : 5;
+            if (rv != 0) return rv;
+            shimmed = *real;
+            realLogin = (Login)real->functions[18];
+            shimmed.functions[18] = (Function)countedLogin; /* C_Login */
+            *list = &shimmed;
+            return 0;
+        }
+
+        """
+    }
 
     private func useProvider(_ library: String) throws {
         _ = try gpg.home.write("gnupg-pkcs11-scd.conf", text: "providers p1\nprovider-p1-library \(library)\n")
