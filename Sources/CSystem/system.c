@@ -257,6 +257,12 @@ void kt_hold_signals(void) {
 
 int kt_held_signal(void) { return held; }
 
+int kt_holding_signals(void) {
+    struct sigaction current;
+    if (sigaction(SIGTERM, NULL, &current) != 0) return 0;
+    return current.sa_handler == hold_signal;
+}
+
 int kt_release_signals(void) {
     for (size_t i = 0; i < HELD_SIGNALS; i++) sigaction(held_signals[i], &held_previous[i], NULL);
     return held;

@@ -19,6 +19,8 @@ package struct CeremonyError: KeyturnFailure, CustomStringConvertible {
         case notPrivate
         /// An output directory that others can write to, or a symbolic link. Facts: path.
         case unsafeDirectory
+        /// A signal came while files were put in place; they were removed again. Facts: signal.
+        case interrupted
         /// A share given on the command line.
         case shareOnCommandLine
         /// No share file and no terminal to ask on.

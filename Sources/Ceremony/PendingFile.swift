@@ -78,9 +78,20 @@ package final class PendingFile {
     /// Flushes the data to disk and links it to its final name without replacing anything
     /// already there.
     package func publish() throws {
+        try flush()
+        try link()
+    }
+
+    /// Flushes the data to disk (the slow part of publishing: a batch flushes every file first,
+    /// then links them one after the other, so that they appear microseconds apart).
+    package func flush() throws {
         guard fsync(fd) == 0 else {
             throw CeremonyError("cannot write \(quoted(path)): \(SecretFiles.describe(errno))")
         }
+    }
+
+    /// Links the flushed file to its final name without replacing anything already there.
+    package func link() throws {
         let linked =
             temporaryName.map { linkat(directory, $0, directory, name, 0) }
             ?? linkat(AT_FDCWD, "/proc/self/fd/\(fd)", directory, name, AT_SYMLINK_FOLLOW)
@@ -148,14 +159,17 @@ package enum OutputDirectories {
         }
     }
 
-    /// Refuses a directory that others can write to, unless it is sticky (like /tmp: there
-    /// others cannot rename or remove what keyturn writes, and a name they took first is
-    /// refused, never followed or overwritten).
+    /// Refuses a directory that someone else can write to: its group or others (unless it is
+    /// sticky, like /tmp: there others cannot rename or remove what keyturn writes, and a name
+    /// they took first is refused, never followed or overwritten), or an owner other than this
+    /// user or root.
     package static func requireOwnerOnly(_ st: stat, path: String) throws(CeremonyError) {
-        if st.st_mode & S_IWOTH != 0 && st.st_mode & S_ISVTX == 0 {
+        let shared = st.st_mode & (S_IWOTH | S_IWGRP) != 0 && st.st_mode & S_ISVTX == 0
+        if shared || (st.st_uid != geteuid() && st.st_uid != 0) {
             throw CeremonyError(
-                "the directory \(quoted(path)) can be written by others: they could replace or remove the files "
-                    + "keyturn writes there", code: .unsafeDirectory, facts: ["path": path])
+                "the directory \(quoted(path)) can be written by \(shared ? "others" : "its owner, another user"): they "
+                    + "could replace or remove the files keyturn writes there", code: .unsafeDirectory,
+                facts: ["path": path])
         }
     }
 }

@@ -54,6 +54,7 @@ package struct ShareFilePlan {
         record.generation = lineage?.generation
         record.previousSHA256 = lineage?.previousSHA256
         record.target = lineage?.target
+        var issued = Set<String>()
         for (i, op) in operators.enumerated() {
             let armoured: [UInt8]
             var commitment: String?
@@ -67,7 +68,15 @@ package struct ShareFilePlan {
                     throw CeremonyError("the server sent a share that is not hex")
                 }
                 defer { secureZero(&bytes) }
+                // A hostile or broken answer (an empty share, one of the wrong size, one share twice)
+                // is refused here, with the whole answer printed by the caller, not written as files.
+                guard ShareText.acceptedLengths.contains(bytes.count) else {
+                    throw CeremonyError("the server sent a share of \(bytes.count) bytes, not a key share")
+                }
                 commitment = bytes.withUnsafeBytes { CeremonyRecord.commitment(salt: salt, share: $0) }
+                if let commitment, !issued.insert(commitment).inserted {
+                    throw CeremonyError("the server sent the same share twice")
+                }
                 do {
                     armoured = try hex.withUnsafeBytes {
                         try PGPShares.encrypt($0, to: op.info, scratchHome: scratch.path)

@@ -38,7 +38,7 @@ package enum ShareInput {
         case let path?:
             var st = stat()
             guard stat(path, &st) == 0 else {
-                if ShareText.looksLikeShare(path) {
+                if looksLikeShareArgument(path) {
                     throw CeremonyError(
                         "refusing a share given on the command line: it would be visible in the process list and "
                             + "shell history",
@@ -154,4 +154,14 @@ package enum ShareInput {
         _ = prompt.withCString { Glibc.write(fd, $0, strlen($0)) }
         return try decode(SecretFiles.readTerminalLine(fd, limit: 4096), source: "the terminal")
     }
+}
+
+/// Whether a command-line argument that names no file reads as a share (or a share file's
+/// text): refused, and never echoed, since it is in the process list and the shell's history
+/// already. Spaces and newlines around it, and a split's check line after it, change nothing.
+package func looksLikeShareArgument(_ argument: String) -> Bool {
+    let trimmed = argument.trimmingCharacters(in: .whitespacesAndNewlines)
+    let first = trimmed.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    let hex = first.count >= 16 && first.count % 2 == 0 && first.allSatisfy { $0.isHexDigit && $0.isASCII }
+    return hex || ShareText.looksLikeShare(first) || trimmed.contains(SplitCheck.prefix)
 }

@@ -78,6 +78,8 @@ struct TranscriptChecker {
             judge(verdict, closingLine: i)
         }
         findUnclosed()
+        let unchainedLines = (0..<lines.count).filter { objects[$0] != nil && objects[$0]?.prev == nil }.map { $0 + 1 }
+        nameUnvouched(unchainedLines, "written without a chain")
     }
 
     /// Line `i` can now be listed by a later closing line.
@@ -150,8 +152,21 @@ struct TranscriptChecker {
                     lines: c.lines + [i + 1],
                     reason: "lines \(CeremonyReport.span(c.lines + [i + 1])) (\(c.command)) are unsigned, after "
                         + "signed lines: anyone who handled the file could have appended them"))
+        case nil: nameUnvouched(c.lines, "under an unsigned closing line (line \(i + 1))")
         default: break
         }
+    }
+
+    /// Lines that name an operator's key with no signature of that key over them: anyone could
+    /// have written them in that operator's name.
+    mutating func nameUnvouched(_ numbers: [Int], _ why: String) {
+        let naming = numbers.filter { objects[$0 - 1]?.keyFingerprint != nil }
+        guard let first = naming.first, let key = objects[first - 1]?.keyFingerprint else { return }
+        anomalies.append(
+            TranscriptVerification.Anomaly(
+                lines: naming,
+                reason: "lines \(CeremonyReport.span(naming)) name key \(key) but no signature of it vouches for "
+                    + "them (\(why))"))
     }
 
     /// Every chained line must be closed by its command.

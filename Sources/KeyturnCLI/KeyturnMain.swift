@@ -39,6 +39,10 @@ package enum KeyturnMain {
             // The one place a module's failure becomes what the user reads, and an exit status.
             TranscriptLog.recordFailure(failure.reason)
             Terminal.report(failure)
+            // Interrupted by a signal: exit as a shell expects of it (128 + the signal).
+            if failure.failureCode == "ceremony.interrupted", let signal = failure.facts["signal"].flatMap(Int32.init) {
+                terminate(128 + signal)
+            }
             terminate(Hints.status(for: failure).rawValue)
         } catch let error as ExitCode {
             terminate(error.rawValue)

@@ -52,6 +52,9 @@ package enum ProcessHygiene {
     /// what must not be cut short (writing the only copy of an answer) finishes first.
     package static func holdSignals() { kt_hold_signals() }
 
+    /// Whether signals are held now (by an outer `holdSignals`).
+    package static var holdingSignals: Bool { kt_holding_signals() == 1 }
+
     /// The first signal held since `holdSignals` (nil if none yet).
     package static var heldSignal: Int32? { let s = kt_held_signal(); return s == 0 ? nil : s }
 

@@ -47,11 +47,13 @@ struct HostileInputTests {
         // Untouched shares still combine.
         r = try await Keyturn.launch(["combine", shares[0], shares[2]])
         #expect(r.status == 0 && r.stdout == secret, "\(r.stderr)")
-        // A share typed as an argument: refused, and not echoed.
+        // A share typed as an argument (alone, with spaces, or with its check line): refused, not echoed.
         let hex = String(first.prefix(40))
-        r = try await Keyturn.launch(["combine", hex, shares[1]])
-        #expect(r.status == 1 && r.stderr.contains("refusing a share given on the command line"), "\(r.stderr)")
-        #expect(!r.stderr.contains(hex))
+        for argument in [hex, " \(hex) ", lines[0] + "\n" + checkLine] {
+            r = try await Keyturn.launch(["combine", argument, shares[1]])
+            #expect(r.status == 1 && r.stderr.contains("refusing a share given on the command line"), "\(r.stderr)")
+            #expect(!r.stderr.contains(hex))
+        }
     }
 
     @Test(
@@ -75,14 +77,17 @@ struct HostileInputTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdoutText.isEmpty, "left behind after SIG\(signal): \(r.stdoutText)")
 
-        let open = dir.file("open")
-        mkdir(open, 0o777)
-        chmod(open, 0o777)
         let secret = try dir.write("s", (0..<32).map { UInt8($0) })
-        var run = try await Keyturn.launch([
-            "split", "--no-pgp", "--threshold", "2", "--shares", "3", "--out-dir", open, secret,
-        ])
-        #expect(run.status == 1 && run.stderr.contains("can be written by others"), "\(run.stderr)")
+        var run = try await Keyturn.launch(["--version"])
+        // Others, or the group: either can swap or remove what keyturn writes.
+        for mode: mode_t in [0o777, 0o770] {
+            let open = dir.file("open-\(String(mode, radix: 8))")
+            mkdir(open, mode)
+            chmod(open, mode)
+            run = try await Keyturn.launch(
+                ["split", "--no-pgp", "--threshold", "2", "--shares", "3", "--out-dir", open, secret])
+            #expect(run.status == 1 && run.stderr.contains("can be written by others"), "\(run.stderr)")
+        }
         let real = dir.file("real")
         mkdir(real, 0o700)
         symlink(real, dir.file("link"))
@@ -113,6 +118,44 @@ struct HostileInputTests {
         #expect(!shown.split(separator: "\n").contains { $0.hasPrefix("keyturn: transcript signed by") }, "\(shown)")
         #expect(shown.contains("\\x1b]52"), "\(shown)")
         withExtendedLifetime(stub) {}
+    }
+
+    @Test("a server's version holding a newline and a fake row: status prints one row for the one node")
+    func forgedRow() async throws {
+        let stub = try StubServer("forged-row")
+        let r = try await Keyturn.launch(["status", "-a", stub.address])
+        let rows = r.stdoutText.split(separator: "\n")
+        #expect(rows.count == 2 && !r.stdoutText.contains("\n127.0.0.1:8201"), "\(r.stdoutText)")
+        #expect(!rows.contains { $0.hasPrefix("http://127.0.0.1:8201") }, "\(r.stdoutText)")
+        withExtendedLifetime(stub) {}
+    }
+
+    @Test(
+        """
+        combine to stdout: a holder who changes their share file while the secret is written (after it was \
+        checked) changes nothing: what was checked is what is written
+        """
+    )
+    func combineCheckThenWrite() async throws {
+        let dir = try TemporaryDirectory()
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<(16 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let shares = try await Self.split(dir, secret)
+        let script = """
+            import subprocess, sys
+            p = subprocess.Popen(sys.argv[1:5], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            first = p.stdout.read(1)
+            with open(sys.argv[4], "r+b") as f:
+                f.seek(2 * 10 * 1024 * 1024); c = f.read(1); f.seek(2 * 10 * 1024 * 1024)
+                f.write(b"0" if c != b"0" else b"1")
+            out = first + p.stdout.read()
+            p.wait()
+            print(p.returncode, out == open(sys.argv[5], "rb").read())
+            """
+        let r = try Processes.run(
+            "/usr/bin/python3", ["-c", script, Keyturn.path, "combine", shares[0], shares[1], dir.file("secret")])
+        // Either refused (exit 1: the change came before the check) or the secret itself: never another.
+        #expect(r.stdoutText.hasPrefix("0 True") || r.stdoutText.hasPrefix("1 "), "\(r.stdoutText) \(r.stderr)")
     }
 
     @Test("ceremony records with generation Int.min: report refuses them in one line, exit 1, no trap")
@@ -163,6 +206,44 @@ struct HostileInputTests {
         let share = try dir.write("share", text: String(repeating: "6b", count: 33) + "\n")
         let r = try await Keyturn.launch(["unseal", "-a", stub.address, share])
         #expect(!r.stderr.contains("plain http"), "\(r.stderr)")
+        withExtendedLifetime(stub) {}
+    }
+
+    @Test("SIGTERM once split's first share file is in place: the files already linked are removed, exit 143")
+    func signalWhilePublishing() async throws {
+        let dir = try TemporaryDirectory()
+        let secret = try dir.write("big", [UInt8](repeating: 0x5a, count: 16 << 20))
+        let script = """
+            import os, signal, subprocess, sys
+            out = sys.argv[3]
+            p = subprocess.Popen([sys.argv[1], "split", "--no-pgp", "--threshold", "2", "--shares", "5", "--out-dir", out,
+                                  sys.argv[2]], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            while not os.path.exists(out + "/share-1.share") and p.poll() is None:
+                pass
+            p.send_signal(signal.SIGTERM)
+            p.wait()
+            left = sorted(os.listdir(out)) if os.path.isdir(out) else []
+            print(p.returncode, len(left), p.stderr.read().decode().strip())
+            """
+        let r = try Processes.run("/usr/bin/python3", ["-c", script, Keyturn.path, secret, dir.file("out")])
+        // Either the signal came before the first link (killed, nothing) or while linking (held,
+        // every file removed again); never some of the shares.
+        #expect(r.stdoutText.hasPrefix("-15 0") || r.stdoutText.hasPrefix("143 0 "), "\(r.stdoutText) \(r.stderr)")
+    }
+
+    @Test("init --client-side-encryption against a server answering the same share three times: nothing written")
+    func hostileInitAnswer() async throws {
+        let gpg = try TestGPG()
+        let (alice, bob, carol) = try gpg.makeOperators()
+        let dir = try TemporaryDirectory()
+        let stub = try StubServer("init-same", [dir.file("asked")])
+        let r = try await Keyturn.launch(
+            [
+                "init", "-a", stub.address, "--client-side-encryption", "--out-dir", dir.file("out"), "--pgp-keys",
+                [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
+            ], environment: gpg.environment)
+        #expect(r.status != 0 && r.stderr.contains("the same share twice"), "\(r.stderr)")
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: dir.file("out")))?.isEmpty ?? true)
         withExtendedLifetime(stub) {}
     }
 }

@@ -120,7 +120,10 @@ struct ReportTests {
         #expect(page.contains("class=\"prog\" text-anchor=\"middle\">1/2</text>"), "\(page)")
         let outside = page.replacingOccurrences(of: server.address, with: "")
         #expect(!outside.contains("http://") && !outside.contains("https://"), "the page refers to something outside")
-        for fetch in ["//", "href=", "url(", "@import", "<script", "<link", "src=", "<iframe", "<object"] {
+        // (A bare `//` is in every temporary path; a protocol-relative URL starts an attribute or a url().)
+        for fetch in [
+            "=\"//", "='//", "(//", "href=", "url(", "@import", "<script", "<link", "src=", "<iframe", "<object",
+        ] {
             #expect(!outside.lowercased().contains(fetch), "the page could fetch something: \(fetch)")
         }
 
@@ -178,5 +181,22 @@ struct ReportTests {
             #expect(marks.allSatisfy { !$0.drop(while: \.isNumber).hasPrefix(": not vouched") }, "\(other)")
         }
         #expect(!page.contains("fill=\"#f9a825\""), "the untouched transcripts are all vouched for")
+
+        // Alice's transcript withheld: Carol's share completed the unseal (threshold 2), and no
+        // transcript shows the first share.
+        r = try await Keyturn.launch(
+            ["report", coord, carols, "--manifest", dir.file("gen1"), "--strict"], environment: gpg.environment)
+        #expect(r.status == 2 && r.stdoutText.contains("no transcript shows share 1"), "\(r.stdoutText)")
+
+        // A record whose fingerprint holds a table's pipe and markup: it stays inside its code span.
+        let recordBytes = try #require(readBytes(dir.file("gen1/ceremony.json")))
+        var record = try #require(try JSONSerialization.jsonObject(with: Data(recordBytes)) as? [String: Any])
+        var holders = try #require(record["share_files"] as? [[String: Any]])
+        holders[0]["fingerprint"] = "4FFD|<img src=x onerror=alert(1)> **[click](https://evil.example)** <!--"
+        record["share_files"] = holders
+        let crafted = try dir.write("crafted.json", [UInt8](try JSONSerialization.data(withJSONObject: record)))
+        r = try await Keyturn.launch(["report", "--manifest", crafted], environment: gpg.environment)
+        let row = try #require(r.stdoutText.split(separator: "\n").first { $0.contains("4FFD") })
+        #expect(row.contains("`4FFD\\|<img") && row.filter { $0 == "|" }.count == 5, "\(row)")
     }
 }

@@ -50,6 +50,10 @@ void kt_hold_signals(void);
 /// The first signal held since kt_hold_signals (0 if none), while holding.
 int kt_held_signal(void);
 
+/// 1 while kt_hold_signals is in force (SIGTERM is held), else 0: so an inner hold does not
+/// undo an outer one.
+int kt_holding_signals(void);
+
 /// Restores the signals' previous actions; returns the first signal held (0 if none).
 int kt_release_signals(void);
 

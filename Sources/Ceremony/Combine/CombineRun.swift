@@ -7,7 +7,8 @@ import TLSMaterial
 /// One recombination of share files into the secret: every share is opened and checked (same
 /// length, distinct x-coordinates) first; the secret goes to a 0600 file published at the end
 /// (never overwriting), or to a sink (standard output) only once every share's text has been
-/// checked, since what is written there cannot be taken back.
+/// checked, since what is written there cannot be taken back (it is recombined into memory once,
+/// checked, then written: the bytes checked are the bytes written).
 package struct CombineRun {
     package let files: [String]
     package let output: String?
@@ -48,10 +49,26 @@ package struct CombineRun {
 
         if output == nil {
             // Standard output cannot be taken back, so find bad hex, and a result that is not the
-            // secret, before writing a byte.
+            // secret, before writing a byte. The secret is recombined once, into memory, and what
+            // was checked is what is written: reading the shares a second time would let a holder
+            // who owns their file change it between the check and the write.
             let mac = try check.digest(shares, length: length)
-            try stream(shares, length: length, combiner: mac == nil ? nil : combiner, mac: mac?.gmac) { _ throws in }
+            let secret = SecretBuffer(count: max(length, 1))
+            var at = 0
+            try stream(shares, length: length, combiner: combiner, mac: mac?.gmac) { (piece) throws in
+                UnsafeMutableRawBufferPointer(rebasing: secret.bytes[at..<(at + piece.count)]).copyMemory(from: piece)
+                at += piece.count
+            }
             try mac?.verify()
+            var written = 0
+            while written < length {
+                let n = min(Self.chunkSize, length - written)
+                guard standardOutput(UnsafeRawBufferPointer(rebasing: secret.bytes[written..<(written + n)])) else {
+                    throw CeremonyError("cannot write the secret to standard output: \(SecretFiles.describe(errno))")
+                }
+                written += n
+            }
+            return length
         }
         let pending = try output.map { (path) throws in try PendingFile(path: path) }
         let mac = output == nil ? nil : try check.digest(shares, length: length)

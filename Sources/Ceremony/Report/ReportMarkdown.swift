@@ -88,8 +88,12 @@ extension CeremonyReport {
     private func escape(_ text: String) -> String { Self.markdownEscaped(text) }
 
     /// A value shown as code (a fingerprint, a digest, a path): no backslash escape works inside
-    /// a code span, so a backtick (which would end it) becomes a quote, and controls are escaped.
+    /// a code span, so a backtick (which would end it) becomes a quote, and controls are escaped;
+    /// but a table still splits a cell at `|` inside one, unless it is written `\|` (GitHub's rule).
     private func code<S: StringProtocol>(_ text: S) -> String {
-        "`" + neutralised(String(text)).replacingOccurrences(of: "`", with: "'") + "`"
+        "`"
+            + neutralised(String(text)).replacingOccurrences(of: "`", with: "'").replacingOccurrences(
+                of: "|", with: "\\|")
+            + "`"
     }
 }

@@ -42,12 +42,9 @@ struct Combine: ParsableCommand {
         }
     }
 
-    /// An argument that is no file but reads as a share: hex of a whole number of bytes (two or
-    /// more), or what unseal takes for a share (hex or base64 of a key's length).
+    /// An argument that is no file but reads as a share (`looksLikeShareArgument`).
     static func looksLikeShareText(_ argument: String) -> Bool {
-        guard !FileManager.default.fileExists(atPath: argument) else { return false }
-        let hex = argument.count >= 4 && argument.count % 2 == 0 && argument.allSatisfy { $0.isHexDigit && $0.isASCII }
-        return hex || ShareText.looksLikeShare(argument)
+        !FileManager.default.fileExists(atPath: argument) && looksLikeShareArgument(argument)
     }
 
     func run() throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 import PGPShares
 import ProcessHygiene
 import Shamir
@@ -160,13 +161,13 @@ struct Init: AsyncParsableCommand {
         if let f = plan.rootTokenFile { Terminal.stdoutLine(f) }
         if ceremony.recovery.isEmpty, let keys = answer.recoveryKeys, !keys.isEmpty {
             // Recovery keys not encrypted to anyone: their only copy goes to the screen.
-            for (i, key) in keys.enumerated() { Terminal.stdoutLine("Recovery Key \(i + 1): \(key)") }
+            for (i, key) in keys.enumerated() { Terminal.stdoutLine("Recovery Key \(i + 1): \(neutralised(key))") }
         }
         Terminal.stdoutLine(plan.manifest)
         if ceremony.rootKey == nil {
             // Not encrypted to anyone: this is its only copy, so it goes to the operator's screen
             // (as Vault's CLI does), never to a file.
-            Terminal.stdoutLine("Initial Root Token: \(answer.rootToken)")
+            Terminal.stdoutLine("Initial Root Token: \(neutralised(answer.rootToken))")
             Terminal.stderrLine(
                 "keyturn: the root token above is in plaintext; use it, then revoke it (or pass "
                     + "--root-token-pgp-key next time)")

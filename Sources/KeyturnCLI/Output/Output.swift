@@ -1,11 +1,15 @@
 import Ceremony
 import Foundation
+import KeyturnFailure
 import VaultClient
 
 /// The two output forms every command shares: an aligned text table and one JSON document.
 enum Output {
     /// Columns padded to their widest cell, two spaces apart; the last column is not padded.
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
+    /// Each cell is one line whatever a server or a file put in it: its newlines and other
+    /// controls are shown escaped, so no cell can forge a row.
+    static func table(_ header: [String], _ rawRows: [[String]]) -> String {
+        let rows = rawRows.map { $0.map { neutralised($0) } }
         let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, c in

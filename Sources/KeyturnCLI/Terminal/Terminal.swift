@@ -29,9 +29,9 @@ enum Terminal {
         SecretFiles.writeAll(stream.descriptor, bytes)
     }
 
-    /// Writes a line of text to stderr.
+    /// Writes a line of text to stderr: one line, whatever it holds (a newline in it is escaped).
     static func stderrLine(_ text: String) {
-        var line = neutralised(text, keepingNewlines: true)
+        var line = neutralised(text)
         line.append("\n")
         line.withUTF8 { _ = write(.error, UnsafeRawBufferPointer($0)) }
     }

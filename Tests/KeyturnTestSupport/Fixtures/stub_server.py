@@ -20,6 +20,10 @@ every connection according to MODE until killed:
             file the request body is written to)
   error-escape  a 500 whose error message holds terminal escapes (OSC 52, ESC, BEL, CR) and a
             newline followed by a forged keyturn line
+  init-same like init, but its answer to PUT sys/init holds the same share three times (and an
+            empty fourth)
+  forged-row  a 200 seal-status (and health, leader) whose version holds a newline and a fake
+            node row after it
   init      an uninitialised Vault's sys/init: GET says not initialised; PUT writes the
             request body to the file named by argv[2] and answers with a fake init reply;
             sys/seal-status says sealed (3 of 5), and PUT sys/unseal records its body likewise
@@ -72,7 +76,7 @@ def reply(conn):
                 f.write("%.3f %s\n" % (time.time(), data.split(b"\r\n")[0].decode()))
         time.sleep(60)
         return
-    if MODE in ("init", "cut-init", "slow-init", "hostile"):
+    if MODE in ("init", "cut-init", "slow-init", "hostile", "init-same"):
         head_text, _, rest = data.partition(b"\r\n\r\n")
         request_line = head_text.split(b"\r\n")[0].decode()
         length = 0
@@ -103,7 +107,8 @@ def reply(conn):
                     deadline = time.time() + 900  # the test may be slow to release it under load
                     while not os.path.exists(sys.argv[3]) and time.time() < deadline:
                         time.sleep(0.05)
-            body = json.dumps({"keys": ["00" * 32], "keys_base64": ["AA" * 22], "root_token": "s.stub",
+            keys = ["ab" * 33] * 3 + [""] if MODE == "init-same" else ["00" * 32]
+            body = json.dumps({"keys": keys, "keys_base64": ["AA" * 22], "root_token": "s.stub",
                                "recovery_keys": ["11" * 33, "22" * 33], "recovery_keys_base64": ["ESE=", "IiI="]}).encode()
         else:
             body = b'{"initialized": false}'
@@ -121,6 +126,10 @@ def reply(conn):
     elif MODE == "redirect":
         body = b""
         head = b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://192.0.2.1:8200/v1/sys/seal-status\r\n"
+    elif MODE == "forged-row":
+        body = json.dumps({"type": "shamir", "initialized": True, "sealed": True, "t": 2, "n": 3, "progress": 0,
+                           "nonce": "", "version": "2.7.2\nhttp://127.0.0.1:8201  true         false"}).encode()
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
     elif MODE == "error-escape":
         said = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\rhidden\nkeyturn: transcript signed by ALICE: good"
         body = json.dumps({"errors": [said]}).encode()
