@@ -39,11 +39,7 @@ package enum KeyturnMain {
             // The one place a module's failure becomes what the user reads, and an exit status.
             TranscriptLog.recordFailure(failure.reason)
             Terminal.report(failure)
-            // Interrupted by a signal: exit as a shell expects of it (128 + the signal).
-            if failure.failureCode == "ceremony.interrupted", let signal = failure.facts["signal"].flatMap(Int32.init) {
-                terminate(128 + signal)
-            }
-            terminate(Hints.status(for: failure).rawValue)
+            terminate(exitStatus(for: failure))
         } catch let error as ExitCode {
             terminate(error.rawValue)
         } catch {
@@ -56,6 +52,15 @@ package enum KeyturnMain {
             Terminal.report(usageError(error, arguments))
             terminate(ExitStatus.localFailure.rawValue)
         }
+    }
+
+    /// A module's failure as an exit status: its code's, or 128 + the signal for one
+    /// interrupted by a signal, as a shell expects.
+    static func exitStatus(for failure: any KeyturnFailure) -> Int32 {
+        if failure.failureCode == "ceremony.interrupted", let signal = failure.facts["signal"].flatMap(Int32.init) {
+            return 128 + signal
+        }
+        return Hints.status(for: failure).rawValue
     }
 
     /// Argument parser's message, made to keyturn's one lower-case line, with a hint to --help.
