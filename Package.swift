@@ -66,7 +66,9 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CeremonyTests",
-            dependencies: ["Ceremony", "KeyturnFailure", "Shamir", "TLSMaterial", "KeyturnTestSupport"]),
+            dependencies: [
+                "Ceremony", "KeyturnFailure", "ProcessHygiene", "Shamir", "TLSMaterial", "KeyturnTestSupport",
+            ]),
         .testTarget(name: "VaultClientTests", dependencies: ["VaultClient", "KeyturnTestSupport"]),
         .testTarget(name: "PGPSharesTests", dependencies: ["PGPShares", "Shamir", "KeyturnTestSupport"]),
         .testTarget(name: "TLSMaterialTests", dependencies: ["TLSMaterial", "Shamir"]),

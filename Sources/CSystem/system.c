@@ -267,3 +267,66 @@ int kt_release_signals(void) {
     for (size_t i = 0; i < HELD_SIGNALS; i++) sigaction(held_signals[i], &held_previous[i], NULL);
     return held;
 }
+
+// MARK: named temporary files, removed when a signal ends the process
+//
+// Where a file system has no O_TMPFILE, a file being written has a hidden temporary name; a
+// SIGINT, SIGTERM or SIGHUP must not leave it behind (a plaintext share, perhaps). The names
+// are kept here (the handler may only use async-signal-safe calls: unlinkat, sigaction, raise).
+
+#define KT_TEMPORARIES 256
+static struct { volatile sig_atomic_t used; int dir; char name[256]; } temporaries[KT_TEMPORARIES];
+static pthread_mutex_t temporaries_lock = PTHREAD_MUTEX_INITIALIZER;
+static const int temporary_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+void kt_remove_temporaries(void) {
+    for (int i = 0; i < KT_TEMPORARIES; i++) {
+        if (temporaries[i].used) unlinkat(temporaries[i].dir, temporaries[i].name, 0);
+    }
+}
+
+static void temporaries_signal(int sig) {
+    kt_remove_temporaries();
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    raise(sig);
+}
+
+int kt_register_temporary(int dir, const char *name) {
+    if (strlen(name) >= sizeof temporaries[0].name) return -1;
+    pthread_mutex_lock(&temporaries_lock);
+    int slot = -1;
+    for (int i = 0; i < KT_TEMPORARIES && slot < 0; i++) {
+        if (!temporaries[i].used) slot = i;
+    }
+    if (slot >= 0) {
+        temporaries[slot].dir = dir;
+        strcpy(temporaries[slot].name, name);
+        temporaries[slot].used = 1;
+    }
+    // Only where the signal would end the process anyway (its default action): a handler keyturn
+    // installed itself (the prompt's, the held answer's) keeps its own rules. Checked at every
+    // file, since such a handler may have been in place at the first.
+    for (size_t i = 0; i < sizeof temporary_signals / sizeof temporary_signals[0]; i++) {
+        struct sigaction current;
+        if (sigaction(temporary_signals[i], NULL, &current) == 0 && current.sa_handler == SIG_DFL) {
+            struct sigaction act;
+            memset(&act, 0, sizeof act);
+            act.sa_handler = temporaries_signal;
+            sigemptyset(&act.sa_mask);
+            sigaction(temporary_signals[i], &act, NULL);
+        }
+    }
+    pthread_mutex_unlock(&temporaries_lock);
+    return slot;
+}
+
+void kt_unregister_temporary(int slot) {
+    if (slot < 0 || slot >= KT_TEMPORARIES) return;
+    pthread_mutex_lock(&temporaries_lock);
+    temporaries[slot].used = 0;
+    pthread_mutex_unlock(&temporaries_lock);
+}

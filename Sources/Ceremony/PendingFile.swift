@@ -20,14 +20,18 @@ package final class PendingFile {
     package let path: String
     private let name: String
     private let directory: Int32
-    /// The fallback's temporary name, when the file system has no O_TMPFILE.
+    /// The fallback's temporary name, when the file system has no O_TMPFILE, and its slot in
+    /// the names a signal handler removes.
     private let temporaryName: String?
+    private var temporarySlot: Int32 = -1
+
     private var fd: Int32
     private var published = false
 
     /// Creates the unnamed file (0600 unless `mode` says otherwise, for public material such
     /// as a certificate). Fails if `path` already exists.
-    package init(path: String, mode: mode_t = 0o600) throws {
+    /// `unnamed: false` takes the fallback (tests: every file system here has O_TMPFILE).
+    package init(path: String, mode: mode_t = 0o600, unnamed: Bool = true) throws {
         self.path = path
         name = URL(fileURLWithPath: path).lastPathComponent
         directory = try OutputDirectories.open(SecretFiles.directory(of: path))
@@ -35,15 +39,16 @@ package final class PendingFile {
         if fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) == 0 {
             throw CeremonyError("\(quoted(path)) already exists", code: .fileExists, facts: ["path": path])
         }
-        fd = openat(directory, ".", Self.unnamed | O_WRONLY | O_CLOEXEC, mode)
+        fd = unnamed ? openat(directory, ".", Self.unnamed | O_WRONLY | O_CLOEXEC, mode) : -1
         if fd >= 0 {
             temporaryName = nil
-        } else if [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) {
+        } else if !unnamed || [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) {
             var tag = [UInt8](repeating: 0, count: 6)
             try? tag.withUnsafeMutableBytes { try SystemRandom().fill($0) }
             let temporary = ".\(name).\(ShareHex.encode(tag)).tmp"
             temporaryName = temporary
             fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd >= 0 { temporarySlot = ProcessHygiene.registerTemporary(directory: directory, name: temporary) }
         } else {
             temporaryName = nil
         }
@@ -106,6 +111,8 @@ package final class PendingFile {
         close(fd)
         fd = -1
         if let temporaryName { unlinkat(directory, temporaryName, 0) }
+        ProcessHygiene.unregisterTemporary(temporarySlot)
+        temporarySlot = -1
     }
 
     /// Removes the published file again (used when a later file of the same batch fails).
@@ -117,6 +124,7 @@ package final class PendingFile {
     deinit {
         if fd >= 0 { close(fd) }
         if !published, let temporaryName { unlinkat(directory, temporaryName, 0) }
+        ProcessHygiene.unregisterTemporary(temporarySlot)
     }
 }
 

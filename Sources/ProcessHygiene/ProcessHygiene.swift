@@ -52,6 +52,18 @@ package enum ProcessHygiene {
     /// what must not be cut short (writing the only copy of an answer) finishes first.
     package static func holdSignals() { kt_hold_signals() }
 
+    /// Records a named temporary file to be removed if SIGINT, SIGTERM or SIGHUP ends the
+    /// process first; returns its slot (-1 if none was free).
+    package static func registerTemporary(directory: Int32, name: String) -> Int32 {
+        kt_register_temporary(directory, name)
+    }
+
+    /// Forgets a temporary file (published, or removed).
+    package static func unregisterTemporary(_ slot: Int32) { kt_unregister_temporary(slot) }
+
+    /// Removes every recorded temporary file now, as the signal handler would.
+    package static func removeTemporaries() { kt_remove_temporaries() }
+
     /// Whether signals are held now (by an outer `holdSignals`).
     package static var holdingSignals: Bool { kt_holding_signals() == 1 }
 

@@ -57,6 +57,17 @@ int kt_holding_signals(void);
 /// Restores the signals' previous actions; returns the first signal held (0 if none).
 int kt_release_signals(void);
 
+/// Records a named temporary file (`name` in the directory `dir`), to be removed if SIGINT,
+/// SIGTERM or SIGHUP ends the process before kt_unregister_temporary (only where a file system
+/// has no O_TMPFILE is a file being written named at all). Returns its slot, or -1.
+int kt_register_temporary(int dir, const char *name);
+
+/// Forgets a temporary file's slot (it was published or removed).
+void kt_unregister_temporary(int slot);
+
+/// Removes every recorded temporary file (what the signal handler does; also for tests).
+void kt_remove_temporaries(void);
+
 /// One place where a memory scan found part of a secret.
 typedef struct {
     unsigned long address;   // where the run starts
