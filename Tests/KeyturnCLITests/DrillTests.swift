@@ -23,15 +23,9 @@ struct DrillTests {
         """
     )
     func drill() async throws {
-        let gpg = try TestGPG()
-        let (alice, bob, carol) = try gpg.makeOperators()
-        let server = try await OpenBaoServer.start()
-        defer { server.stop() }
-        let dir = try TemporaryDirectory()
-        let gen1 = dir.file("gen1")
-        var r = try await Self.initialise(server, to: [alice, bob, carol], into: gen1, gpg)
-        #expect(r.status == 0, "\(r.stderr)")
-        let token = try rootToken(printedBy: r)
+        let c = try await EvidenceAttackTests.ceremony()
+        let (gpg, dir, gen1, token) = (c.gpg, c.dir, c.gen1, c.rootToken)
+        var r: ProcessResult
         let pass = try dir.write("alice.pass", text: "alice secret\n")
         func attest(_ who: String, _ name: String, _ extra: [String] = []) async throws -> String {
             let file = dir.file(name)

@@ -2,57 +2,9 @@ import Foundation
 import KeyturnTestSupport
 import Testing
 
-/// Rewrites a signed transcript the way someone who handles it would, with the chain recomputed
-/// (the chain is unkeyed: anyone can), so that only the signatures and the head stand between
-/// the edit and a "good": `python3 -c SCRIPT OP FILE [ARG]`, gpg from GNUPGHOME.
-/// OP: `edit` (the first event line's result becomes "unsealed"; closing lists follow),
-/// `resign FPR` (every closing line signed again by FPR, its `signer` field left as it was),
-/// `close-fields` (event fields added to the last closing line), `append-unsigned` (an event
-/// and an unsigned closing line appended), `cut-last` (the last command, its lines and its
-/// closing line, cut off the end).
-private let tamperScript = """
-    import hashlib, json, subprocess, sys
-    op, path = sys.argv[1], sys.argv[2]
-    lines = [json.loads(l) for l in open(path, encoding="utf-8").read().splitlines()]
-    enc = lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    h = lambda s: hashlib.sha256(s.encode()).hexdigest()
-    def sign(data, key):
-        return subprocess.run(["gpg", "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "",
-            "--local-user", key, "--armor", "--detach-sign"], input=data.encode(), capture_output=True,
-            check=True).stdout.decode()
-    if op == "edit":
-        first = next(o for o in lines if "close" not in o)
-        first["result"] = "unsealed"
-    elif op == "close-fields":
-        last = [o for o in lines if "close" in o][-1]
-        last.update({"command": "unseal", "result": "unsealed", "node": "http://127.0.0.1:1", "progress": "2/2"})
-    elif op == "append-unsigned":
-        lines.append({"command": "unseal", "result": "unsealed", "node": "http://127.0.0.1:1", "time": lines[-1]["time"],
-                      "version": "x", "key_fingerprint": next(o for o in lines if "key_fingerprint" in o)["key_fingerprint"]})
-        lines.append({"close": "unseal", "time": lines[-1]["time"], "version": "x", "line_sha256": [],
-                      "unsigned": "no operator key"})
-    elif op == "cut-last":
-        closes = [i for i, o in enumerate(lines) if "close" in o]
-        start = closes[-2] + 1 if len(closes) > 1 else 0
-        lines = lines[:start]
-    # The chain and the closing lists, recomputed in order; a closing line lists the lines of
-    # its command (those since the previous closing line).
-    out, pending = [], []
-    for o in lines:
-        o["prev"] = h(out[-1]) if out else ""
-        if "close" in o:
-            o["line_sha256"] = [h(l) for l in pending]
-            if op == "resign":
-                o["signature"] = sign("".join(l + "\\n" for l in pending), sys.argv[3])
-        if "close" in o:
-            pending = []
-            o["prev"] = h(out[-1]) if out else ""
-        text = enc(o)
-        if "close" not in o:
-            pending.append(text)
-        out.append(text)
-    open(path, "w", encoding="utf-8").write("".join(l + "\\n" for l in out))
-    """
+/// Fixtures/tamper_transcript.py: rewrites a signed transcript as someone who handles it would,
+/// with the chain recomputed (its top says how).
+private let tamperScript = Bundle.module.path(forResource: "tamper_transcript", ofType: "py", inDirectory: "Fixtures")
 
 @Suite("the evidence against one holder, the coordinator and whoever handles the files (real gpg, real OpenBao)")
 struct EvidenceAttackTests {
@@ -62,6 +14,8 @@ struct EvidenceAttackTests {
         let dir: TemporaryDirectory
         let alice: TestGPG.Key, bob: TestGPG.Key, carol: TestGPG.Key
         let gen1: String
+        /// The root token init printed.
+        let rootToken: String
         var manifest: String { "\(gen1)/ceremony.json" }
     }
 
@@ -74,7 +28,9 @@ struct EvidenceAttackTests {
         let gen1 = dir.file("gen1")
         let r = try await DrillTests.initialise(server, to: [alice, bob, carol], into: gen1, gpg)
         #expect(r.status == 0, "\(r.stderr)")
-        return Ceremony(gpg: gpg, dir: dir, alice: alice, bob: bob, carol: carol, gen1: gen1)
+        return Ceremony(
+            gpg: gpg, dir: dir, alice: alice, bob: bob, carol: carol, gen1: gen1, rootToken: try rootToken(printedBy: r)
+        )
     }
 
     func tamper(_ c: Ceremony, _ file: String, _ op: String, _ extra: [String] = []) throws -> String {
@@ -82,10 +38,17 @@ struct EvidenceAttackTests {
         try? FileManager.default.removeItem(atPath: copy)
         try FileManager.default.copyItem(atPath: file, toPath: copy)
         let r = try Processes.run(
-            "/usr/bin/python3", ["-c", tamperScript, op, copy] + extra,
+            "/usr/bin/python3", [try #require(tamperScript), op, copy] + extra,
             environment: c.gpg.environment.merging(["PATH": "/usr/bin:/bin"]) { $1 })
         #expect(r.status == 0, "\(r.stderr)")
         return copy
+    }
+
+    /// Bob checks his share offline, writing `file` as `flag` says (a transcript, an attestation).
+    func bobVerifies(_ c: Ceremony, _ flag: String, _ file: String) async throws {
+        let r = try await Keyturn.launch(
+            ["verify", "\(c.gen1)/bob.asc.key", flag, file], environment: c.gpg.environment)
+        #expect(r.status == 0, "\(r.stderr)")
     }
 
     func verify(_ c: Ceremony, _ files: [String], _ extra: [String] = []) async throws -> ProcessResult {
@@ -102,13 +65,9 @@ struct EvidenceAttackTests {
     func transcriptAttacks() async throws {
         let c = try await Self.ceremony()
         let bobs = c.dir.file("bob.jsonl")
-        let r0 = try await Keyturn.launch(
-            ["verify", "\(c.gen1)/bob.asc.key", "--transcript", bobs], environment: c.gpg.environment)
-        #expect(r0.status == 0, "\(r0.stderr)")
+        try await bobVerifies(c, "--transcript", bobs)
         // A second command, so that one can be cut off the end.
-        let r1 = try await Keyturn.launch(
-            ["verify", "\(c.gen1)/bob.asc.key", "--transcript", bobs], environment: c.gpg.environment)
-        #expect(r1.status == 0, "\(r1.stderr)")
+        try await bobVerifies(c, "--transcript", bobs)
         var r = try await verify(c, [bobs])
         #expect(r.status == 0 && r.stdoutText.contains("signed by \(c.bob.fingerprint): good"), "\(r.stdoutText)")
         let head = try #require(
@@ -166,9 +125,7 @@ struct EvidenceAttackTests {
     func drillAttacks() async throws {
         let c = try await Self.ceremony()
         let bobs = c.dir.file("bob.att")
-        let r0 = try await Keyturn.launch(
-            ["verify", "\(c.gen1)/bob.asc.key", "--attest", bobs], environment: c.gpg.environment)
-        #expect(r0.status == 0, "\(r0.stderr)")
+        try await bobVerifies(c, "--attest", bobs)
         /// Bob's attestation with `change` applied to its statement, signed again by Bob.
         func resigned(_ name: String, _ change: (inout [String: Any]) -> Void) throws -> String {
             let original = try #require(readBytes(bobs))
