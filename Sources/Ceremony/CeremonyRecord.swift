@@ -137,10 +137,12 @@ package struct CeremonyRecord: Codable {
         }
         // Numbers from a file are hostile until checked: nothing later may trap on them.
         guard (1...255).contains(record.shares), (1...255).contains(record.threshold),
+            record.threshold <= record.shares, record.threshold > 1 || record.shares == 1,
             (1...1_000_000).contains(record.generation ?? 1)
         else {
             throw CeremonyError(
-                "\(quoted(path)) is not a keyturn ceremony.json: its shares, threshold or generation are out of range")
+                "\(quoted(path)) is not a keyturn ceremony.json: its shares, threshold or generation are out of range "
+                    + "(a threshold of 1 splits nothing, and none exceeds the shares)")
         }
         return record
     }

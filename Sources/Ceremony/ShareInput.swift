@@ -158,10 +158,22 @@ package enum ShareInput {
 
 /// Whether a command-line argument that names no file reads as a share (or a share file's
 /// text): refused, and never echoed, since it is in the process list and the shell's history
-/// already. Spaces and newlines around it, and a split's check line after it, change nothing.
+/// already. Spaces, colons or dashes inside it, a `0x`, and a split's check line after it
+/// change nothing: what is left, 24 characters or more of hex or base64 and no `.` or leading
+/// `/` of a path, is taken for a share.
 package func looksLikeShareArgument(_ argument: String) -> Bool {
     let trimmed = argument.trimmingCharacters(in: .whitespacesAndNewlines)
-    let first = trimmed.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-    let hex = first.count >= 16 && first.count % 2 == 0 && first.allSatisfy { $0.isHexDigit && $0.isASCII }
-    return hex || ShareText.looksLikeShare(first) || trimmed.contains(SplitCheck.prefix)
+    if trimmed.contains(SplitCheck.prefix) { return true }
+    let first = trimmed.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+    if ShareText.looksLikeShare(first.trimmingCharacters(in: .whitespaces)) { return true }
+    guard !first.hasPrefix("/"), !first.hasPrefix("~"), !first.contains(".") else { return false }
+    var compact = first.filter { !" \t:-".contains($0) }
+    if compact.lowercased().hasPrefix("0x") { compact = String(compact.dropFirst(2)) }
+    let hex = compact.count >= 16 && compact.allSatisfy { $0.isHexDigit && $0.isASCII }
+    // (Base64 of random bytes has a digit or a + or / in all but a few percent; a long file name
+    // of letters alone does not, and still gets "does not exist".)
+    let base64 =
+        compact.count >= 24 && compact.contains { $0.isNumber || $0 == "+" || $0 == "/" }
+        && compact.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || "+/=_".contains($0) }
+    return hex || base64
 }

@@ -171,10 +171,11 @@ struct TranscriptChecker {
 
     /// Every chained line must be closed by its command.
     mutating func findUnclosed() {
+        let broken = Set(breaks.map(\.0))
         for i in lines.indices where !covered[i] {
             guard let object = objects[i], object.prev != nil, object.close == nil else { continue }
             // Changed in place: no closing line lists it as it is now, and the next line does not follow it.
-            let changed = breaks.contains { $0.0 == i + 2 }
+            let changed = broken.contains(i + 2)
             let reason =
                 changed
                 ? "line \(i + 1) is listed by no closing line, and line \(i + 2) does not follow it: line \(i + 1) "

@@ -49,7 +49,12 @@ struct HostileInputTests {
         #expect(r.status == 0 && r.stdout == secret, "\(r.stderr)")
         // A share typed as an argument (alone, with spaces, or with its check line): refused, not echoed.
         let hex = String(first.prefix(40))
-        for argument in [hex, " \(hex) ", lines[0] + "\n" + checkLine] {
+        let colons = stride(from: 0, to: 40, by: 2).map { String(Array(hex)[$0..<($0 + 2)]) }.joined(separator: ":")
+        let forms = [
+            hex, " \(hex) ", lines[0] + "\n" + checkLine, String(hex.prefix(20)) + " " + String(hex.dropFirst(20)),
+            "0x" + hex, colons,
+        ]
+        for argument in forms {
             r = try await Keyturn.launch(["combine", argument, shares[1]])
             #expect(r.status == 1 && r.stderr.contains("refusing a share given on the command line"), "\(r.stderr)")
             #expect(!r.stderr.contains(hex))
@@ -206,45 +211,6 @@ struct HostileInputTests {
         let share = try dir.write("share", text: String(repeating: "6b", count: 33) + "\n")
         let r = try await Keyturn.launch(["unseal", "-a", stub.address, share])
         #expect(!r.stderr.contains("plain http"), "\(r.stderr)")
-        withExtendedLifetime(stub) {}
-    }
-
-    @Test("SIGTERM the moment split's first share file is in place: all five shares or none, never some")
-    func signalWhilePublishing() async throws {
-        let dir = try TemporaryDirectory()
-        let secret = try dir.write("big", [UInt8](repeating: 0x5a, count: 16 << 20))
-        let script = """
-            import os, signal, subprocess, sys
-            out = sys.argv[3]
-            p = subprocess.Popen([sys.argv[1], "split", "--no-pgp", "--threshold", "2", "--shares", "5", "--out-dir", out,
-                                  sys.argv[2]], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            while not os.path.exists(out + "/share-1.share") and p.poll() is None:
-                pass
-            p.send_signal(signal.SIGTERM)
-            p.wait()
-            left = sorted(os.listdir(out)) if os.path.isdir(out) else []
-            print(p.returncode, len(left), p.stderr.read().decode().strip())
-            """
-        let r = try Processes.run("/usr/bin/python3", ["-c", script, Keyturn.path, secret, dir.file("out")])
-        // The signal came before the first link (killed: nothing), while linking (held: every file
-        // removed again, exit 143), or after the last (all five, exit 0): never some of the shares.
-        let outcome = r.stdoutText.split(separator: " ").prefix(2).joined(separator: " ")
-        #expect(["-15 0", "143 0", "0 5"].contains(outcome), "\(r.stdoutText) \(r.stderr)")
-    }
-
-    @Test("init --client-side-encryption against a server answering the same share three times: nothing written")
-    func hostileInitAnswer() async throws {
-        let gpg = try TestGPG()
-        let (alice, bob, carol) = try gpg.makeOperators()
-        let dir = try TemporaryDirectory()
-        let stub = try StubServer("init-same", [dir.file("asked")])
-        let r = try await Keyturn.launch(
-            [
-                "init", "-a", stub.address, "--client-side-encryption", "--out-dir", dir.file("out"), "--pgp-keys",
-                [alice, bob, carol].map(\.armouredFile).joined(separator: ","),
-            ], environment: gpg.environment)
-        #expect(r.status != 0 && r.stderr.contains("the same share twice"), "\(r.stderr)")
-        #expect((try? FileManager.default.contentsOfDirectory(atPath: dir.file("out")))?.isEmpty ?? true)
         withExtendedLifetime(stub) {}
     }
 }

@@ -188,6 +188,17 @@ struct ReportTests {
             ["report", coord, carols, "--manifest", dir.file("gen1"), "--strict"], environment: gpg.environment)
         #expect(r.status == 2 && r.stdoutText.contains("no transcript shows share 1"), "\(r.stdoutText)")
 
+        // The order the transcripts are given in changes nothing (their answers share a second).
+        for order in [[alices, carols], [carols, alices]] {
+            r = try await Keyturn.launch(
+                ["report"] + order + ["--manifest", dir.file("gen1")], environment: gpg.environment)
+            #expect(!r.stdoutText.contains("no transcript shows share"), "\(order): \(r.stdoutText)")
+        }
+        // One transcript given twice would count twice.
+        r = try await Keyturn.launch(
+            ["report", alices, carols, alices, "--manifest", dir.file("gen1")], environment: gpg.environment)
+        #expect(r.stdoutText.contains("one transcript given twice, or a copy"), "\(r.stdoutText)")
+
         // A record whose fingerprint holds a table's pipe and markup: it stays inside its code span.
         let recordBytes = try #require(readBytes(dir.file("gen1/ceremony.json")))
         var record = try #require(try JSONSerialization.jsonObject(with: Data(recordBytes)) as? [String: Any])
@@ -195,6 +206,13 @@ struct ReportTests {
         holders[0]["fingerprint"] = "4FFD|<img src=x onerror=alert(1)> **[click](https://evil.example)** <!--"
         record["share_files"] = holders
         let crafted = try dir.write("crafted.json", [UInt8](try JSONSerialization.data(withJSONObject: record)))
+        // The record's threshold edited (it is unsigned): the nodes' answers in signed lines disagree.
+        var raised = record
+        raised["threshold"] = 3
+        let raisedFile = try dir.write("raised.json", [UInt8](try JSONSerialization.data(withJSONObject: raised)))
+        r = try await Keyturn.launch(
+            ["report", alices, carols, "--manifest", raisedFile], environment: gpg.environment)
+        #expect(r.stdoutText.contains("answered a threshold of 2, but the ceremony record"), "\(r.stdoutText)")
         r = try await Keyturn.launch(["report", "--manifest", crafted], environment: gpg.environment)
         let row = try #require(r.stdoutText.split(separator: "\n").first { $0.contains("4FFD") })
         #expect(row.contains("`4FFD\\|<img") && row.filter { $0 == "|" }.count == 5, "\(row)")

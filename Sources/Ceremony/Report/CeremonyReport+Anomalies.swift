@@ -24,7 +24,16 @@ extension CeremonyReport {
         var operations: [String: [Event]] = [:]
         var order: [String] = []
         var attempt: [String: Int] = [:]
-        for e in events {
+        // Within one second a share comes before the answer that completed the unseal, whatever
+        // order the transcripts were given in (else the share would open the next attempt).
+        func completes(_ e: Event) -> Bool {
+            e.command == "unseal" && (e.result == "unsealed" || e.result == "joining")
+        }
+        let ordered = events.enumerated().sorted {
+            ($0.element.time, completes($0.element) ? 1 : 0, $0.offset)
+                < ($1.element.time, completes($1.element) ? 1 : 0, $1.offset)
+        }.map(\.element)
+        for e in ordered {
             let scope: String
             switch e.command {
             case "rekey submit", "generate-root submit": scope = "\(e.command) \(e.nonce ?? "")"
@@ -34,7 +43,7 @@ extension CeremonyReport {
             if operations[scope] == nil { order.append(scope) }
             operations[scope, default: []].append(e)
             // An unseal attempt ends with the answer that completed it: the node's next share opens another.
-            if e.command == "unseal", e.result == "unsealed" || e.result == "joining" {
+            if completes(e) {
                 attempt[e.node ?? "", default: 0] += 1
             }
         }
@@ -43,7 +52,7 @@ extension CeremonyReport {
             let fractions = Set(members.compactMap { $0.progress.flatMap(fraction) }.map { "\($0.0)/\($0.1)" })
             var flagged = Set<Int>()
             for e in members {
-                if e.command == "unseal", e.result == "unsealed" || e.result == "joining" {
+                if completes(e) {
                     if let t = threshold(e.time), t > 1, !fractions.contains("\(t - 1)/\(t)"),
                         flagged.insert(t - 1).inserted
                     {
@@ -55,6 +64,17 @@ extension CeremonyReport {
                     flag(e, "reached \(k)/\(t)", missing: k - 1)
                 }
             }
+        }
+        // The record is unsigned; the nodes' answers in signed lines are not: a threshold that
+        // disagrees with them was edited (or the record is another cluster's).
+        var disagreements = Set<Int>()
+        for e in events where e.command == "unseal" {
+            guard let (_, t) = e.progress.flatMap(fraction), t > 0, let recorded = threshold(e.time), recorded != t,
+                disagreements.insert(t).inserted
+            else { continue }
+            out.append(
+                "\(e.source): the node\(e.node.map { " \($0)" } ?? "") answered a threshold of \(t), but the ceremony "
+                    + "record in force says \(recorded): the record was edited, or is another cluster's")
         }
         return out
     }

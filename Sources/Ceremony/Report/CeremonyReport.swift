@@ -36,6 +36,8 @@ package struct CeremonyReport: Sendable {
         package let holders: [(name: String, fingerprint: String, file: String)]
         /// Whether its `previous_sha256` names the generation before it (nil for the first).
         package let chained: Bool?
+        /// Whether it is a generation of recovery keys (whose threshold is not the unseal's).
+        package var recovery = false
     }
 
     package let events: [Event]
@@ -48,17 +50,16 @@ package struct CeremonyReport: Sendable {
     package let unvouched: Set<String>
 
     /// The operators, in order of first appearance.
-    package var operators: [String] {
-        var seen: [String] = []
-        for e in events where !seen.contains(e.operatorName) { seen.append(e.operatorName) }
-        return seen
-    }
+    package var operators: [String] { Self.firstAppearances(events.map(\.operatorName)) }
 
     /// The nodes, in order of first appearance.
-    package var nodes: [String] {
-        var seen: [String] = []
-        for e in events { if let n = e.node, !seen.contains(n) { seen.append(n) } }
-        return seen
+    package var nodes: [String] { Self.firstAppearances(events.compactMap(\.node)) }
+
+    /// Each distinct name once, in order of first appearance (linear: a transcript may name a
+    /// different node or key on every line).
+    static func firstAppearances(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
     }
 
     /// Reads the transcripts and records; `manifests` may name ceremony.json files or the
@@ -113,7 +114,7 @@ package struct CeremonyReport: Sendable {
                 number: record.generation ?? 1, path: path, sha256: digest, time: record.time, node: record.address,
                 threshold: record.threshold, encryption: record.encryption,
                 holders: record.shareFiles.map { ($0.userID, $0.fingerprint, $0.file) },
-                chained: previous.map { record.previousSHA256 == $0 })
+                chained: previous.map { record.previousSHA256 == $0 }, recovery: record.target == "recovery")
         }
     }
 
@@ -175,10 +176,20 @@ package struct CeremonyReport: Sendable {
         }
         out += unexplainedProgress(events) { time in
             // The generation in force then: the last one made at or before it.
-            let made = generations.filter { (TranscriptTime.date($0.time) ?? .distantPast) <= time }
-            return (made.last ?? generations.first)?.threshold
+            let unseal = generations.filter { !$0.recovery }
+            let made = unseal.filter { (TranscriptTime.date($0.time) ?? .distantPast) <= time }
+            return (made.last ?? unseal.first)?.threshold
         }
         out += nameClashes(generations)
+        // One transcript given twice (or a copy of it): its events would count twice.
+        var heads: [String: String] = [:]
+        for v in verifications where !v.head.isEmpty {
+            if let first = heads[v.head] {
+                out.append("\(v.path) and \(first) end with the same line: one transcript given twice, or a copy")
+            } else {
+                heads[v.head] = v.path
+            }
+        }
         for g in generations where g.chained == false {
             out.append("generation \(g.number) (\(g.path)) does not name the generation before it")
         }

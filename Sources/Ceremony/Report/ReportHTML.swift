@@ -106,11 +106,15 @@ extension CeremonyReport {
             svg.append("<line x1=\"\(x(t))\" y1=\"\(top)\" x2=\"\(x(t))\" y2=\"\(axisY)\" class=\"grid\"/>")
         }
         var labels: [String: (rank: Int, x: Double, y: Double, text: String)] = [:]
+        // Looked up by name, not searched for per event (a crafted transcript names thousands).
+        let rowOf = Dictionary(rows.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let nodeList = nodes
+        let nodeOf = Dictionary(nodeList.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         for ev in events {
-            guard let row = rows.firstIndex(of: ev.operatorName) else { continue }
+            guard let row = rowOf[ev.operatorName] else { continue }
             let cx = x(ev.time.timeIntervalSince1970), cy = top + Double(row) * rowHeight + rowHeight / 2
             let ring =
-                ev.node.flatMap { nodes.firstIndex(of: $0) }.map { Self.nodeColours[$0 % Self.nodeColours.count] }
+                ev.node.flatMap { nodeOf[$0] }.map { Self.nodeColours[$0 % Self.nodeColours.count] }
                 ?? "#555"
             let doubtful = unvouched.contains(ev.source)
             let fill =
