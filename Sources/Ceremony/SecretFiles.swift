@@ -43,12 +43,8 @@ package enum SecretFiles {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
-            if code == ENOENT && looksLikeShareArgument(path) {
-                // Never echoed: an error message may end up in a log.
-                throw CeremonyError(
-                    "refusing a share given on the command line: it would be visible in the process list and "
-                        + "shell history", code: .shareOnCommandLine)
-            }
+            // Never echoed: an error message may end up in a log.
+            if code == ENOENT && looksLikeShareArgument(path) { throw CeremonyError.shareOnCommandLine() }
             if code == ENOENT { throw CeremonyError("\(quoted(path)) does not exist") }
             throw CeremonyError("cannot read \(quoted(path)): \(describe(code))")
         }

@@ -38,12 +38,7 @@ package enum ShareInput {
         case let path?:
             var st = stat()
             guard stat(path, &st) == 0 else {
-                if looksLikeShareArgument(path) {
-                    throw CeremonyError(
-                        "refusing a share given on the command line: it would be visible in the process list and "
-                            + "shell history",
-                        code: .shareOnCommandLine)
-                }
+                if looksLikeShareArgument(path) { throw CeremonyError.shareOnCommandLine() }
                 throw CeremonyError("\(quoted(path)) does not exist")
             }
             let fd = try SecretFiles.openInput(path)
@@ -176,4 +171,21 @@ package func looksLikeShareArgument(_ argument: String) -> Bool {
         compact.count >= 24 && compact.contains { $0.isNumber || $0 == "+" || $0 == "/" }
         && compact.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || "+/=_".contains($0) }
     return hex || base64
+}
+
+/// Refuses, before anything is read, any of `arguments` that names no file and reads as a share
+/// (for commands that take several files: one passphrase prompt must not come before it).
+package func refuseShareArguments(_ arguments: [String]) throws {
+    if arguments.contains(where: { !FileManager.default.fileExists(atPath: $0) && looksLikeShareArgument($0) }) {
+        throw CeremonyError.shareOnCommandLine()
+    }
+}
+
+extension CeremonyError {
+    /// A share given as an argument: refused, and never echoed.
+    package static func shareOnCommandLine() -> CeremonyError {
+        CeremonyError(
+            "refusing a share given on the command line: it would be visible in the process list and shell history",
+            code: .shareOnCommandLine)
+    }
 }

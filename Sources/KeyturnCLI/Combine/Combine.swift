@@ -42,19 +42,10 @@ struct Combine: ParsableCommand {
         }
     }
 
-    /// An argument that is no file but reads as a share (`looksLikeShareArgument`).
-    static func looksLikeShareText(_ argument: String) -> Bool {
-        !FileManager.default.fileExists(atPath: argument) && looksLikeShareArgument(argument)
-    }
-
     func run() throws {
         // A share typed as an argument is in the process list and the shell's history already;
         // refused (never echoed) before anything is read or recorded, as unseal refuses one.
-        if shareFiles.contains(where: Self.looksLikeShareText) {
-            throw CLIError(
-                "refusing a share given on the command line: it would be visible in the process list and shell "
-                    + "history", hint: "put each share in a file (0600) and name the file")
-        }
+        try refuseShareArguments(shareFiles)
         let log = try transcript.open("combine")
         let length = try CombineRun(files: shareFiles, output: output, passphrase: passphrase.source)
             .execute { Terminal.write(.output, $0) }
