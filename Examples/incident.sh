@@ -22,7 +22,7 @@ set -euo pipefail
 keyturn=${KEYTURN:-keyturn}
 # At a terminal the operator confirms; a script run by automation cannot.
 confirm=(); [ -t 0 ] || confirm=(--yes)
-step=${1:?usage: incident.sh seal|unseal|rekey-start|rekey-submit|root-start|root-submit|revoke-old ...}
+step=${1:?usage: incident.sh seal|unseal|rekey-start|rekey-submit|rekey-verify|root-start|root-submit|revoke-old ...}
 case "$step" in
   seal) "$keyturn" seal "${confirm[@]}" ;;
   unseal) "$keyturn" unseal --wait 120 "${2:?usage: incident.sh unseal KEYFILE}" ;;
@@ -33,6 +33,10 @@ case "$step" in
     "$keyturn" rekey submit --nonce "${2:?usage: incident.sh rekey-submit NONCE KEYFILE OUT-DIR}" \
       "${3:?usage: incident.sh rekey-submit NONCE KEYFILE OUT-DIR}" \
       --out-dir "${4:?usage: incident.sh rekey-submit NONCE KEYFILE OUT-DIR}" "${confirm[@]}" ;;
+  rekey-verify)
+    # The new shares take over once a threshold of their holders verified them (rekey start's default).
+    "$keyturn" rekey verify --nonce "${2:?usage: incident.sh rekey-verify VERIFICATION-NONCE NEW-KEYFILE}" \
+      "${3:?usage: incident.sh rekey-verify VERIFICATION-NONCE NEW-KEYFILE}" ;;
   root-start) "$keyturn" generate-root start --pgp-key "${2:?usage: incident.sh root-start PUBLIC-KEY}" ;;
   root-submit)
     "$keyturn" generate-root submit --nonce "${2:?usage: incident.sh root-submit NONCE KEYFILE OUT-DIR}" \

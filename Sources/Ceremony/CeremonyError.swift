@@ -41,6 +41,10 @@ package struct CeremonyError: KeyturnFailure, CustomStringConvertible {
         case alreadyInitialised
         /// The init request was sent but its answer did not come back. Facts: node.
         case mayBeInitialised
+        /// A share submitted to a rekey or generate-root whose answer was lost; what the
+        /// cluster said after. Facts: operation, verification, backup, next ("again", "counted",
+        /// "restart", "ended", "verified", "unknown").
+        case answerLost
         /// A node is not initialised (unseal).
         case notInitialised
         /// The threshold-th share did not open the key; progress is lost. Facts: operation.

@@ -14,6 +14,8 @@ package struct QuorumCeremony: Sendable {
     package let client: VaultClient
     /// The API the server offers for it.
     package let endpoints: QuorumEndpoints
+    /// Every node given: asked again when the active node's answer is lost.
+    package let cluster: [VaultClient]
 
     /// What one submit achieved.
     package enum Submitted: Sendable {
@@ -24,9 +26,10 @@ package struct QuorumCeremony: Sendable {
         case completed(QuorumState)
     }
 
-    package init(client: VaultClient, endpoints: QuorumEndpoints) {
+    package init(client: VaultClient, endpoints: QuorumEndpoints, cluster: [VaultClient]? = nil) {
         self.client = client
         self.endpoints = endpoints
+        self.cluster = cluster ?? [client]
     }
 
     /// Finds the active node among `clients` and the API it offers for `kind` on `target`'s
@@ -34,9 +37,10 @@ package struct QuorumCeremony: Sendable {
     /// is not there) the unauthenticated one. When it offers neither, the error names what is
     /// missing: a token, or the listener parameter that re-enables the old endpoints.
     package static func connect(
-        _ clients: [VaultClient], kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target
+        _ clients: [VaultClient], kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target,
+        waiting: (@Sendable (String) -> Void)? = nil
     ) async throws -> QuorumCeremony {
-        let client = try await activeNode(clients)
+        let client = try await activeNode(clients, waiting: waiting)
         let hasToken = client.token != nil
         var candidates: [QuorumEndpoints]
         switch kind {
@@ -53,7 +57,7 @@ package struct QuorumCeremony: Sendable {
         for e in candidates {
             do {
                 _ = try await client.quorumState(e)
-                return QuorumCeremony(client: client, endpoints: e)
+                return QuorumCeremony(client: client, endpoints: e, cluster: clients)
             } catch {
                 if error.code != .server { throw error }
                 if target == .recovery, error.serverErrors.contains(where: { $0.contains("recovery not supported") }) {
@@ -94,15 +98,19 @@ package struct QuorumCeremony: Sendable {
         return CeremonyError(said, code: .refused)
     }
 
-    /// The cluster's active node: the one whose `sys/leader` says `is_self`, else the one the
-    /// others name as leader when it could not be asked itself, else the only node given.
-    /// Standbys redirect these endpoints to the active node, and keyturn follows no redirect.
-    /// While unsealed nodes answer but none is active (an election: after the whole cluster was
-    /// sealed and unsealed, OpenBao 2.7.2 was seen without an active node for about 17 s, the
-    /// standbys still naming the old leader), it asks again for up to `electionWait` seconds.
-    static func activeNode(_ clients: [VaultClient], electionWait: TimeInterval = 60) async throws -> VaultClient {
+    /// The cluster's active node: the one whose `sys/leader` says `is_self`. Standbys redirect
+    /// the quorum endpoints to the active node, and keyturn follows no redirect. While unsealed
+    /// nodes answer but none is active, it asks again every half second for up to
+    /// `electionWait` seconds: during an election (after the whole cluster was sealed and
+    /// unsealed, OpenBao 2.7.2 was seen without an active node for about 17 s), and when the
+    /// leader the standbys still name does not answer (killed or paused: the others elect
+    /// another once raft notices, in a few seconds). `waiting` hears once why it waits.
+    static func activeNode(
+        _ clients: [VaultClient], electionWait: TimeInterval = 60, waiting: (@Sendable (String) -> Void)? = nil
+    ) async throws -> VaultClient {
         if clients.count == 1 { return clients[0] }
         let deadline = Date().addingTimeInterval(electionWait)
+        var told = false
         while true {
             let leaders: [(VaultClient, Result<LeaderStatus?, VaultError>)] = await concurrentMap(clients) {
                 _, client in
@@ -110,24 +118,24 @@ package struct QuorumCeremony: Sendable {
                 return (client, leader)
             }
             if let active = leaders.first(where: { (try? $0.1.get())??.isSelf == true }) { return active.0 }
-            // A named leader counts only when it could not say for itself that it is not active.
-            let unanswered = Set(leaders.filter { (try? $0.1.get()) == nil }.map(\.0.address))
             let named = leaders.compactMap { (try? $0.1.get())??.leaderAddress }.first { !$0.isEmpty }
-            if let named,
-                let match = clients.first(where: { $0.address == named || $0.address + "/" == named }),
-                unanswered.contains(match.address)
-            {
-                return match
-            }
             let electing = leaders.contains { (try? $0.1.get())??.haEnabled == true }
+            let reasons = leaders.compactMap { if case .failure(let e) = $0.1 { return e.reason } else { return nil } }
             if electing && Date() < deadline {
+                if !told {
+                    told = true
+                    waiting?(
+                        named.map { "the leader the standbys name, \($0), is not active" }
+                            ?? "no node is active yet")
+                }
                 try await Task.sleep(nanoseconds: 500_000_000)
                 continue
             }
-            let reasons = leaders.compactMap { if case .failure(let e) = $0.1 { return e.reason } else { return nil } }
             let said = reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")
+            let waited = electing ? " after waiting \(Int(electionWait)) s for an election" : ""
             throw CeremonyError(
-                "no active node among \(clients.map(\.address).joined(separator: ", "))\(said)", code: .noActiveNode)
+                "no active node among \(clients.map(\.address).joined(separator: ", "))\(waited)\(said)",
+                code: .noActiveNode)
         }
     }
 
@@ -182,10 +190,15 @@ package struct QuorumCeremony: Sendable {
         return s
     }
 
-    /// Submits one share to the operation with `nonce` (call `expect(nonce:)` first); a share
-    /// that cannot belong to the keys (wrong length) is refused before it is sent.
-    package func submit(_ share: ShareInput.Share, nonce: String, verification: Bool = false) async throws -> Submitted
-    {
+    /// Submits one share to the operation with `nonce` (call `expect(nonce:)` first, whose
+    /// state is `before`); a share that cannot belong to the keys (wrong length) is refused
+    /// before it is sent. When the answer is lost after the request was sent, the cluster is
+    /// asked what became of the operation (waiting up to `electionWait` seconds for a new
+    /// active node) and the error says it (LostAnswer).
+    package func submit(
+        _ share: ShareInput.Share, nonce: String, verification: Bool = false, before: QuorumState? = nil,
+        electionWait: TimeInterval = 60
+    ) async throws -> Submitted {
         guard ShareText.acceptedLengths.contains(share.count) else {
             throw CeremonyError("the share from \(share.source) is \(share.count) bytes long; nothing was sent")
         }
@@ -193,6 +206,13 @@ package struct QuorumCeremony: Sendable {
             let s = try await client.submitQuorumShare(
                 endpoints, share: share.bytes, nonce: nonce, verification: verification)
             return s.complete == true ? .completed(s) : .progressed(s)
+        } catch  where LostAnswer.answerLost(error) {
+            let was = before ?? QuorumState()
+            let finding = await LostAnswer.find(
+                self, nonce: nonce, before: was, verification: verification, electionWait: electionWait)
+            throw LostAnswer.error(
+                error, finding: finding, ceremony: self, verification: verification, completing: was.nextShareCompletes,
+                backup: was.backup == true)
         } catch {
             let said = error.serverErrors.joined(separator: "; ").lowercased()
             // What Vault and OpenBao say when the threshold-th share shows the shares do not

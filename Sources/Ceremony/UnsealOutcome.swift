@@ -16,6 +16,9 @@ package struct UnsealOutcome: Sendable {
         case alreadyUnsealed
         /// `--reset` discarded the node's progress.
         case reset
+        /// The share counted, but the node is behind the others: it restarted (or was reset)
+        /// after taking shares and lost them; `note` says what it holds and what to do.
+        case behind
         /// The node refused or could not be reached.
         case failed(VaultError)
         /// The share cannot belong to this node (wrong length): nothing was sent to it.

@@ -44,19 +44,52 @@ package struct UnsealRun: @unchecked Sendable {
             try? await Task.sleep(nanoseconds: UInt64(max(0.05, min(interval, deadline.timeIntervalSinceNow)) * 1e9))
             if stop() { break }
         }
-        return settled.indices.map { i in
-            if let done = settled[i] { return done }
-            var outcome = last[i]!
-            if let wait, let e = outcome.error {
-                outcome = UnsealOutcome(
-                    address: outcome.address,
-                    result: .failed(
-                        VaultError(
-                            e.code, "\(e.reason); still not ready after waiting \(Int(wait.rounded())) s",
-                            facts: e.facts,
-                            httpStatus: e.httpStatus, serverErrors: e.serverErrors)), status: outcome.status)
+        return Self.namingBehind(
+            settled.indices.map { i in
+                if let done = settled[i] { return done }
+                var outcome = last[i]!
+                if let wait, let e = outcome.error {
+                    outcome = UnsealOutcome(
+                        address: outcome.address,
+                        result: .failed(
+                            VaultError(
+                                e.code, "\(e.reason); still not ready after waiting \(Int(wait.rounded())) s",
+                                facts: e.facts,
+                                httpStatus: e.httpStatus, serverErrors: e.serverErrors)), status: outcome.status)
+                }
+                return outcome
+            })
+    }
+
+    /// A node that took the share but is behind the others is named: it stayed sealed while
+    /// another node unsealed with this same share, or it holds fewer shares than another sealed
+    /// node after it. In a pass over a cluster whose nodes took the same shares, every node
+    /// unseals or none does, at the same progress; a node behind restarted (or was reset) after
+    /// taking shares and lost them (one already unsealed before the pass is not counted: it may
+    /// be the restarted node that is being unsealed alone).
+    static func namingBehind(_ outcomes: [UnsealOutcome]) -> [UnsealOutcome] {
+        let unsealedNow = outcomes.contains {
+            switch $0.result {
+            case .unsealed, .joining: return true
+            default: return false
             }
-            return outcome
+        }
+        let most =
+            outcomes.compactMap { o -> Int? in
+                guard case .accepted = o.result else { return nil }
+                return o.status?.progress
+            }.max() ?? 0
+        return outcomes.map { o in
+            guard case .accepted = o.result, let s = o.status, s.sealed else { return o }
+            guard unsealedNow || s.progress < most || o.note != nil else { return o }
+            var behind = UnsealOutcome(address: o.address, result: .behind, status: s)
+            behind.note =
+                o.note
+                ?? "it holds \(s.progress) of \(s.t) shares while "
+                + (unsealedNow ? "other nodes unsealed with this one" : "another node holds \(most)")
+                + ": it probably restarted and lost the shares submitted before; those operators must submit "
+                + "theirs again for it"
+            return behind
         }
     }
 

@@ -13,6 +13,8 @@ package struct NodeStatus: Sendable {
     package var fields: [String: JSONValue]
     /// The first failure, if any request failed.
     package var error: VaultError?
+    /// Whether raft counts the node's vote; nil when unknown (no token, not raft, not listed).
+    package var raftVoter: Bool?
 
     /// Whether the node answered at all.
     package var reachable: Bool { seal != nil || health != nil || !(error?.isUnreachable ?? false) }

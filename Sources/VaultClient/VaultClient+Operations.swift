@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// The operations that need a token: sealing a node, stepping the active node down, checking
 /// the token itself. The token goes only to these endpoints.
 extension VaultClient {
@@ -69,5 +73,30 @@ extension VaultClient {
         let _: [String: JSONValue] = try await call(
             "DELETE", e.backupPath, accept: [200, 204], token: true, allowEmpty: true
         ).0
+    }
+}
+
+extension VaultClient {
+    /// `GET sys/storage/raft/snapshot` (token): the whole raft state as OpenBao and Vault save
+    /// it (a gzip stream), held in memory. Waited for as long as a one-shot answer: a large
+    /// store takes a while.
+    package func raftSnapshot() async throws(VaultError) -> Data {
+        var request = URLRequest(url: URL(string: address + "/v1/sys/storage/raft/snapshot")!)
+        request.httpMethod = "GET"
+        request.setValue("true", forHTTPHeaderField: "X-Vault-Request")
+        if let token { request.setValue(token, forHTTPHeaderField: "X-Vault-Token") }
+        let (status, _, data) = try await transport.send(
+            request, node: address, replyTimeout: VaultTransport.oneShotReplyTimeout)
+        guard status == 200 else {
+            let said = (try? JSONDecoder().decode([String: [String]].self, from: data))?["errors"] ?? []
+            let text = said.isEmpty ? "HTTP \(status)" : said.joined(separator: "; ")
+            throw VaultError(
+                .server, "\(address) refused GET sys/storage/raft/snapshot: \(oneLine(text))", httpStatus: status,
+                serverErrors: said)
+        }
+        guard data.count > 2, data[data.startIndex] == 0x1f, data[data.startIndex + 1] == 0x8b else {
+            throw VaultError(.malformedReply, "\(address) sent a raft snapshot that is not a gzip stream")
+        }
+        return data
     }
 }

@@ -12,7 +12,7 @@ package struct VaultClient: Sendable {
     /// The node's address as given (`https://host:8200`).
     package let address: String
     private let base: URL
-    let transport: VaultTransport
+    private(set) var transport: VaultTransport
     /// The token sent (as `X-Vault-Token`) to the endpoints that need one: OpenBao's
     /// authenticated `sys/rotate/*`. Never sent anywhere else.
     package var token: String?
@@ -30,6 +30,15 @@ package struct VaultClient: Sendable {
         self.address = trimmed
         self.base = url
         self.transport = transport
+    }
+
+    /// The same client whose requests give up after `timeout` seconds (at most its own):
+    /// for a caller with a deadline of its own, such as `status --wait`.
+    package func bounded(by timeout: TimeInterval) -> VaultClient {
+        guard timeout < transport.timeout else { return self }
+        var c = self
+        c.transport = VaultTransport(tls: transport.tls, timeout: max(0.2, timeout))
+        return c
     }
 
     /// `GET sys/seal-status`, with every field Vault sent.

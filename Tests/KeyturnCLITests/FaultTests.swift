@@ -29,7 +29,12 @@ struct FaultTests {
         #expect(status[2]["sealed"] as? Bool == true && status[2]["progress"] as? Int == 0, "\(s.stdoutText)")
     }
 
-    @Test("a node restarted mid-unseal: its lost progress is named, so its operators know to submit again")
+    @Test(
+        """
+        a node restarted mid-unseal is reported behind (exit 2), its lost progress named, so its operators know \
+        to submit again; unsealing a lone restarted node is not
+        """
+    )
     func nodeRestartedMidUnseal() async throws {
         let dir = try TemporaryDirectory()
         let (cluster, files, all) = try await restartedSealedCluster(dir)
@@ -37,13 +42,20 @@ struct FaultTests {
         var r = try await Keyturn.launch(["unseal", "--format", "json"] + all + [files[0]])
         #expect(r.status == 0, "\(r.stderr)")
         try await cluster.nodes[2].restart()
+        // Before: "accepted 1/2", exit 0, and the node stayed sealed.
         r = try await Keyturn.launch(["unseal"] + all + [files[1]])
+        #expect(r.status == 2, "\(r.stdoutText) \(r.stderr)")
+        let row = r.stdoutText.split(separator: "\n").first { $0.hasPrefix(cluster.addresses[2]) } ?? ""
+        #expect(row.contains("behind") && row.contains("1/2"), "\(r.stdoutText)")
         #expect(
             r.stderr.contains(
                 "keyturn: warning: \(cluster.addresses[2]): its unseal progress was 0 while other nodes had 1"),
             "\(r.stdoutText) \(r.stderr)")
         #expect(r.stderr.contains("submit theirs again"))
         #expect(!r.stderr.contains("keyturn: warning: \(cluster.addresses[0])"))
+        // Its holders come back for it alone: the others are unsealed, it takes the shares as usual.
+        r = try await Keyturn.launch(["unseal"] + all + [files[0]])
+        #expect(r.status == 0 && !r.stdoutText.contains("behind"), "\(r.stdoutText) \(r.stderr)")
     }
 
     @Test("a slow node beyond --timeout costs one timeout; the real node still takes the share")

@@ -94,7 +94,12 @@ struct IncidentTests {
         r = try await step(["rekey-start", newKeys, gen2, "2"])
         let nonce = try #require(nonceLine(r.stdoutText), "\(r.stdoutText)")
         _ = try await step(["rekey-submit", nonce, shares[0], gen2])
-        _ = try await step(["rekey-submit", nonce, shares[2], gen2])
+        r = try await step(["rekey-submit", nonce, shares[2], gen2])
+        // Verified by default: the new shares take over once a threshold of their holders verified them.
+        let verification = try #require(
+            r.stderr.split(separator: " ").drop { $0 != "--nonce" }.dropFirst().first.map(String.init), "\(r.stderr)")
+        _ = try await step(["rekey-verify", verification, "\(gen2)/bob.asc.key"])
+        _ = try await step(["rekey-verify", verification, "\(gen2)/dave.asc.key"])
         // Named after the key files by the rekey's plan, with no list of keys on the submit.
         for who in ["bob", "carol", "dave"] { #expect(fileMode("\(gen2)/\(who).asc.key") == 0o600) }
 

@@ -22,7 +22,7 @@ struct RekeyBackupTests {
         let gen2 = dir.file("gen2")
         var r = try await Keyturn.launch(
             [
-                "rekey", "start", "--backup", "--key-threshold", "2", "--out-dir", gen2, "--pgp-keys",
+                "rekey", "start", "--no-verify", "--backup", "--key-threshold", "2", "--out-dir", gen2, "--pgp-keys",
                 [bob, carol, dave].map(\.armouredFile).joined(separator: ","),
             ] + a, environment: env)
         #expect(r.status == 0, "\(r.stderr)")

@@ -33,7 +33,8 @@ struct RekeyTests {
 
         r = try await Keyturn.launch(
             [
-                "rekey", "start", "-a", server.address, "--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)",
+                "rekey", "start", "--no-verify", "-a", server.address, "--pgp-keys",
+                "\(dave.armouredFile),\(erin.armouredFile)",
                 "--key-threshold", "2", "--format", "json",
             ], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
@@ -47,7 +48,10 @@ struct RekeyTests {
 
         // A second start while one runs: refused, naming the running nonce.
         r = try await Keyturn.launch(
-            ["rekey", "start", "-a", server.address, "--pgp-keys", dave.armouredFile, "--key-threshold", "1"],
+            [
+                "rekey", "start", "--no-verify", "-a", server.address, "--pgp-keys", dave.armouredFile,
+                "--key-threshold", "1",
+            ],
             environment: env)
         expectOneLineError(r, status: 2, mentioning: "already running")
         #expect(r.stderr.contains(nonce))
@@ -138,7 +142,8 @@ struct RekeyTests {
 
         r = try await Keyturn.launch(
             [
-                "rekey", "start", "-a", server.address, "--pgp-keys", "\(dave.armouredFile),\(erin.armouredFile)",
+                "rekey", "start", "--no-verify", "-a", server.address, "--pgp-keys",
+                "\(dave.armouredFile),\(erin.armouredFile)",
                 "--format", "json",
             ],
             environment: env.merging(["VAULT_TOKEN": rootToken]) { $1 })

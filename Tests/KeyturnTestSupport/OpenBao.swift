@@ -207,9 +207,23 @@ public final class OpenBaoServer: @unchecked Sendable {
     /// Extra `curl` arguments for a TLS listener (CA, client certificate), set by the test.
     public var curlTLSArguments: [String] = []
 
+    /// Sends `signal` to the server: SIGSTOP pauses it (it accepts connections and answers
+    /// nothing), SIGCONT resumes it.
+    public func send(_ signal: Int32) {
+        if process.isRunning { process.terminate(signal) }
+    }
+
+    /// Kills the server at once (SIGKILL: no shutdown of its own) and waits for it.
+    public func kill() {
+        guard process.isRunning else { return }
+        process.terminate(SIGKILL)
+        process.waitUntilExit()
+    }
+
     /// Stops the server (SIGTERM, then SIGKILL after 10 s) and waits for it.
     public func stop() {
         guard process.isRunning else { return }
+        process.terminate(SIGCONT)  // a paused server would not act on SIGTERM
         process.terminate()
         if process.waitUntilExit(before: Date().addingTimeInterval(10)) == nil {
             process.terminate(SIGKILL)

@@ -51,11 +51,20 @@ public enum Processes {
     /// Runs a program to completion without blocking a thread of Swift's cooperative pool
     /// (async tests that block it can starve one another: a test awaiting a server reply
     /// while others sit in waitUntilExit).
+    /// With `killAfter`, a process still running after that many seconds is killed (SIGKILL):
+    /// a test of a bound fails in that time on code that does not keep it, instead of hanging.
     public static func launch(
         _ executable: String, _ arguments: [String], stdin: [UInt8]? = nil,
-        environment: [String: String]? = nil
+        environment: [String: String]? = nil, killAfter: TimeInterval? = nil
     ) async throws -> ProcessResult {
         let (process, scratch) = try start(executable, arguments, stdin: stdin, environment: environment)
+        let watchdog = killAfter.map { seconds in
+            Task {
+                try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+                if process.isRunning { process.terminate(SIGKILL) }
+            }
+        }
+        defer { watchdog?.cancel() }
         return result(await process.exited(), scratch)
     }
 
@@ -111,8 +120,10 @@ public enum Keyturn {
     /// The same for async tests, without blocking a cooperative thread; `binary` defaults to
     /// the binary under test.
     public static func launch(
-        _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:], binary: String = path
+        _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String] = [:], binary: String = path,
+        killAfter: TimeInterval? = nil
     ) async throws -> ProcessResult {
-        try await Processes.launch(binary, arguments, stdin: stdin, environment: Self.environment(environment))
+        try await Processes.launch(
+            binary, arguments, stdin: stdin, environment: Self.environment(environment), killAfter: killAfter)
     }
 }

@@ -75,12 +75,21 @@ package struct InitCeremony {
             recoveryPGPKeys: recovery.isEmpty ? nil : base64(recovery))
     }
 
-    /// Refuses a node that says it is initialised already (a node that cannot tell is tried).
-    /// With `strict` (a dry run, which sends nothing after it), a node that cannot be asked
-    /// fails too; otherwise the init request itself will say why.
-    package func requireUninitialised(_ client: VaultClient, strict: Bool = false) async throws {
-        let status = strict ? try await client.initStatus() : try? await client.initStatus()
-        if let already = status, already.initialized {
+    /// Refuses a node that says it is initialised already, and one that does not say: the
+    /// check fails closed. A node that cannot answer `GET sys/init` (paused, overloaded, behind a
+    /// proxy that drops answers) might take the one-shot request and never answer it either, so
+    /// it gets none.
+    package func requireUninitialised(_ client: VaultClient) async throws {
+        let status: InitStatus
+        do throws(VaultError) { status = try await client.initStatus() } catch {
+            let said =
+                error.reason.hasPrefix(client.address + " ")
+                ? String(error.reason.dropFirst(client.address.count + 1)) : error.reason
+            throw CeremonyError(
+                "\(client.address) did not say whether it is initialised (\(said)); nothing was sent",
+                code: .refused, facts: ["node": client.address])
+        }
+        if status.initialized {
             throw CeremonyError(
                 "\(client.address) is already initialised", code: .alreadyInitialised,
                 facts: ["node": client.address, "when": "before"])

@@ -41,7 +41,7 @@ extension GenerateRoot {
             try await SignalHold.aroundCompletingSubmit(
                 place != nil, "the new root token was being saved", ceremony: ceremony, conn: conn
             ) {
-                switch try await ceremony.submit(share, nonce: submit.nonce) {
+                switch try await ceremony.submit(share, nonce: submit.nonce, before: state) {
                 case .progressed(let s):
                     log?.record(
                         node: ceremony.client.address, result: "accepted", progress: s.progressText, nonce: submit.nonce

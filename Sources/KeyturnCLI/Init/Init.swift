@@ -119,7 +119,7 @@ struct Init: AsyncParsableCommand {
         }
         // Everything local first: keys, paths, permissions.
         let ceremony = try InitCeremony(settings)
-        try await ceremony.requireUninitialised(client, strict: dryRun.enabled)
+        try await ceremony.requireUninitialised(client)
         if dryRun.enabled { return dryRun.report([("PUT", "/v1/sys/init", client.address)]) }
         // From the moment sys/init is sent until its answer is saved, Ctrl-C, SIGTERM and
         // SIGHUP wait: Vault gives the keys only once.

@@ -24,7 +24,9 @@ struct QuorumOptions: ParsableArguments {
         let secret = try token.resolve()
         let conn = try connection.resolve().with(token: secret)
         conn.warnIfPlaintext(sending: secret == nil ? "shares" : "shares and a token")
-        let ceremony = try await QuorumCeremony.connect(conn.clients, kind: kind, target: target)
+        let ceremony = try await QuorumCeremony.connect(conn.clients, kind: kind, target: target) {
+            Terminal.stderrLine("keyturn: waiting up to 60 s for an election: \($0)")
+        }
         return (ceremony, conn)
     }
 }

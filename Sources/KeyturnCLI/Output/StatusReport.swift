@@ -20,6 +20,11 @@ struct StatusReport {
             Terminal.stdoutLine(table())
             for node in nodes {
                 if let error = node.error { Terminal.report(error) }
+                if node.raftVoter == false {
+                    Terminal.warn(
+                        "\(node.address) is not a raft voter yet: until it is promoted, losing another voter may "
+                            + "leave the cluster without a quorum")
+                }
             }
         }
     }
@@ -32,6 +37,7 @@ struct StatusReport {
             o["reachable"] = .bool(node.reachable)
             o["ha_mode"] = node.haMode.map(JSONValue.string) ?? .null
             o["error"] = node.error.map { .string($0.reason) } ?? .null
+            o["raft_voter"] = node.raftVoter.map(JSONValue.bool) ?? .null
             return .object(o)
         }
         return Output.nodesDocument(objects)
@@ -56,7 +62,11 @@ struct StatusReport {
                 node.haMode ?? "-", seal.version ?? "-", node.error.map { shortReason($0, node.address) } ?? "",
             ]
         }
-        return Output.table(header, rows)
+        // With a token, whether raft counts each node's vote.
+        guard nodes.contains(where: { $0.raftVoter != nil }) else { return Output.table(header, rows) }
+        let voters = nodes.map { $0.raftVoter.map { $0 ? "yes" : "no" } ?? "-" }
+        return Output.table(
+            header.dropLast() + ["VOTER", "ERROR"], zip(rows, voters).map { row, v in row.dropLast() + [v, row.last!] })
     }
 
     private func shortReason(_ error: VaultError, _ address: String) -> String {

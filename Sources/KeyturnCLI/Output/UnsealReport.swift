@@ -6,10 +6,15 @@ import VaultClient
 struct UnsealReport {
     let outcomes: [UnsealOutcome]
 
-    /// 2 if a node refused or was unreachable; else 1 if the share fit no node's format (nothing
-    /// was sent); else 0.
+    /// 2 if a node refused, was unreachable or is behind the others; else 1 if the share fit no
+    /// node's format (nothing was sent); else 0.
     var exitStatus: ExitStatus {
-        if outcomes.contains(where: { if case .failed = $0.result { return true } else { return false } }) {
+        if outcomes.contains(where: {
+            switch $0.result {
+            case .failed, .behind: return true
+            default: return false
+            }
+        }) {
             return .serverFailure
         }
         if outcomes.contains(where: { !$0.succeeded }) { return .localFailure }
@@ -41,6 +46,7 @@ struct UnsealReport {
         case .joining: return "joining"
         case .alreadyUnsealed: return "already unsealed"
         case .reset: return "reset"
+        case .behind: return "behind"
         case .failed, .mismatch: return "failed"
         }
     }

@@ -55,6 +55,10 @@ extension Rekey.Backup {
             for f in files.shareFiles + files.recoveryFiles { Terminal.stdoutLine(f) }
             Terminal.stdoutLine(files.manifest)
             Terminal.stderrLine("keyturn: the backup stays on the server until: keyturn rekey backup delete")
+            Terminal.warn(
+                "these files are unproven: the server keeps the backup before it installs the new keys, so after a "
+                    + "crash mid-rekey it may hold a generation that unseals nothing; trust them once a rekey verify "
+                    + "or an unseal with them succeeds, and keep the old shares until then")
         }
     }
 

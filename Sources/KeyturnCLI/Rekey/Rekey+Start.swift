@@ -32,8 +32,20 @@ extension Rekey {
         var keyThreshold: Int?
 
         @Flag(
-            help: "The new shares take over only once a threshold of their holders verified them (rekey verify).")
-        var verify = false
+            inversion: .prefixedNo,
+            help: ArgumentHelp(
+                "The new shares take over only once a threshold of their holders verified them (rekey verify).",
+                discussion:
+                    "On by default: until then the old shares unseal, so a completing answer lost to a crash or a "
+                    + "cut connection loses nothing. --no-verify warns."))
+        var verify = true
+
+        @Option(
+            help: ArgumentHelp(
+                "Save a raft snapshot (needs a token) to this file (0600) before the rekey starts.",
+                discussion: "Restoring it brings the current keys back (README: restoring a snapshot).",
+                valueName: "file"))
+        var snapshot: String?
 
         @Flag(
             help: ArgumentHelp(
@@ -77,11 +89,13 @@ extension Rekey {
                 try SecretFiles.requireAbsent(SecretFiles.join(dir, RekeyPlan.fileName))
                 return try RekeyFiles.plan(dir, keyFiles: keyFiles, target: options.target)
             }
+            if let snapshot { try RaftSnapshot.check(snapshot) }
             let (ceremony, conn) = try await options.ceremony()
             if dryRun.enabled {
                 try await ceremony.requireIdle()
                 return dryRun.report([ceremony.startRequest])
             }
+            try await prepare(ceremony)
             let request = RekeyRequest(
                 secretShares: keyFiles.count, secretThreshold: threshold,
                 pgpKeys: clientSideEncryption ? nil : keys.map { Data($0.info.binary).base64EncodedString() },
@@ -96,6 +110,28 @@ extension Rekey {
                 Terminal.stderrLine(
                     "keyturn: hand the nonce to the current holders; each runs: keyturn rekey submit --nonce "
                         + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE --out-dir \(outDir ?? "DIR")")
+            }
+        }
+
+        /// Before the rekey starts: the warning of --no-verify, the snapshot of --snapshot.
+        private func prepare(_ ceremony: QuorumCeremony) async throws {
+            try await ceremony.requireIdle()
+            if let snapshot {
+                guard ceremony.client.token != nil else {
+                    throw CeremonyError(
+                        "a raft snapshot needs a token; nothing was sent", code: .noToken,
+                        facts: ["operation": "raft snapshot"])
+                }
+                let size = try await RaftSnapshot.save(ceremony.client, to: snapshot)
+                Terminal.stderrLine(
+                    "keyturn: the raft snapshot (\(size) bytes) is in \(quoted(snapshot)); README \"Restoring a "
+                        + "snapshot\" brings the current keys back from it")
+            }
+            if !verify {
+                Terminal.warn(
+                    "without verification the new shares take over the moment the rekey completes: if that answer is "
+                        + "lost (a node killed, a connection cut), no one holds them and the old ones no longer unseal "
+                        + "(OpenBao's rekey completion is not crash-atomic); --snapshot FILE keeps a way back")
             }
         }
 

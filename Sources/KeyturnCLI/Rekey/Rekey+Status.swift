@@ -24,6 +24,11 @@ extension Rekey {
                 node: ceremony.client.address, result: state.started == true ? "running" : "none running",
                 progress: state.progressText, nonce: state.runningNonce)
             QuorumOutput.print(state, ceremony: ceremony, format: conn.format)
+            if state.started != true && conn.format == .text {
+                Terminal.stderrLine(
+                    "keyturn: no rekey is running; one whose completing answer was lost looks the same: it may have "
+                        + "completed (with --backup: keyturn rekey backup retrieve)")
+            }
         }
     }
 }

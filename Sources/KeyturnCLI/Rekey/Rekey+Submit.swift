@@ -67,7 +67,7 @@ extension Rekey {
                 plan != nil, "the new shares were being saved",
                 ceremony: ceremony, conn: conn
             ) {
-                switch try await ceremony.submit(share, nonce: submit.nonce) {
+                switch try await ceremony.submit(share, nonce: submit.nonce, before: state) {
                 case .progressed(let s):
                     log?.record(
                         node: ceremony.client.address, result: "accepted", progress: s.progressText, nonce: submit.nonce

@@ -27,9 +27,9 @@ extension Rekey {
             let log = try options.log(
                 "rekey verify", share: keyFile, manifest: record, passphrase: passphrase.source)
             let (ceremony, conn) = try await options.ceremony()
-            _ = try await ceremony.expect(nonce: nonce, verification: true)
+            let state = try await ceremony.expect(nonce: nonce, verification: true)
             let share = try ShareInput.read(keyFile, passphrase: passphrase.source, checkedAgainst: record)
-            switch try await ceremony.submit(share, nonce: nonce, verification: true) {
+            switch try await ceremony.submit(share, nonce: nonce, verification: true, before: state) {
             case .progressed(let s):
                 log?.record(
                     node: ceremony.client.address, result: "verified", progress: "\(s.progress ?? 0)/\(s.t ?? 0)",

@@ -12,7 +12,9 @@ struct Status: AsyncParsableCommand {
             Asks each node for sys/seal-status, sys/health and sys/leader, all nodes at once. \
             Exit 0 when every node is initialised and unsealed, 2 when one is sealed or \
             uninitialised, 1 when one is unreachable or answers badly. With --wait, polls \
-            until every node is unsealed or the time runs out.
+            until every node is unsealed (or in the --until state) or the time runs out: it \
+            ends within SECONDS plus one --timeout, and exits 2 at the deadline naming the \
+            nodes still waited for.
             """)
 
     @OptionGroup(title: "Connection options") var connection: ConnectionOptions
@@ -30,6 +32,9 @@ struct Status: AsyncParsableCommand {
 
     @OptionGroup var transcript: TranscriptOptions
 
+    @OptionGroup(title: "Token options (with a token, status shows which nodes are raft voters)")
+    var token: TokenOptions
+
     func validate() throws {
         if let wait, !(wait >= 0 && wait.isFinite) {
             throw ValidationError("--wait must be a number of seconds, 0 or more")
@@ -37,7 +42,9 @@ struct Status: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let conn = try connection.resolve()
+        let secret = try token.resolve()
+        let conn = try connection.resolve().with(token: secret)
+        if secret != nil { conn.warnIfPlaintext(sending: "the token") }
         let log = try transcript.open("status")
         var nodes = await NodeStatus.fetchAll(conn.clients)
         if let wait {
@@ -54,10 +61,13 @@ struct Status: AsyncParsableCommand {
                     )
                 }
                 try await Task.sleep(nanoseconds: UInt64(min(0.5, max(0.05, deadline.timeIntervalSinceNow)) * 1e9))
-                nodes = await NodeStatus.fetchAll(conn.clients)
+                // No round outlives the deadline: a paused node costs what is left, not a timeout.
+                let left = deadline.timeIntervalSinceNow
+                nodes = await NodeStatus.fetchAll(conn.clients.map { $0.bounded(by: left) })
             }
             if showProgress { Terminal.stderrProgress(nil) }
         }
+        if secret != nil { nodes = await NodeStatus.addingVoters(nodes, clients: conn.clients) }
         StatusReport(nodes: nodes).print(conn.format)
         for n in nodes {
             let state =
@@ -69,7 +79,7 @@ struct Status: AsyncParsableCommand {
                 progress: n.seal.map { $0.sealed && $0.initialized ? "\($0.progress)/\($0.t)" : "-" },
                 nonce: n.seal.flatMap { $0.nonce.isEmpty ? nil : $0.nonce }, error: n.error?.reason)
         }
-        if let until { try requireReached(until, nodes) }
+        if let condition = until ?? (wait == nil ? nil : .unsealed) { try requireReached(condition, nodes) }
         throw ExitCode(StatusReport(nodes: nodes).exitStatus.rawValue)
     }
 
@@ -84,10 +94,13 @@ struct Status: AsyncParsableCommand {
     private func requireReached(_ until: NodeCondition, _ nodes: [NodeStatus]) throws {
         let missing = nodes.filter { !until.holds(for: $0) }
         guard !missing.isEmpty else { throw ExitCode(ExitStatus.success.rawValue) }
-        let waited = wait.map { "after waiting \(Int($0)) s" } ?? "now"
-        throw CLIError(
-            "\(missing.map { "\($0.address) \(until.missing)" }.joined(separator: "; ")) \(waited)",
-            status: .serverFailure)
+        let waited =
+            wait.map { "after waiting \(Int($0.rounded(.up))) s for every node to be \(until.rawValue)" } ?? "now"
+        let named = missing.map { n in
+            "\(n.address) \(until.missing)"
+                + (n.error.map { " (\(Output.shortReason($0.reason, address: n.address)))" } ?? "")
+        }
+        throw CLIError("\(named.joined(separator: "; ")) \(waited)", status: .serverFailure)
     }
 }
 

@@ -14,7 +14,7 @@ enum Hints {
         case "ceremony.refused", "ceremony.alreadyInitialised", "ceremony.mayBeInitialised", "ceremony.sharesRefused",
             "ceremony.noActiveNode", "ceremony.needsTokenOrListener", "ceremony.tokenRefused",
             "ceremony.noRecoveryKeys", "ceremony.alreadyRunning", "ceremony.notRunning", "ceremony.nonceMismatch",
-            "ceremony.noBackup":
+            "ceremony.noBackup", "ceremony.answerLost":
             return .serverFailure
         default:
             return .localFailure
@@ -159,6 +159,7 @@ enum Hints {
             return
                 "ask the operator who started the ceremony which nonce is right; cancel the unknown one with keyturn "
                 + "\(operation) cancel"
+        case "ceremony.answerLost": return answerLost(facts)
         default: return nil
         }
     }

@@ -16,6 +16,10 @@ every connection according to MODE until killed:
             when argv[3] is a number, for that many seconds instead
   delay-proxy  forwards every request to the real node at argv[2] (host:port) and holds the
             reply to PUT sys/init for argv[3] seconds (a slow HSM or cloud-KMS seal, a loaded disk)
+  cut-proxy forwards every request to the real node at argv[2] (host:port), but closes the
+            connection without a reply to each request whose "METHOD PATH" contains argv[3], once
+            the node answered it (a node killed, a connection cut, after the server acted)
+  drop-proxy  like cut-proxy, but such a request is never forwarded (cut before the server saw it)
   hostile   a sealed node (3 of 5) whose answer to PUT sys/unseal has t = Int.min (argv[2]: the
             file the request body is written to)
   error-escape  a 500 whose error message holds terminal escapes (OSC 52, ESC, BEL, CR) and a
@@ -48,7 +52,7 @@ def reply(conn):
         if not chunk:
             return
         data += chunk
-    if MODE == "delay-proxy":
+    if MODE in ("delay-proxy", "cut-proxy", "drop-proxy"):
         head_text, _, rest = data.partition(b"\r\n\r\n")
         lines = head_text.split(b"\r\n")
         method, path, _ = lines[0].decode().split(" ", 2)
@@ -59,13 +63,18 @@ def reply(conn):
         length = int(headers.get("Content-Length", headers.get("content-length", "0")))
         while len(rest) < length:
             rest += conn.recv(4096)
+        matches = MODE != "delay-proxy" and sys.argv[3] in "%s %s" % (method, path)
+        if MODE == "drop-proxy" and matches:
+            return  # the request never reaches the node; the connection closes unanswered
         host, port = sys.argv[2].rsplit(":", 1)
         upstream = http.client.HTTPConnection(host, int(port), timeout=120)
         headers.pop("Host", None)
         upstream.request(method, path, body=rest or None, headers=headers)
         answer = upstream.getresponse()
         body = answer.read()
-        if method == "PUT" and path.rstrip("/").endswith("sys/init"):
+        if MODE == "cut-proxy" and matches:
+            return  # the node acted on the request; its answer is lost
+        if MODE == "delay-proxy" and method == "PUT" and path.rstrip("/").endswith("sys/init"):
             time.sleep(float(sys.argv[3]))
         conn.sendall(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
                      % (answer.status, answer.reason.encode(), len(body)) + body)

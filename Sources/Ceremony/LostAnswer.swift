@@ -1,0 +1,101 @@
+import Foundation
+import KeyturnFailure
+import VaultClient
+
+/// A share submitted to a rekey or a generate-root whose answer never came back: the request
+/// was sent (the connection broke after, the node was killed or paused), so the share may have
+/// counted, and if it was the last one the operation may have completed with its one-shot
+/// answer (the new shares, the encoded root token) lost. Found by killing the active node a
+/// few milliseconds after the completing submit (OpenBao 2.7.2): the server had committed, and
+/// a bare "connection closed" said nothing of it. keyturn asks the cluster what became of the
+/// operation and says that, with what to do next.
+package enum LostAnswer {
+    /// What the cluster says after the answer was lost.
+    package enum Finding: Equatable, Sendable {
+        /// The same operation still runs and its progress did not move: the share did not count.
+        case notCounted(progress: String)
+        /// The same operation still runs, one share further: it counted.
+        case counted(progress: String)
+        /// A rekey that required verification reached that stage: its new shares went out in
+        /// the lost answer; the old shares are still in force.
+        case awaitingVerification
+        /// The operation no longer runs (or another one does): it completed, or someone
+        /// cancelled it.
+        case ended
+        /// No node said.
+        case unknown(String)
+    }
+
+    /// Whether `error` means the request was sent and its answer lost (rather than never sent:
+    /// a refused connection sends nothing).
+    package static func answerLost(_ error: VaultError) -> Bool {
+        error.isUnreachable && error.code != .unreachable
+    }
+
+    /// Asks the cluster (every node given; the active one may be the one that died, so an
+    /// election is waited for) what became of the operation with `nonce` that stood at `before`.
+    package static func find(
+        _ ceremony: QuorumCeremony, nonce: String, before: QuorumState, verification: Bool, electionWait: TimeInterval
+    ) async -> Finding {
+        do {
+            let active = try await QuorumCeremony.activeNode(ceremony.cluster, electionWait: electionWait)
+            let now = QuorumCeremony(client: active, endpoints: ceremony.endpoints, cluster: ceremony.cluster)
+            let s = try await now.state(verification: verification)
+            guard s.started == true, s.runningNonce == nonce else {
+                if !verification, ceremony.endpoints.kind == .rekey, s.started == true, s.verificationRequired == true {
+                    return .awaitingVerification
+                }
+                return .ended
+            }
+            if !verification, s.verificationRequired == true, !(s.verificationNonce ?? "").isEmpty {
+                return .awaitingVerification
+            }
+            let p = s.progressText
+            return (s.progress ?? 0) > (before.progress ?? 0) ? .counted(progress: p) : .notCounted(progress: p)
+        } catch {
+            return .unknown((error as? any KeyturnFailure)?.reason ?? "\(error)")
+        }
+    }
+
+    /// The error that says what happened to a submit whose answer was lost, and what to do.
+    package static func error(
+        _ lost: VaultError, finding: Finding, ceremony: QuorumCeremony, verification: Bool, completing: Bool,
+        backup: Bool
+    ) -> CeremonyError {
+        let kind = ceremony.endpoints.kind
+        let what = verification ? "verification of the \(kind.rawValue)" : kind.rawValue
+        let head = "\(lost.reason) after the share was sent"
+        var facts = ["operation": kind.rawValue, "finding": "\(finding)", "backup": String(backup)]
+        facts["verification"] = String(verification)
+        switch finding {
+        case .notCounted(let p):
+            return CeremonyError(
+                "\(head); the \(what) still runs at \(p): the share did not count", code: .answerLost,
+                facts: facts.merging(["next": "again"]) { $1 })
+        case .counted(let p):
+            return CeremonyError(
+                "\(head); the \(what) still runs, now at \(p): the share counted", code: .answerLost,
+                facts: facts.merging(["next": "counted"]) { $1 })
+        case .awaitingVerification:
+            return CeremonyError(
+                "\(head); the rekey reached its verification stage, but its answer, the new shares, is lost; the old "
+                    + "shares are still in force", code: .answerLost, facts: facts.merging(["next": "restart"]) { $1 })
+        case .ended:
+            let lostWhat =
+                verification
+                ? "it has probably completed: the new shares are now in force and the old ones no longer unseal"
+                : kind == .rekey
+                    ? "it has probably completed, and its answer, the new shares, is lost"
+                    : "it has probably completed, and its answer, the encoded root token, is lost: a root token "
+                        + "may now exist that no one holds"
+            return CeremonyError(
+                "\(head); no \(what) with that nonce runs now: \(lostWhat)", code: .answerLost,
+                facts: facts.merging(["next": verification ? "verified" : "ended"]) { $1 })
+        case .unknown(let why):
+            let maybe = completing ? "it may have completed" : "the share may have counted"
+            return CeremonyError(
+                "\(head), and no node said what became of the \(what) (\(why)): \(maybe)", code: .answerLost,
+                facts: facts.merging(["next": "unknown"]) { $1 })
+        }
+    }
+}

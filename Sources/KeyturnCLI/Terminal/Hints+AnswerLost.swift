@@ -1,0 +1,28 @@
+extension Hints {
+    /// What to do after a submit to a rekey or generate-root whose answer was lost, by what
+    /// the cluster said after it (LostAnswer).
+    static func answerLost(_ facts: [String: String]) -> String? {
+        let operation = facts["operation"] ?? "rekey"
+        switch facts["next"] {
+        case "again": return "submit the same share again (keyturn \(operation) submit)"
+        case "counted": return "nothing to redo; keyturn \(operation) status shows the progress"
+        case "restart":
+            return "cancel it (keyturn rekey cancel) and start it again: nothing was lost, the old shares still unseal"
+        case "verified":
+            return "the new shares are in force: hand them out; keyturn verify checks each new file offline"
+        case "ended" where operation == "generate-root":
+            return "with a token, find the root token no one holds (bao list auth/token/accessors, then bao token "
+                + "lookup -accessor A), revoke it (bao token revoke -accessor A), and generate again"
+        case "ended" where facts["backup"] == "true":
+            return "the server kept a backup: keyturn rekey backup retrieve --out-dir DIR (with a token) writes the "
+                + "new files; they are unproven until a rekey verify or an unseal with them succeeds"
+        case "ended":
+            return "keep every node running; to tell, start a rekey and submit the old shares: if they are refused, "
+                + "only the raft snapshot (rekey start --snapshot) brings the old keys back (README: restoring a "
+                + "snapshot)"
+        default:
+            return "run keyturn \(operation) status once the cluster answers: the same progress means submit again; "
+                + "none running means it probably completed"
+        }
+    }
+}

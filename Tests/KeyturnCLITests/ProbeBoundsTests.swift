@@ -1,0 +1,81 @@
+import Foundation
+import KeyturnTestSupport
+import Testing
+
+/// What a probe by hand broke with SIGSTOP and SIGKILL (OpenBao 2.7.2): the bounds keyturn keeps
+/// when a node stops answering, and the state it reports after.
+@Suite("bounds under paused and killed nodes (real OpenBao)")
+struct ProbeBoundsTests {
+    @Test("init fails closed: a node that does not answer the not-initialised check gets no sys/init")
+    func initFailsClosed() async throws {
+        let dir = try TemporaryDirectory()
+        let asked = dir.file("requests")
+        let stub = try StubServer("silent", [asked])
+        let started = Date()
+        // Before: the one-shot request went out after the check timed out, then waited 600 s.
+        let r = try await Keyturn.launch(
+            ["init", "--no-pgp", "--key-shares", "1", "--timeout", "2", "-a", stub.address], killAfter: 90)
+        expectOneLineError(r, status: 2, mentioning: "did not say whether it is initialised")
+        #expect(r.stderr.contains("nothing was sent"))
+        let requests = String(decoding: readBytes(asked) ?? [], as: UTF8.self).split(separator: "\n").map {
+            $0.split(separator: " ", maxSplits: 1).last ?? ""
+        }
+        #expect(requests == ["GET /v1/sys/init HTTP/1.1"], "\(requests)")
+        // One timeout, not the one-shot wait (a bound, with room for a loaded machine).
+        #expect(Date().timeIntervalSince(started) < 30)
+        withExtendedLifetime(stub) {}
+    }
+
+    @Test("status --wait N with a paused node ends within N + one --timeout, exit 2, naming what it waited for")
+    func statusWaitBound() async throws {
+        let server = try await OpenBaoServer.start()
+        defer { server.stop() }
+        server.send(SIGSTOP)
+        defer { server.send(SIGCONT) }
+        let started = Date()
+        // Before: 15 s took 31 s and exited 1.
+        let r = try await Keyturn.launch(
+            ["status", "--wait", "3", "--timeout", "2", "-a", server.address], killAfter: 120)
+        let took = Date().timeIntervalSince(started)
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(
+            r.stderr.contains("is not unsealed (did not answer within") && r.stderr.contains("after waiting 3 s for "),
+            "\(r.stderr)")
+        #expect(took < 3 + 2 + 3, "took \(took) s")  // N + one timeout, and start-up slack
+    }
+
+    @Test(
+        """
+        with a token, status shows raft voters; with the leader killed, a quorum command waits for the election \
+        instead of failing on the dead leader the standbys still name
+        """
+    )
+    func electionWait() async throws {
+        let cluster = try await OpenBaoCluster.start(3)
+        defer { cluster.stop() }
+        _ = try await cluster.initializeAndUnseal()
+        let token = try #require(cluster.rootToken)
+        let all = cluster.addresses.flatMap { ["-a", $0] }
+        // A follower that joined a moment ago is a non-voter; autopilot promotes it in ~10 s.
+        var nodes: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(120)
+        repeat {
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            let s = try await Keyturn.launch(["status", "--format", "json"] + all, environment: ["VAULT_TOKEN": token])
+            nodes = try statusNodes(s)
+        } while nodes.contains(where: { $0["raft_voter"] as? Bool != true }) && Date() < deadline
+        #expect(nodes.allSatisfy { $0["raft_voter"] as? Bool == true }, "\(nodes)")
+        let table = try await Keyturn.launch(["status"] + all, environment: ["VAULT_TOKEN": token])
+        #expect(table.stdoutText.contains("VOTER"), "\(table.stdoutText)")
+        let plain = try await Keyturn.launch(["status", "--format", "json"] + all)
+        #expect(try statusNodes(plain).allSatisfy { $0["raft_voter"] is NSNull }, "no token: unknown")
+
+        let active = try #require(nodes.firstIndex { $0["ha_mode"] as? String == "active" })
+        cluster.nodes[active].kill()
+        // Before: "connection refused" at once, from the leader the standbys named.
+        let r = try await Keyturn.launch(
+            ["generate-root", "status", "--format", "json"] + all, environment: ["VAULT_TOKEN": token], killAfter: 180)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try jsonObject(r)["started"] as? Bool == false, "\(r.stdoutText)")
+    }
+}
