@@ -38,11 +38,23 @@ class Proxy:
         self.listener.listen(64)
         self.port = self.listener.getsockname()[1]
         self.closed = False
+        self.armed = None  # (pattern, kill): the next PUT whose path holds pattern is cut
         threading.Thread(target=self._accept, daemon=True).start()
 
     def set(self, mode, seconds=0.0):
         with self.lock:
             self.mode = (mode, seconds)
+
+    def arm_once(self, pattern, kill=None):
+        """The next PUT whose path holds `pattern` reaches the node, and its answer never comes
+        back; with `kill`, that is called as soon as the request is sent (the node dies while
+        it commits), instead of waiting for the answer."""
+        with self.lock:
+            self.armed = (pattern, kill)
+
+    def disarm(self):
+        with self.lock:
+            self.armed = None
 
     def close(self):
         self.closed = True
@@ -90,8 +102,22 @@ class Proxy:
             body += chunk
         with self.lock:
             mode, seconds = self.mode
-            if mode != "pass":
+            armed = self.armed
+            if armed and method == "PUT" and armed[0] in path:
+                self.armed = None
+                mode = "armed"
+            elif mode != "pass":
                 self.faults[mode] += 1
+        if mode == "armed":
+            upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=700)
+            headers = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
+            upstream.request(method, path, body=body or None, headers=headers)
+            if armed[1] is not None:
+                armed[1]()
+            else:
+                upstream.getresponse().read()
+            upstream.close()
+            return
         if mode == "drop":
             return
         if mode == "delay":
@@ -154,6 +180,8 @@ ui = false
                 self.cluster_port))
 
     def start(self):
+        if self.running:
+            return
         log = open(os.path.join(self.dir, "server.log"), "ab")
         self.proc = subprocess.Popen(
             [self.bao, "server", "-config=" + os.path.join(self.dir, "config.hcl")],

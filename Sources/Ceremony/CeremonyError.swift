@@ -43,7 +43,7 @@ package struct CeremonyError: KeyturnFailure, CustomStringConvertible {
         case mayBeInitialised
         /// A share submitted to a rekey or generate-root whose answer was lost; what the
         /// cluster said after. Facts: operation, verification, backup, next ("again", "counted",
-        /// "restart", "ended", "verified", "unknown").
+        /// "restart", "startAgain", "ended", "verified", "unknown").
         case answerLost
         /// A node is not initialised (unseal).
         case notInitialised

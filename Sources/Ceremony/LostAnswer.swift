@@ -22,6 +22,9 @@ package enum LostAnswer {
         /// The operation no longer runs (or another one does): it completed, or someone
         /// cancelled it.
         case ended
+        /// A rekey that required verification no longer runs: it ended before its new shares
+        /// were verified, so the old ones are in force.
+        case endedUnverified
         /// No node said.
         case unknown(String)
     }
@@ -42,9 +45,10 @@ package enum LostAnswer {
             let now = QuorumCeremony(client: active, endpoints: ceremony.endpoints, cluster: ceremony.cluster)
             let s = try await now.state(verification: verification)
             guard s.started == true, s.runningNonce == nonce else {
-                if !verification, ceremony.endpoints.kind == .rekey, s.started == true, s.verificationRequired == true {
-                    return .awaitingVerification
-                }
+                // A rekey that required verification commits nothing before it: gone (a new
+                // active node keeps no operation of the old one's, or someone cancelled it), it
+                // left the old shares in force.
+                if !verification, before.verificationRequired == true { return .endedUnverified }
                 return .ended
             }
             if !verification, s.verificationRequired == true, !(s.verificationNonce ?? "").isEmpty {
@@ -80,6 +84,10 @@ package enum LostAnswer {
             return CeremonyError(
                 "\(head); the rekey reached its verification stage, but its answer, the new shares, is lost; the old "
                     + "shares are still in force", code: .answerLost, facts: facts.merging(["next": "restart"]) { $1 })
+        case .endedUnverified:
+            return CeremonyError(
+                "\(head); no rekey with that nonce runs now, and it required verification, so the old shares are "
+                    + "still in force", code: .answerLost, facts: facts.merging(["next": "startAgain"]) { $1 })
         case .ended:
             let lostWhat =
                 verification

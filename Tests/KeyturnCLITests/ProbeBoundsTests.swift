@@ -11,7 +11,6 @@ struct ProbeBoundsTests {
         let dir = try TemporaryDirectory()
         let asked = dir.file("requests")
         let stub = try StubServer("silent", [asked])
-        let started = Date()
         // Before: the one-shot request went out after the check timed out, then waited 600 s.
         let r = try await Keyturn.launch(
             ["init", "--no-pgp", "--key-shares", "1", "--timeout", "2", "-a", stub.address], killAfter: 90)
@@ -20,9 +19,8 @@ struct ProbeBoundsTests {
         let requests = String(decoding: readBytes(asked) ?? [], as: UTF8.self).split(separator: "\n").map {
             $0.split(separator: " ", maxSplits: 1).last ?? ""
         }
+        // The one request is the check: no sys/init, so no one-shot wait (killAfter bounds the rest).
         #expect(requests == ["GET /v1/sys/init HTTP/1.1"], "\(requests)")
-        // One timeout, not the one-shot wait (a bound, with room for a loaded machine).
-        #expect(Date().timeIntervalSince(started) < 30)
         withExtendedLifetime(stub) {}
     }
 
@@ -41,7 +39,10 @@ struct ProbeBoundsTests {
         #expect(
             r.stderr.contains("is not unsealed (did not answer within") && r.stderr.contains("after waiting 3 s for "),
             "\(r.stderr)")
-        #expect(took < 3 + 2 + 3, "took \(took) s")  // N + one timeout, and start-up slack
+        // N + one timeout is the bound; a loaded CI machine (two cores, clusters starting beside
+        // this test) once added 9 s of start-up, so the test only catches a wait that is not
+        // bounded at all. The bound itself is checked on every status --wait of Scripts/soak.
+        #expect(took < 3 + 2 + 40, "took \(took) s")
     }
 
     @Test(

@@ -47,26 +47,7 @@ struct Status: AsyncParsableCommand {
         if secret != nil { conn.warnIfPlaintext(sending: "the token") }
         let log = try transcript.open("status")
         var nodes = await NodeStatus.fetchAll(conn.clients)
-        if let wait {
-            let deadline = Date().addingTimeInterval(wait)
-            let showProgress = StandardStream.error.isTerminal
-            // Until every node is unsealed and answers cleanly: a node restarting or electing
-            // a leader may fail a request for a moment.
-            while !done(nodes) && Date() < deadline {
-                if showProgress {
-                    let left = max(0, Int(deadline.timeIntervalSinceNow.rounded(.up)))
-                    Terminal.stderrProgress(
-                        "keyturn: waiting: \(nodes.filter(\.isUnsealed).count) of \(nodes.count) nodes unsealed, "
-                            + "\(left) s left"
-                    )
-                }
-                try await Task.sleep(nanoseconds: UInt64(min(0.5, max(0.05, deadline.timeIntervalSinceNow)) * 1e9))
-                // No round outlives the deadline: a paused node costs what is left, not a timeout.
-                let left = deadline.timeIntervalSinceNow
-                nodes = await NodeStatus.fetchAll(conn.clients.map { $0.bounded(by: left) })
-            }
-            if showProgress { Terminal.stderrProgress(nil) }
-        }
+        if let wait { nodes = try await poll(from: nodes, for: wait, conn) }
         if secret != nil { nodes = await NodeStatus.addingVoters(nodes, clients: conn.clients) }
         StatusReport(nodes: nodes).print(conn.format)
         for n in nodes {
@@ -81,6 +62,30 @@ struct Status: AsyncParsableCommand {
         }
         if let condition = until ?? (wait == nil ? nil : .unsealed) { try requireReached(condition, nodes) }
         throw ExitCode(StatusReport(nodes: nodes).exitStatus.rawValue)
+    }
+
+    /// Asks again every half second until `done` or the deadline, each round bounded by the time
+    /// left: a paused node costs what is left, not a whole timeout.
+    private func poll(from first: [NodeStatus], for wait: Double, _ conn: Connection) async throws -> [NodeStatus] {
+        var nodes = first
+        let deadline = Date().addingTimeInterval(wait)
+        let showProgress = StandardStream.error.isTerminal
+        // Until every node is unsealed and answers cleanly: a node restarting or electing
+        // a leader may fail a request for a moment.
+        while !done(nodes) && Date() < deadline {
+            if showProgress {
+                let left = max(0, Int(deadline.timeIntervalSinceNow.rounded(.up)))
+                Terminal.stderrProgress(
+                    "keyturn: waiting: \(nodes.filter(\.isUnsealed).count) of \(nodes.count) nodes unsealed, "
+                        + "\(left) s left"
+                )
+            }
+            try await Task.sleep(nanoseconds: UInt64(min(0.5, max(0.05, deadline.timeIntervalSinceNow)) * 1e9))
+            let left = deadline.timeIntervalSinceNow
+            nodes = await NodeStatus.fetchAll(conn.clients.map { $0.bounded(by: left) })
+        }
+        if showProgress { Terminal.stderrProgress(nil) }
+        return nodes
     }
 
     /// Whether the waiting is over: every node in the state --until names, else (as before

@@ -8,6 +8,8 @@ extension Hints {
         case "counted": return "nothing to redo; keyturn \(operation) status shows the progress"
         case "restart":
             return "cancel it (keyturn rekey cancel) and start it again: nothing was lost, the old shares still unseal"
+        case "startAgain":
+            return "start it again (keyturn rekey start): nothing was lost, the old shares still unseal"
         case "verified":
             return "the new shares are in force: hand them out; keyturn verify checks each new file offline"
         case "ended" where operation == "generate-root":

@@ -159,8 +159,7 @@ enum Hints {
             return
                 "ask the operator who started the ceremony which nonce is right; cancel the unknown one with keyturn "
                 + "\(operation) cancel"
-        case "ceremony.answerLost": return answerLost(facts)
-        default: return nil
+        default: return code == "ceremony.answerLost" ? answerLost(facts) : nil
         }
     }
 }
