@@ -38,7 +38,9 @@ KINDS = [
     ("did not say whether", "init check unanswered"), ("already running", "already running"),
     ("is running on", "nonce changed"), ("no rekey is running", "not running"),
     ("no generate-root is running", "not running"), ("no verification", "not running"),
-    ("no active node", "no active node"), ("behind", "node behind"), ("refused the shares", "shares refused"),
+    ("cannot be initialised", "init cut off by a crash"), ("nodes not sealed", "not sealed"),
+    ("no active node", "no active node"), ("behind", "node behind"), ("probably restarted", "node behind"),
+    ("joins its raft cluster", "node joining"), ("refused the shares", "shares refused"),
     ("did not answer", "timeout"), ("unreachable", "unreachable"), ("connection", "connection lost"),
     ("is sealed", "sealed"), ("is not unsealed", "not unsealed"), ("refused", "refused"),
 ]
@@ -50,16 +52,18 @@ class Soak:
         self.keyturn = args.keyturn
         self.bao = args.bao
         self.seed = args.seed
-        self.rng = random.Random(self.seed)
-        self.root = tempfile.mkdtemp(prefix="keyturn-soak.")
+        self.root = args.root or tempfile.mkdtemp(prefix="keyturn-soak.")
         self.evidence = os.path.join(self.root, "evidence")
         self.gnupg = os.path.join(self.root, "gnupg")
-        os.makedirs(self.gnupg, mode=0o700)
-        with open(os.path.join(self.gnupg, "gpg-agent.conf"), "w") as f:
-            f.write("allow-loopback-pinentry\n")
+        if args.worker is None:
+            os.makedirs(self.gnupg, mode=0o700)
+            with open(os.path.join(self.gnupg, "gpg-agent.conf"), "w") as f:
+                f.write("allow-loopback-pinentry\n")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
         self.env["GNUPGHOME"] = self.gnupg
-        self.keys = {}
+        self.keys = {name: os.path.join(self.root, name + ".asc") for name in FIRST + SECOND}
+        self.cycle_no = -1
+        self.chaos_rng = random.Random(self.seed)
         self.outcomes = collections.defaultdict(collections.Counter)
         self.violations = []
         self.openbao_losses = []
@@ -78,10 +82,8 @@ class Soak:
         for name in FIRST + SECOND:
             uid = "%s <%s@soak.invalid>" % (name, name)
             self.gpg(["--passphrase", "", "--quick-gen-key", uid, "future-default", "default", "never"])
-            path = os.path.join(self.root, name + ".asc")
-            with open(path, "wb") as f:
+            with open(self.keys[name], "wb") as f:
                 f.write(self.gpg(["--armor", "--export", uid]).stdout)
-            self.keys[name] = path
 
     def gpg(self, args, check=True):
         r = subprocess.run(["gpg", "--batch", "--pinentry-mode", "loopback", "--yes"] + args, env=self.env,
@@ -112,6 +114,10 @@ class Soak:
         kind = "completed" if rc == 0 else "exit %d: %s" % (rc, self.kind(err))
         with self.lock:
             self.outcomes[step][kind] += 1
+        if self.args.verbose:
+            last = (err.strip().splitlines() or [""])[-1][:160]
+            print("  [%d] %-24s %5.1f s  %s%s" % (self.cycle_no, step, took, kind,
+                                                  "" if rc == 0 else "  | " + last), flush=True)
         if took > bound:
             self.violate("%s took %.1f s, over its bound of %d s" % (step, took, bound), err)
         if rc < 0 or rc in (132, 133, 134, 135, 136, 139) or "Fatal error" in err or "Stack dump" in err:
@@ -125,7 +131,8 @@ class Soak:
 
     @staticmethod
     def kind(err):
-        line = next((l for l in err.splitlines() if l.startswith("keyturn: error: ")), err.strip()[:80])
+        # The error line names it; a table (unseal, status) says it in its warnings.
+        line = next((l for l in err.splitlines() if l.startswith("keyturn: error: ")), err)
         for phrase, name in KINDS:
             if phrase in line:
                 return name
@@ -149,13 +156,14 @@ class Soak:
 
     # --- chaos --------------------------------------------------------------------------------
     def chaos(self):
-        rng = random.Random(self.seed * 7919 + 1)
         while not self.stop_all:
             if not self.chaos_on.wait(0.2):
                 continue
             self.chaos_idle.clear()
             try:
-                time.sleep(rng.uniform(0.2, 2.0))
+                rng = self.chaos_rng
+                # Often at once, so that the quick steps (0.1 s) meet faults too.
+                time.sleep(0 if rng.random() < 0.5 else rng.uniform(0.05, 2.0))
                 if self.chaos_on.is_set():
                     self.one_fault(rng)
             except (OSError, RuntimeError) as e:  # a node that would not restart: heal() tries again
@@ -286,6 +294,7 @@ class Soak:
         self.cycle_no = i
         self.note = ""
         rng = random.Random(self.seed * 104729 + i)
+        self.chaos_rng = random.Random(self.seed * 7919 + i)
         d = os.path.join(self.root, "cycle-%d" % i)
         self.cluster = Cluster(self.bao, d, rng)
         self.cluster.start()
@@ -304,33 +313,40 @@ class Soak:
         init = ["init", "--pgp-keys", keys, "--key-threshold", "2", "--root-token-pgp-key", self.keys["alice"],
                 "--out-dir", gen1]
         first = [self.cluster.nodes[0].address]
-        for attempt in range(3):
+        for attempt in range(4):
             rc, _, err = self.with_chaos(lambda: self.run("init", init, bound=TIMEOUT + ONE_SHOT + 5, nodes=first))
             self.check_files("init", gen1, FIRST)
             if rc == 0:
                 break
+            if "cannot be initialised" in err:  # OpenBao made its raft storage, then the init died
+                self.openbao_loss("init cut off after raft bootstrap left a node that cannot be initialised "
+                                  "(emptied as keyturn's hint says, then init again)", err)
+                self.cluster.nodes[0].wipe()
+                continue
             initialised = (self.cluster.nodes[0].get("sys/seal-status")[1] or {}).get("initialized")
             if initialised:  # the answer went with the connection: keyturn said so (exit 2)
                 self.openbao_loss("init answer lost with the connection; keyturn: " + self.kind(err), err)
-                return
+                return self.ended("init answer lost (keyturn: may now be initialised)")
         else:
-            return
+            return self.ended("init never completed")
         token = self.decrypt_token(gen1)
         generation = (gen1, FIRST)
         self.generations = [generation]
         self.with_chaos(lambda: self.unseal_with("unseal", gen1, FIRST[:2]))
         if not self.repair(generation):
             self.violate("the cluster does not unseal with the first generation's shares")
-            return
+            return self.ended("violation")
         generation, token = self.rekey(i, d, rng, generation, token)
-        if generation is None:
-            return
         token = self.generate_root(d, rng, generation, token) or token
         # seal, and unseal with the current generation
         self.with_chaos(lambda: self.run("seal", ["seal", "--yes"], bound=ELECTION + 3 * TIMEOUT + 10, token=token))
         self.heal()
         self.with_chaos(lambda: self.unseal_with("unseal (new shares)", generation[0], generation[1][:2]))
-        self.final_check(generation)
+        self.ended(self.final_check(generation))
+
+    def ended(self, how):
+        with self.lock:
+            self.outcomes["= the cycle ended"][how] += 1
 
     def decrypt_token(self, directory):
         text = self.gpg(["--decrypt", os.path.join(directory, "root-token.asc")], check=False).stdout.decode().strip()
@@ -345,21 +361,23 @@ class Soak:
         print("  OpenBao lost: " + what, flush=True)
 
     def final_check(self, generation):
+        """How the life ended: the generation keyturn's last word put in force must unseal."""
         if self.repair(generation):
-            return
-        # The generation keyturn's last word put in force does not unseal: which one does?
+            return "whole: the new generation unseals" if generation != self.generations[0] \
+                else "whole: first generation still in force"
         others = [g for g in self.generations if g != generation]
         for other in others:
             if self.repair(other):
                 if self.note:
                     self.openbao_loss("the generation keyturn called unproven was never installed (%s)" % self.note)
-                else:
-                    self.violate("keyturn said %s was in force, but %s unseals" % (generation[0], other[0]))
-                return
+                    return "whole: keyturn's unproven generation was not installed, the other unseals"
+                self.violate("keyturn said %s was in force, but %s unseals" % (generation[0], other[0]))
+                return "violation"
         if self.note:
             self.openbao_loss("cluster lost: no generation unseals; keyturn said: " + self.note)
-        else:
-            self.violate("cluster lost with no word from keyturn")
+            return "lost by OpenBao (keyturn said so)"
+        self.violate("cluster lost with no word from keyturn")
+        return "violation"
 
     # --- rekey --------------------------------------------------------------------------------
     def rekey(self, i, d, rng, generation, token):
@@ -492,25 +510,71 @@ class Soak:
 
     # --- the run ------------------------------------------------------------------------------
     def main(self):
-        print("soak: seed %d, %d cycles, in %s" % (self.seed, self.args.cycles, self.root), flush=True)
+        """The whole run: keys, then the cycles (in --jobs worker processes, each with its own
+        cluster and chaos), then the table."""
+        print("soak: seed %d, %d cycles, %d at a time, in %s" % (
+            self.seed, self.args.cycles, self.args.jobs, self.root), flush=True)
         self.make_keys()
-        threading.Thread(target=self.chaos, daemon=True).start()
         started = time.time()
+        workers = []
         try:
-            for i in range(self.args.cycles):
-                t = time.time()
-                self.cycle(i)
-                print("cycle %d: %.0f s, %d violations so far, %d OpenBao losses" % (
-                    i, time.time() - t, len(self.violations), len(self.openbao_losses)), flush=True)
+            for k in range(self.args.jobs):
+                result = os.path.join(self.root, "worker-%d.json" % k)
+                argv = [sys.executable, os.path.abspath(__file__), "--worker", str(k), "--root", self.root,
+                        "--result", result] + self.passed_on()
+                workers.append((subprocess.Popen(argv), result))
+            for proc, _ in workers:
+                proc.wait()
         finally:
-            self.stop_all = True
+            for proc, _ in workers:
+                if proc.poll() is None:
+                    proc.terminate()
+                    proc.wait()
             subprocess.run(["gpgconf", "--kill", "all"], env=self.env, capture_output=True)
+        for proc, result in workers:
+            if proc.returncode != 0 or not os.path.exists(result):
+                self.violations.append("worker ended with exit %s and no result (the harness failed)"
+                                       % proc.returncode)
+                continue
+            self.merge(result)
         self.table(time.time() - started)
         if not self.violations and not self.args.keep:
             shutil.rmtree(self.root, ignore_errors=True)
         elif self.violations:
             print("evidence kept in %s" % self.evidence)
         return 0 if not self.violations else 1
+
+    def passed_on(self):
+        a = self.args
+        return ["--cycles", str(a.cycles), "--seed", str(self.seed), "--jobs", str(a.jobs), "--cut-chance",
+                str(a.cut_chance), "--keyturn", a.keyturn, "--bao", a.bao] + (["--verbose"] if a.verbose else [])
+
+    def work(self):
+        """One worker: cycles k, k + jobs, ...; its counts in a JSON file for the table."""
+        threading.Thread(target=self.chaos, daemon=True).start()
+        try:
+            for i in range(self.args.worker, self.args.cycles, self.args.jobs):
+                t = time.time()
+                self.cycle(i)
+                print("cycle %d: %.0f s, %d violations, %d OpenBao losses in this worker so far" % (
+                    i, time.time() - t, len(self.violations), len(self.openbao_losses)), flush=True)
+        finally:
+            self.stop_all = True
+            with open(self.args.result, "w") as f:
+                json.dump({"outcomes": self.outcomes, "faults": self.faults, "violations": self.violations,
+                           "losses": self.openbao_losses, "slowest": self.slowest}, f)
+        return 0
+
+    def merge(self, path):
+        with open(path) as f:
+            r = json.load(f)
+        for step, kinds in r["outcomes"].items():
+            self.outcomes[step].update(kinds)
+        self.faults.update(r["faults"])
+        self.violations += r["violations"]
+        self.openbao_losses += r["losses"]
+        if r["slowest"][0] > self.slowest[0]:
+            self.slowest = tuple(r["slowest"])
 
     def table(self, took):
         print("\nsoak: %d cycles in %.0f s, seed %d (replay: Scripts/soak --cycles %d --seed %d)" % (
@@ -532,16 +596,23 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--cycles", type=int, default=10)
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--jobs", type=int, default=1, help="cycles run at once, each on its own cluster")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument("--verbose", action="store_true", help="a line per keyturn command run")
     p.add_argument("--cut-chance", type=float, default=0.3, help="chance a completing submit's answer is cut")
     p.add_argument("--keyturn", required=True)
     p.add_argument("--bao", required=True)
+    p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--root", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--result", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1, 2 ** 31)
-    if args.cycles < 1:
-        p.error("--cycles must be 1 or more")
-    sys.exit(Soak(args).main())
+    if args.cycles < 1 or args.jobs < 1:
+        p.error("--cycles and --jobs must be 1 or more")
+    args.jobs = min(args.jobs, args.cycles)
+    soak = Soak(args)
+    sys.exit(soak.work() if args.worker is not None else soak.main())
 
 
 if __name__ == "__main__":

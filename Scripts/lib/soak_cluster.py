@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -209,6 +210,13 @@ ui = false
             self.proc.kill()
             self.proc.wait()
         self.paused = False
+
+    def wipe(self):
+        """What keyturn's hint says for a node an init cut off: stopped, raft storage emptied, started."""
+        self.kill()
+        shutil.rmtree(os.path.join(self.dir, "raft"), ignore_errors=True)
+        os.makedirs(os.path.join(self.dir, "raft"))
+        self.start()
 
     def pause(self):
         if self.running and not self.paused:

@@ -133,6 +133,10 @@ package struct UnsealRun: @unchecked Sendable {
                     facts: ["node": client.address, "situation": "notInitialised"]), before)
         }
         guard let share else {
+            // An unsealed node has no progress to discard (and Vault refuses the reset).
+            guard before.sealed else {
+                return UnsealOutcome(address: client.address, result: .alreadyUnsealed, status: before)
+            }
             do {
                 let after = try await client.unseal(UnsealRequest(reset: true))
                 return UnsealOutcome(address: client.address, result: .reset, status: after)

@@ -107,6 +107,14 @@ struct UnsealSingleNodeTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdoutText.contains("reset"))
         #expect(try await server.sealStatus()["progress"] as? Int == 0)
+        // On an unsealed node there is nothing to discard: "already unsealed", exit 0 (the soak
+        // found Vault's refusal, "vault is unsealed", reported as a failure, exit 2).
+        for share in [files.hex[1], files.hex[2]] {
+            _ = try await Keyturn.launch(["unseal", "-a", server.address, share])
+        }
+        let unsealed = try await Keyturn.launch(["unseal", "-a", server.address, "--reset"])
+        #expect(unsealed.status == 0, "\(unsealed.stderr)")
+        #expect(unsealed.stdoutText.contains("already unsealed"), "\(unsealed.stdoutText)")
     }
 
     @Test("a wrong share at the threshold: exit 2, and the message says the progress was reset")

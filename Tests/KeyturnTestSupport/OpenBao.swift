@@ -204,6 +204,9 @@ public final class OpenBaoServer: @unchecked Sendable {
         try await waitUntilListening()
     }
 
+    /// The node's raft storage directory (its `storage "raft"` path).
+    public var raftDirectory: String { directory.file("raft") }
+
     /// Extra `curl` arguments for a TLS listener (CA, client certificate), set by the test.
     public var curlTLSArguments: [String] = []
 

@@ -104,6 +104,14 @@ package struct InitCeremony {
                     "\(client.address) is already initialised", code: .alreadyInitialised,
                     facts: ["node": client.address, "when": "sent"])
             }
+            // OpenBao bootstraps raft first: an init cut off after that leaves a node that says
+            // it is not initialised and refuses every init (OpenBao 2.7.2, found by the soak).
+            if error.serverErrors.contains(where: { $0.contains("cluster already has state") }) {
+                throw CeremonyError(
+                    "\(client.address) refused sys/init: an earlier init made its raft storage and never finished, "
+                        + "so it says it is not initialised but cannot be initialised",
+                    code: .refused, facts: ["node": client.address, "situation": "initCutOff"])
+            }
             if error.isUnreachable && error.code != .unreachable {
                 throw CeremonyError(
                     "\(error.reason); the request was sent, so the node may now be initialised",

@@ -42,6 +42,13 @@ struct Seal: AsyncParsableCommand {
         let results = await run.execute()
         for r in results { log?.record(node: r.address, result: r.after, error: r.error?.reason) }
         SealReport(results: results).print(conn.format)
-        if !results.allSatisfy(\.isSealed) { throw ExitCode(ExitStatus.serverFailure.rawValue) }
+        let unsealed = results.filter { !$0.isSealed }
+        guard unsealed.isEmpty else {
+            throw CLIError(
+                "\(unsealed.count) of \(results.count) nodes not sealed: "
+                    + unsealed.map { "\($0.address) (\($0.after))" }.joined(separator: ", "),
+                hint: "run keyturn seal again; a node that restarted a moment ago may not know the token yet",
+                status: .serverFailure)
+        }
     }
 }

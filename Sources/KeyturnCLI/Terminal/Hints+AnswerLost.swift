@@ -1,4 +1,12 @@
 extension Hints {
+    /// After a one-shot request whose answer was cut off.
+    static func afterCutOff(_ code: String, _ facts: [String: String]) -> String? {
+        if code == "ceremony.answerLost" { return answerLost(facts) }
+        guard code == "ceremony.refused", facts["situation"] == "initCutOff" else { return nil }
+        return "no key of it is in force: stop the node, empty its raft storage directory (storage \"raft\" path), "
+            + "start it and run keyturn init again"
+    }
+
     /// What to do after a submit to a rekey or generate-root whose answer was lost, by what
     /// the cluster said after it (LostAnswer).
     static func answerLost(_ facts: [String: String]) -> String? {

@@ -159,7 +159,7 @@ enum Hints {
             return
                 "ask the operator who started the ceremony which nonce is right; cancel the unknown one with keyturn "
                 + "\(operation) cancel"
-        default: return code == "ceremony.answerLost" ? answerLost(facts) : nil
+        default: return afterCutOff(code, facts)
         }
     }
 }
