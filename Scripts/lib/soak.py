@@ -16,6 +16,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,8 @@ KINDS = [
     ("no generate-root is running", "not running"), ("no verification", "not running"),
     ("cannot be initialised", "init cut off by a crash"), ("nodes not sealed", "not sealed"),
     ("no active node", "no active node"), ("behind", "node behind"), ("probably restarted", "node behind"),
-    ("joins its raft cluster", "node joining"), ("refused the shares", "shares refused"),
+    ("joins its raft cluster", "node joining"), ("while other nodes are unsealed", "refused: wrong share or missed the rekey"),
+    ("refused the shares", "shares refused"),
     ("did not answer", "timeout"), ("unreachable", "unreachable"), ("connection", "connection lost"),
     ("is sealed", "sealed"), ("is not unsealed", "not unsealed"), ("refused", "refused"),
 ]
@@ -63,6 +65,7 @@ class Soak:
         self.env["GNUPGHOME"] = self.gnupg
         self.keys = {name: os.path.join(self.root, name + ".asc") for name in FIRST + SECOND}
         self.cycle_no = -1
+        self.steps = []
         self.chaos_rng = random.Random(self.seed)
         self.outcomes = collections.defaultdict(collections.Counter)
         self.violations = []
@@ -114,10 +117,11 @@ class Soak:
         kind = "completed" if rc == 0 else "exit %d: %s" % (rc, self.kind(err))
         with self.lock:
             self.outcomes[step][kind] += 1
+        last = (err.strip().splitlines() or [""])[-1][:160]
+        line = "  [%d] %-24s %5.1f s  %s%s" % (self.cycle_no, step, took, kind, "" if rc == 0 else "  | " + last)
+        self.steps.append("%s %s\n%s" % (time.strftime("%H:%M:%S"), line, err))
         if self.args.verbose:
-            last = (err.strip().splitlines() or [""])[-1][:160]
-            print("  [%d] %-24s %5.1f s  %s%s" % (self.cycle_no, step, took, kind,
-                                                  "" if rc == 0 else "  | " + last), flush=True)
+            print(line, flush=True)
         if took > bound:
             self.violate("%s took %.1f s, over its bound of %d s" % (step, took, bound), err)
         if rc < 0 or rc in (132, 133, 134, 135, 136, 139) or "Fatal error" in err or "Stack dump" in err:
@@ -149,6 +153,8 @@ class Soak:
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "%s-%d.txt" % (kind, len(os.listdir(d)))), "w") as f:
             f.write(text)
+        with open(os.path.join(d, "steps.txt"), "w") as f:
+            f.write("\n".join(self.steps))
         for n in self.cluster.nodes:
             log = os.path.join(n.dir, "server.log")
             if os.path.exists(log):
@@ -276,16 +282,16 @@ class Soak:
             t.join()
         return results
 
-    def repair(self, generation):
-        """After healing: every node unsealed with `generation` (dir, holders), as the holders
-        would; True when the cluster is whole again."""
+    def repair(self, generation, nodes=None):
+        """After healing: every node (or `nodes`) unsealed with `generation` (dir, holders), as the
+        holders would; True when the cluster is whole again."""
         if self.unsealed():
             return True
         directory, holders = generation
-        self.run("repair: unseal --reset", ["unseal", "--reset"], bound=2 * TIMEOUT + 10)
+        self.run("repair: unseal --reset", ["unseal", "--reset"], bound=2 * TIMEOUT + 10, nodes=nodes)
         for h in holders[:2]:
             self.run("repair: unseal", ["unseal", "--wait", "90", os.path.join(directory, h + ".asc.key")],
-                     bound=90 + 2 * TIMEOUT + 10)
+                     bound=90 + 2 * TIMEOUT + 10, nodes=nodes)
         rc, _, _ = self.run("repair: status --wait", ["status", "--wait", "60"], bound=60 + TIMEOUT + 5)
         return rc == 0
 
@@ -293,6 +299,7 @@ class Soak:
     def cycle(self, i):
         self.cycle_no = i
         self.note = ""
+        self.steps = []  # every keyturn command of the cycle and its stderr, for the evidence
         rng = random.Random(self.seed * 104729 + i)
         self.chaos_rng = random.Random(self.seed * 7919 + i)
         d = os.path.join(self.root, "cycle-%d" % i)
@@ -342,7 +349,7 @@ class Soak:
         self.with_chaos(lambda: self.run("seal", ["seal", "--yes"], bound=ELECTION + 3 * TIMEOUT + 10, token=token))
         self.heal()
         self.with_chaos(lambda: self.unseal_with("unseal (new shares)", generation[0], generation[1][:2]))
-        self.ended(self.final_check(generation))
+        self.ended(self.final_check(generation, token))
 
     def ended(self, how):
         with self.lock:
@@ -360,24 +367,44 @@ class Soak:
         self.keep_evidence("openbao-loss", what + "\n\n" + evidence)
         print("  OpenBao lost: " + what, flush=True)
 
-    def final_check(self, generation):
+    def final_check(self, generation, token):
         """How the life ended: the generation keyturn's last word put in force must unseal."""
         if self.repair(generation):
             return "whole: the new generation unseals" if generation != self.generations[0] \
                 else "whole: first generation still in force"
-        others = [g for g in self.generations if g != generation]
-        for other in others:
-            if self.repair(other):
-                if self.note:
-                    self.openbao_loss("the generation keyturn called unproven was never installed (%s)" % self.note)
-                    return "whole: keyturn's unproven generation was not installed, the other unseals"
-                self.violate("keyturn said %s was in force, but %s unseals" % (generation[0], other[0]))
-                return "violation"
+        sealed = [n.address for n in self.cluster.nodes if (n.get("sys/seal-status")[1] or {}).get("sealed")]
+        for other in [g for g in self.generations if g != generation]:
+            if not self.repair(other, nodes=sealed):
+                continue
+            # A raft node down or behind when the rekey completed still has the previous keys and
+            # cannot catch up while sealed (OpenBao). Caught up, every node must take the new ones.
+            if len(sealed) < len(self.cluster.nodes) and self.sealed_again(token) and self.repair(generation):
+                return "whole: a node that missed the rekey took the previous shares, then the new ones"
+            if self.note:
+                self.openbao_loss("the generation keyturn called unproven was never installed (%s)" % self.note)
+                return "whole: keyturn's unproven generation was not installed, the other unseals"
+            self.violate("keyturn said %s was in force, but %s unseals" % (generation[0], other[0]))
+            return "violation"
         if self.note:
             self.openbao_loss("cluster lost: no generation unseals; keyturn said: " + self.note)
             return "lost by OpenBao (keyturn said so)"
         self.violate("cluster lost with no word from keyturn")
         return "violation"
+
+    def sealed_again(self, token):
+        """Every node a caught-up standby or active, then every node sealed (straight to the nodes)."""
+        deadline = time.time() + 90
+        while time.time() < deadline and not all(n.get("sys/health")[0] in (200, 429) for n in self.cluster.nodes):
+            time.sleep(0.5)
+        time.sleep(3)
+        while time.time() < deadline:
+            for n in self.cluster.nodes:
+                if (n.get("sys/seal-status")[1] or {}).get("sealed") is False:
+                    n.put("sys/seal", {}, token)
+            if all((n.get("sys/seal-status")[1] or {}).get("sealed") for n in self.cluster.nodes):
+                return True
+            time.sleep(0.5)
+        return False
 
     # --- rekey --------------------------------------------------------------------------------
     def rekey(self, i, d, rng, generation, token):
@@ -611,6 +638,8 @@ def main():
     if args.cycles < 1 or args.jobs < 1:
         p.error("--cycles and --jobs must be 1 or more")
     args.jobs = min(args.jobs, args.cycles)
+    # SIGTERM (and SIGINT) end the run through its finally blocks: every cluster stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     soak = Soak(args)
     sys.exit(soak.work() if args.worker is not None else soak.main())
 

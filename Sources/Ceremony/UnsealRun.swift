@@ -44,8 +44,9 @@ package struct UnsealRun: @unchecked Sendable {
             try? await Task.sleep(nanoseconds: UInt64(max(0.05, min(interval, deadline.timeIntervalSinceNow)) * 1e9))
             if stop() { break }
         }
-        return Self.namingBehind(
-            settled.indices.map { i in
+        return Self.namingMissedRekey(
+            Self.namingBehind(
+                settled.indices.map { i in
                 if let done = settled[i] { return done }
                 var outcome = last[i]!
                 if let wait, let e = outcome.error {
@@ -58,7 +59,7 @@ package struct UnsealRun: @unchecked Sendable {
                                 httpStatus: e.httpStatus, serverErrors: e.serverErrors)), status: outcome.status)
                 }
                 return outcome
-            })
+            }))
     }
 
     /// A node that took the share but is behind the others is named: it stayed sealed while

@@ -80,7 +80,8 @@ struct ProbeBoundsTests {
         #expect(try jsonObject(r)["started"] as? Bool == false, "\(r.stdoutText)")
     }
 
-    @Test("a seal that leaves a node unsealed ends with one error line naming it, exit 2 (the soak found warnings only)")
+    @Test(
+        "a seal that leaves a node unsealed ends with one error line naming it, exit 2 (the soak found warnings only)")
     func sealNamesWhatItLeft() async throws {
         let (server, _, token, _, _) = try await unsealedNode(legacyCeremonyEndpoints: false)
         defer { server.stop() }
@@ -104,7 +105,9 @@ struct ProbeBoundsTests {
         defer { server.stop() }
         // The init straight to the node, the node killed 100 ms in (on 2.7.2 any moment from 20 to
         // 400 ms left it so: raft bootstrapped, barrier not initialised; found by the soak).
-        let sending = Task { _ = try? await server.call("PUT", "sys/init", ["secret_shares": 1, "secret_threshold": 1]) }
+        let sending = Task {
+            _ = try? await server.call("PUT", "sys/init", ["secret_shares": 1, "secret_threshold": 1])
+        }
         try await Task.sleep(nanoseconds: 100_000_000)
         server.kill()
         _ = await sending.value

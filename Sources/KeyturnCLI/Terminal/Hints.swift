@@ -32,6 +32,7 @@ enum Hints {
 
     private static func vault(_ code: String, _ facts: [String: String]) -> String? {
         let situation = facts["situation"]
+        let node = facts["node"] ?? "NODE"
         switch (code, situation) {
         case ("vault.timedOut", _): return "raise --timeout if the node is only slow"
         case ("vault.tlsNameMismatch", _):
@@ -56,6 +57,9 @@ enum Hints {
                 + "so unseal the leader first, then run again for the followers"
         case ("vault.server", "unsealSharesRefused"?):
             return "every operator must submit their share again; keyturn verify checks a share file offline"
+        case ("vault.server", "unsealSharesRefusedOthersUnsealed"?):
+            return "unseal that node alone with the previous generation's shares (keyturn unseal -a \(node) FILE); "
+                + "unsealed, it catches up, and from then on the new shares unseal it"
         default: return nil
         }
     }
