@@ -47,19 +47,19 @@ package struct UnsealRun: @unchecked Sendable {
         return Self.namingMissedRekey(
             Self.namingBehind(
                 settled.indices.map { i in
-                if let done = settled[i] { return done }
-                var outcome = last[i]!
-                if let wait, let e = outcome.error {
-                    outcome = UnsealOutcome(
-                        address: outcome.address,
-                        result: .failed(
-                            VaultError(
-                                e.code, "\(e.reason); still not ready after waiting \(Int(wait.rounded())) s",
-                                facts: e.facts,
-                                httpStatus: e.httpStatus, serverErrors: e.serverErrors)), status: outcome.status)
-                }
-                return outcome
-            }))
+                    if let done = settled[i] { return done }
+                    var outcome = last[i]!
+                    if let wait, let e = outcome.error {
+                        outcome = UnsealOutcome(
+                            address: outcome.address,
+                            result: .failed(
+                                VaultError(
+                                    e.code, "\(e.reason); still not ready after waiting \(Int(wait.rounded())) s",
+                                    facts: e.facts,
+                                    httpStatus: e.httpStatus, serverErrors: e.serverErrors)), status: outcome.status)
+                    }
+                    return outcome
+                }))
     }
 
     /// A node that took the share but is behind the others is named: it stayed sealed while

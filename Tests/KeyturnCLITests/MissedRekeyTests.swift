@@ -30,7 +30,8 @@ struct MissedRekeyTests {
         var r = try await Keyturn.launch(["unseal"] + all + [newFiles[0]])
         r = try await Keyturn.launch(["unseal"] + all + [newFiles[1]])
         #expect(r.status == 2, "\(r.stdoutText) \(r.stderr)")
-        #expect(r.stderr.contains("\(missing.address) refused the shares while other nodes are unsealed"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("\(missing.address) refused the shares while other nodes are unsealed"), "\(r.stderr)")
         #expect(r.stderr.contains("unseal that node alone with the previous generation's shares"), "\(r.stderr)")
 
         for file in oldFiles.prefix(2) {
