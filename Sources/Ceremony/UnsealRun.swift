@@ -31,35 +31,38 @@ package struct UnsealRun: @unchecked Sendable {
         var last = [UnsealOutcome?](repeating: nil, count: clients.count)
         let deadline = Date().addingTimeInterval(wait ?? 0)
         var first = true
+        var late = Set<Int>()  // not ready when the first round went out: the earlier shares missed them
         while true {
             let pending = settled.indices.filter { settled[$0] == nil }
             let round = await self.round(pending, notingLostProgress: first)
-            first = false
             for (i, outcome) in zip(pending, round) {
+                if !first && last[i]?.notReady == true && !outcome.notReady { late.insert(i) }
                 last[i] = outcome
                 if wait == nil || !outcome.notReady { settled[i] = outcome }
             }
+            first = false
             if !settled.contains(where: { $0 == nil }) || stop() || Date() >= deadline { break }
+            for i in await lostTheShare(settled) { settled[i] = nil }
             update?(settled)
             try? await Task.sleep(nanoseconds: UInt64(max(0.05, min(interval, deadline.timeIntervalSinceNow)) * 1e9))
             if stop() { break }
         }
-        return Self.namingMissedRekey(
-            Self.namingBehind(
-                settled.indices.map { i in
-                    if let done = settled[i] { return done }
-                    var outcome = last[i]!
-                    if let wait, let e = outcome.error {
-                        outcome = UnsealOutcome(
-                            address: outcome.address,
-                            result: .failed(
-                                VaultError(
-                                    e.code, "\(e.reason); still not ready after waiting \(Int(wait.rounded())) s",
-                                    facts: e.facts,
-                                    httpStatus: e.httpStatus, serverErrors: e.serverErrors)), status: outcome.status)
-                    }
-                    return outcome
-                }))
+        let outcomes = settled.indices.map { i in
+            if let done = settled[i] { return done }
+            var outcome = last[i]!
+            if let wait, let e = outcome.error {
+                outcome = UnsealOutcome(
+                    address: outcome.address,
+                    result: .failed(
+                        VaultError(
+                            e.code, "\(e.reason); still not ready after waiting \(Int(wait.rounded())) s",
+                            facts: e.facts,
+                            httpStatus: e.httpStatus, serverErrors: e.serverErrors)), status: outcome.status)
+            }
+            return outcome
+        }
+        let current = wait == nil ? outcomes : await completedSince(outcomes)
+        return Self.namingMissedRekey(Self.namingBehind(current, late: late))
     }
 
     /// A node that took the share but is behind the others is named: it stayed sealed while
@@ -68,7 +71,9 @@ package struct UnsealRun: @unchecked Sendable {
     /// unseals or none does, at the same progress; a node behind restarted (or was reset) after
     /// taking shares and lost them (one already unsealed before the pass is not counted: it may
     /// be the restarted node that is being unsealed alone).
-    static func namingBehind(_ outcomes: [UnsealOutcome]) -> [UnsealOutcome] {
+    /// Nodes in `late` (not ready when the pass began, a raft follower waiting for its leader)
+    /// are not named: the shares submitted before they were ready never reached them.
+    static func namingBehind(_ outcomes: [UnsealOutcome], late: Set<Int> = []) -> [UnsealOutcome] {
         let unsealedNow = outcomes.contains {
             switch $0.result {
             case .unsealed, .joining: return true
@@ -80,8 +85,9 @@ package struct UnsealRun: @unchecked Sendable {
                 guard case .accepted = o.result else { return nil }
                 return o.status?.progress
             }.max() ?? 0
-        return outcomes.map { o in
-            guard case .accepted = o.result, let s = o.status, s.sealed else { return o }
+        return outcomes.indices.map { i in
+            let o = outcomes[i]
+            guard !late.contains(i), case .accepted = o.result, let s = o.status, s.sealed else { return o }
             guard unsealedNow || s.progress < most || o.note != nil else { return o }
             var behind = UnsealOutcome(address: o.address, result: .behind, status: s)
             behind.note =
