@@ -230,7 +230,15 @@ ui = false
 
     def get(self, path, token=None, timeout=3):
         """GET straight to the node (not through the proxy); (status, JSON or None)."""
-        req = urllib.request.Request(self.direct + "/v1/" + path)
+        return self.call(urllib.request.Request(self.direct + "/v1/" + path), token, timeout)
+
+    def put(self, path, body, token=None, timeout=5):
+        """PUT straight to the node; (status, JSON or None)."""
+        data = json.dumps(body).encode()
+        return self.call(urllib.request.Request(self.direct + "/v1/" + path, data=data, method="PUT"), token, timeout)
+
+    @staticmethod
+    def call(req, token, timeout):
         if token:
             req.add_header("X-Vault-Token", token)
         try:
@@ -241,18 +249,6 @@ ui = false
                 return e.code, json.loads(e.read() or b"null")
             except ValueError:
                 return e.code, None
-        except (OSError, ValueError):
-            return None, None
-
-    def put(self, path, body, token=None, timeout=5):
-        req = urllib.request.Request(self.direct + "/v1/" + path, data=json.dumps(body).encode(), method="PUT")
-        if token:
-            req.add_header("X-Vault-Token", token)
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                return r.status, json.loads(r.read() or b"null")
-        except urllib.error.HTTPError as e:
-            return e.code, None
         except (OSError, ValueError):
             return None, None
 
