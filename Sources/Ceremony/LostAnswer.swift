@@ -37,13 +37,34 @@ package enum LostAnswer {
 
     /// Asks the cluster (every node given; the active one may be the one that died, so an
     /// election is waited for) what became of the operation with `nonce` that stood at `before`.
+    /// The request may still be in flight on the node (a paused node resumes, a slow one
+    /// catches up): the first look is after `settle` seconds, and a "did not count" is looked at
+    /// again `settle` seconds later before it is believed.
     package static func find(
-        _ ceremony: QuorumCeremony, nonce: String, before: QuorumState, verification: Bool, electionWait: TimeInterval
+        _ ceremony: QuorumCeremony, nonce: String, before: QuorumState, verification: Bool, electionWait: TimeInterval,
+        settle: TimeInterval = 2
+    ) async -> Finding {
+        try? await Task.sleep(nanoseconds: UInt64(settle * 1e9))
+        let first = await look(ceremony, nonce: nonce, before: before, verification: verification, electionWait)
+        guard case .notCounted = first else { return first }
+        try? await Task.sleep(nanoseconds: UInt64(settle * 1e9))
+        return await look(ceremony, nonce: nonce, before: before, verification: verification, electionWait)
+    }
+
+    private static func look(
+        _ ceremony: QuorumCeremony, nonce: String, before: QuorumState, verification: Bool,
+        _ electionWait: TimeInterval
     ) async -> Finding {
         do {
             let active = try await QuorumCeremony.activeNode(ceremony.cluster, electionWait: electionWait)
             let now = QuorumCeremony(client: active, endpoints: ceremony.endpoints, cluster: ceremony.cluster)
-            let s = try await now.state(verification: verification)
+            let s: QuorumState
+            do { s = try await now.state(verification: verification) } catch {
+                // A verification that completed took its rekey with it; the verify path may
+                // then answer with an error of its own: the rekey's own state says.
+                guard verification, try await now.state().started != true else { throw error }
+                return .ended
+            }
             guard s.started == true, s.runningNonce == nonce else {
                 // A rekey that required verification commits nothing before it: gone (a new
                 // active node keeps no operation of the old one's, or someone cancelled it), it

@@ -202,12 +202,17 @@ package struct QuorumCeremony: Sendable {
         guard ShareText.acceptedLengths.contains(share.count) else {
             throw CeremonyError("the share from \(share.source) is \(share.count) bytes long; nothing was sent")
         }
+        // The state just before sending, not the one read before the confirmation and the
+        // passphrase prompt (minutes, during which other holders submit): what a lost answer
+        // is measured against.
+        var latest = before
+        if before != nil, let s = try? await state(verification: verification) { latest = s }
         do {
             let s = try await client.submitQuorumShare(
                 endpoints, share: share.bytes, nonce: nonce, verification: verification)
             return s.complete == true ? .completed(s) : .progressed(s)
         } catch  where LostAnswer.answerLost(error) {
-            let was = before ?? QuorumState()
+            let was = latest ?? QuorumState()
             let finding = await LostAnswer.find(
                 self, nonce: nonce, before: was, verification: verification, electionWait: electionWait)
             throw LostAnswer.error(

@@ -32,6 +32,7 @@ package struct UnsealRun: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(wait ?? 0)
         var first = true
         var late = Set<Int>()  // not ready when the first round went out: the earlier shares missed them
+        var resent = Set<Int>()  // given the share again once (lostTheShare)
         while true {
             let pending = settled.indices.filter { settled[$0] == nil }
             let round = await self.round(pending, notingLostProgress: first)
@@ -42,7 +43,10 @@ package struct UnsealRun: @unchecked Sendable {
             }
             first = false
             if !settled.contains(where: { $0 == nil }) || stop() || Date() >= deadline { break }
-            for i in await lostTheShare(settled) { settled[i] = nil }
+            for i in await lostTheShare(settled, resent: resent) where !stop() {
+                settled[i] = nil
+                resent.insert(i)
+            }
             update?(settled)
             try? await Task.sleep(nanoseconds: UInt64(max(0.05, min(interval, deadline.timeIntervalSinceNow)) * 1e9))
             if stop() { break }

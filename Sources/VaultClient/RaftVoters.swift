@@ -23,18 +23,21 @@ extension VaultClient {
 }
 
 extension NodeStatus {
-    /// Fills in `raftVoter` of every node whose address the cluster advertises, asking the
-    /// first unsealed node whose client carries a token; nodes stay nil when none can say.
+    /// Fills in `raftVoter` of every node whose address the cluster advertises, asking every
+    /// unsealed node whose client carries a token at once (so a silent one costs one round, not
+    /// one per node) and believing the first in the given order that answers; nodes stay nil
+    /// when none can say.
     package static func addingVoters(_ nodes: [NodeStatus], clients: [VaultClient]) async -> [NodeStatus] {
-        for (node, client) in zip(nodes, clients) where node.isUnsealed && client.token != nil {
-            guard let voters = try? await client.raftVoters() else { continue }
-            return nodes.map { n in
-                var n = n
-                n.raftVoter = voters[VaultClient.trimmed(n.address)]
-                return n
-            }
+        let answers: [[String: Bool]?] = await concurrentMap(clients) { i, client in
+            guard nodes[i].isUnsealed, client.token != nil else { return nil }
+            return try? await client.raftVoters()
         }
-        return nodes
+        guard let voters = answers.compactMap({ $0 }).first else { return nodes }
+        return nodes.map { n in
+            var n = n
+            n.raftVoter = voters[VaultClient.trimmed(n.address)]
+            return n
+        }
     }
 }
 

@@ -5,7 +5,8 @@ import Foundation
 #endif
 
 /// The operations that need a token: sealing a node, stepping the active node down, checking
-/// the token itself. The token goes only to these endpoints.
+/// the token itself (the other calls that carry it: the rotate APIs, the raft snapshot, the
+/// raft voters; see `VaultClient.token`).
 extension VaultClient {
     /// `GET auth/token/lookup-self`: whether the server takes the token, and its policies.
     package func lookupSelf() async throws(VaultError) -> TokenInfo {

@@ -13,8 +13,9 @@ package struct VaultClient: Sendable {
     package let address: String
     private let base: URL
     private(set) var transport: VaultTransport
-    /// The token sent (as `X-Vault-Token`) to the endpoints that need one: OpenBao's
-    /// authenticated `sys/rotate/*`. Never sent anywhere else.
+    /// The token sent (as `X-Vault-Token`) only by the calls that need one (`token: true`):
+    /// OpenBao's authenticated `sys/rotate/*` and `sys/generate-root-token/*`, seal, step-down,
+    /// lookup-self, the raft snapshot, and `status`'s raft voter questions. Never to the rest.
     package var token: String?
 
     /// A client for the node at `address` (http or https URL with a host, no query).

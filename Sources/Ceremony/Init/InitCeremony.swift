@@ -107,6 +107,14 @@ package struct InitCeremony {
             // OpenBao bootstraps raft first: an init cut off after that leaves a node that says
             // it is not initialised and refuses every init (OpenBao 2.7.2, found by the soak).
             if error.serverErrors.contains(where: { $0.contains("cluster already has state") }) {
+                // Or another init (another operator, a deployment job) won a race with this one.
+                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                if (try? await client.initStatus())?.initialized != false {
+                    throw CeremonyError(
+                        "\(client.address) refused sys/init (\(error.serverErrors.joined(separator: "; "))) and now "
+                            + "says it is initialised, or does not say: another init may have run at the same time",
+                        code: .alreadyInitialised, facts: ["node": client.address, "when": "sent"])
+                }
                 throw CeremonyError(
                     "\(client.address) refused sys/init: an earlier init made its raft storage and never finished, "
                         + "so it says it is not initialised but cannot be initialised",

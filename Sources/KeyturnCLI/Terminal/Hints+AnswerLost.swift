@@ -3,8 +3,8 @@ extension Hints {
     static func afterCutOff(_ code: String, _ facts: [String: String]) -> String? {
         if code == "ceremony.answerLost" { return answerLost(facts) }
         guard code == "ceremony.refused", facts["situation"] == "initCutOff" else { return nil }
-        return "no key of it is in force: stop the node, empty its raft storage directory (storage \"raft\" path), "
-            + "start it and run keyturn init again"
+        return "it holds no key in force (it still says it is not initialised): stop the node, empty its raft "
+            + "storage directory (storage \"raft\" path), start it and run keyturn init again"
     }
 
     /// What to do after a submit to a rekey or generate-root whose answer was lost, by what
@@ -12,6 +12,8 @@ extension Hints {
     static func answerLost(_ facts: [String: String]) -> String? {
         let operation = facts["operation"] ?? "rekey"
         switch facts["next"] {
+        case "again" where facts["verification"] == "true":
+            return "submit the same new share again (keyturn rekey verify)"
         case "again": return "submit the same share again (keyturn \(operation) submit)"
         case "counted": return "nothing to redo; keyturn \(operation) status shows the progress"
         case "restart":

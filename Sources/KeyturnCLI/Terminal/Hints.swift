@@ -58,8 +58,8 @@ enum Hints {
         case ("vault.server", "unsealSharesRefused"?):
             return "every operator must submit their share again; keyturn verify checks a share file offline"
         case ("vault.server", "unsealSharesRefusedOthersUnsealed"?):
-            return "unseal that node alone with the previous generation's shares (keyturn unseal -a \(node) FILE); "
-                + "unsealed, it catches up, and from then on the new shares unseal it"
+            return "if keyturn verify passes each holder's file, unseal that node alone with the previous generation's "
+                + "shares (keyturn unseal -a \(node) FILE); unsealed, it catches up, and the new shares unseal it after"
         default: return nil
         }
     }
