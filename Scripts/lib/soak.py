@@ -39,6 +39,7 @@ KINDS = [
     ("did not say whether", "init check unanswered"), ("already running", "already running"),
     ("is running on", "nonce changed"), ("no rekey is running", "not running"),
     ("no generate-root is running", "not running"), ("no verification", "not running"),
+    ("failed while it committed the rekey", "rekey commit failed half-way"),
     ("cannot be initialised", "init cut off by a crash"), ("nodes not sealed", "not sealed"),
     ("no active node", "no active node"), ("behind", "node behind"), ("probably restarted", "node behind"),
     ("joins its raft cluster", "node joining"), ("while other nodes are unsealed", "refused: wrong share or missed the rekey"),
@@ -438,6 +439,8 @@ class Soak:
                 self.note = "backup retrieved after a lost completing answer (unproven)"
                 return new, token
             verdict = self.verify(out, rng, api_token)
+            if verdict == "lost":
+                return generation, token
             self.repair(generation if verdict != "done" else new)
             if verdict == "done":
                 return new, token
@@ -466,6 +469,9 @@ class Soak:
                 if k in ("answer lost: at verification", "not running", "nonce changed") or "required verification" in err:
                     self.run("rekey cancel", ["rekey", "cancel"], bound=ELECTION + 3 * TIMEOUT, token=api_token)
                     return "restart"
+                if k == "rekey commit failed half-way":  # OpenBao's; keyturn says what it means
+                    self.note = "rekey submit: " + err.strip().splitlines()[0][:200]
+                    return "lost"
                 if k == "shares refused":  # an earlier rekey whose answer was lost did complete
                     return "lost"
                 if k == "answer lost: completed":
@@ -499,6 +505,9 @@ class Soak:
                     break
                 if "probably completed" in err:
                     return "unproven"
+                if "failed while it committed the rekey" in err:  # OpenBao's; keyturn says what it means
+                    self.note = "rekey verify: " + err.strip().splitlines()[0][:200]
+                    return "lost"
                 if "not running" in self.kind(err) or "nonce" in self.kind(err):
                     return "gone"
             else:

@@ -128,3 +128,27 @@ package enum LostAnswer {
         }
     }
 }
+
+extension LostAnswer {
+    /// What OpenBao (2.7.2) answers when it fails inside its rekey's commit, after it may have
+    /// written the new keys' wrapping and before it rekeyed the barrier: seen by the soak with a
+    /// leadership change in the middle ("failed to perform rekey: failed to store keys: ...
+    /// leadership lost while committing log"). The running nodes still work; sealed or
+    /// restarted, every node then refused the old shares and the new ones alike.
+    package static func halfApplied(_ said: String) -> Bool {
+        [
+            "failed to perform rekey", "failed to store keys", "failed to rekey barrier",
+            "failed to update barrier seal key",
+        ]
+        .contains(where: said.contains)
+    }
+
+    static func halfAppliedError(_ error: VaultError, address: String, verification: Bool) -> CeremonyError {
+        CeremonyError(
+            "\(address) failed while it committed the rekey (\(error.serverErrors.joined(separator: "; "))): it may "
+                + "have stored part of the new keys, and once a node is sealed or restarts the cluster may take "
+                + "neither the old shares nor the new ones",
+            code: .answerLost,
+            facts: ["operation": "rekey", "next": "halfApplied", "verification": String(verification), "node": address])
+    }
+}

@@ -220,6 +220,9 @@ package struct QuorumCeremony: Sendable {
                 backup: was.backup == true)
         } catch {
             let said = error.serverErrors.joined(separator: "; ").lowercased()
+            if endpoints.kind == .rekey, LostAnswer.halfApplied(said) {
+                throw LostAnswer.halfAppliedError(error, address: client.address, verification: verification)
+            }
             // What Vault and OpenBao say when the threshold-th share shows the shares do not
             // combine to the key: unseal keys fail to decrypt the keyring, recovery keys fail
             // their check; either way the operation's progress is reset.

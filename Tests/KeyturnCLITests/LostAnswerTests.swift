@@ -136,6 +136,22 @@ struct LostAnswerTests {
         expectOneLineError(again, status: 1, mentioning: snapshot)
     }
 
+    @Test(
+        """
+        a rekey commit that fails half-way (OpenBao's 500 when leadership is lost inside it; the soak lost a \
+        cluster so): keyturn says neither generation may unseal once sealed, and to restore the snapshot now
+        """
+    )
+    func rekeyCommitFailedHalfWay() async throws {
+        let s = try await Setup("fail-proxy")
+        defer { s.server.stop() }
+        let nonce = try await s.startRekey(["--no-verify"])
+        let r = try await s.submitBoth("rekey", nonce: nonce, out: s.dir.file("gen2"))
+        expectOneLineError(r, status: 2, mentioning: "failed while it committed the rekey")
+        #expect(r.stderr.contains("neither the old shares nor the new ones"), "\(r.stderr)")
+        #expect(r.stderr.contains("hint: keep every node running and unsealed"), "\(r.stderr)")
+    }
+
     @Test("generate-root, completing answer lost: a root token may now exist that no one holds, and how to find it")
     func generateRootLost() async throws {
         let s = try await Setup("cut-proxy")

@@ -20,6 +20,9 @@ extension Hints {
             return "cancel it (keyturn rekey cancel) and start it again: nothing was lost, the old shares still unseal"
         case "startAgain":
             return "start it again (keyturn rekey start): nothing was lost, the old shares still unseal"
+        case "halfApplied":
+            return "keep every node running and unsealed: do not seal or restart one; restore the raft snapshot of "
+                + "rekey start --snapshot now (README: restoring a snapshot), then prove the old shares on one node"
         case "verified":
             return "the new shares are in force: hand them out; keyturn verify checks each new file offline"
         case "ended" where operation == "generate-root":

@@ -20,6 +20,8 @@ every connection according to MODE until killed:
             connection without a reply to each request whose "METHOD PATH" contains argv[3], once
             the node answered it (a node killed, a connection cut, after the server acted)
   drop-proxy  like cut-proxy, but such a request is never forwarded (cut before the server saw it)
+  fail-proxy  like cut-proxy, but such a request is answered, without being forwarded, with the
+            500 OpenBao 2.7.2 gave when its rekey commit lost leadership half-way (seen by the soak)
   hostile   a sealed node (3 of 5) whose answer to PUT sys/unseal has t = Int.min (argv[2]: the
             file the request body is written to)
   error-escape  a 500 whose error message holds terminal escapes (OSC 52, ESC, BEL, CR) and a
@@ -52,7 +54,7 @@ def reply(conn):
         if not chunk:
             return
         data += chunk
-    if MODE in ("delay-proxy", "cut-proxy", "drop-proxy"):
+    if MODE in ("delay-proxy", "cut-proxy", "drop-proxy", "fail-proxy"):
         head_text, _, rest = data.partition(b"\r\n\r\n")
         lines = head_text.split(b"\r\n")
         method, path, _ = lines[0].decode().split(" ", 2)
@@ -66,6 +68,12 @@ def reply(conn):
         matches = MODE != "delay-proxy" and sys.argv[3] in "%s %s" % (method, path)
         if MODE == "drop-proxy" and matches:
             return  # the request never reaches the node; the connection closes unanswered
+        if MODE == "fail-proxy" and matches:
+            body = json.dumps({"errors": ["failed to perform rekey: failed to store keys: failed to write keys "
+                                          "to storage: leadership lost while committing log"]}).encode()
+            conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+            return
         host, port = sys.argv[2].rsplit(":", 1)
         upstream = http.client.HTTPConnection(host, int(port), timeout=120)
         headers.pop("Host", None)
