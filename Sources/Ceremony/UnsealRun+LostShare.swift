@@ -1,3 +1,4 @@
+import Foundation
 import VaultClient
 
 extension UnsealRun {
@@ -28,16 +29,34 @@ extension UnsealRun {
         }
     }
 
-    /// With --wait, other holders submit while this run waits: a node that accepted this share
-    /// and was unsealed by a later one is reported unsealed, as it is at the end.
-    func completedSince(_ outcomes: [UnsealOutcome]) async -> [UnsealOutcome] {
-        let states: [SealStatus?] = await concurrentMap(clients) { i, client in
-            guard case .accepted = outcomes[i].result else { return nil }
-            return try? await client.sealStatus().0
-        }
-        return outcomes.indices.map { i in
-            guard let s = states[i], s.initialized, !s.sealed else { return outcomes[i] }
-            return UnsealOutcome(address: outcomes[i].address, result: .unsealed, status: s)
+    /// With --wait, other holders submit while this run waits, and their shares reach the nodes
+    /// in another order: when this share unsealed one node while others that took it are still
+    /// sealed, those are watched (at most 15 s, never past the deadline) until the other holders'
+    /// shares unseal them too; then each node is reported as it is (a node that accepted this
+    /// share and is unsealed now is `unsealed`). What is still sealed after that is compared as
+    /// before (`namingBehind`).
+    func completedSince(_ outcomes: [UnsealOutcome], deadline: Date) async -> [UnsealOutcome] {
+        let graceEnd = min(deadline, Date().addingTimeInterval(15))
+        var current = outcomes
+        while true {
+            let now = current
+            let states: [SealStatus?] = await concurrentMap(clients) { i, client in
+                guard case .accepted = now[i].result else { return nil }
+                return try? await client.sealStatus().0
+            }
+            current = current.indices.map { i in
+                guard let s = states[i], s.initialized, !s.sealed else { return current[i] }
+                return UnsealOutcome(address: current[i].address, result: .unsealed, status: s)
+            }
+            let unsealedHere = current.contains {
+                switch $0.result {
+                case .unsealed, .joining: return true
+                default: return false
+                }
+            }
+            let stillSealed = current.contains { if case .accepted = $0.result { return true } else { return false } }
+            guard unsealedHere && stillSealed && Date() < graceEnd else { return current }
+            try? await Task.sleep(nanoseconds: 1_000_000_000)
         }
     }
 }

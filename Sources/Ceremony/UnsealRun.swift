@@ -65,7 +65,7 @@ package struct UnsealRun: @unchecked Sendable {
             }
             return outcome
         }
-        let current = wait == nil ? outcomes : await completedSince(outcomes)
+        let current = wait == nil ? outcomes : await completedSince(outcomes, deadline: deadline)
         return Self.namingMissedRekey(Self.namingBehind(current, late: late))
     }
 

@@ -23,9 +23,10 @@ extension HostileInputTests {
             """
         let r = try Processes.run("/usr/bin/python3", ["-c", script, Keyturn.path, secret, dir.file("out")])
         // The signal came before the first link (killed: nothing), while linking (held: every file
-        // removed again, exit 143), or after the last (all five, exit 0): never some of the shares.
+        // removed again, exit 143), or after the last (all five; exit 0, or killed when the signal
+        // lands once the handlers are given back, as a loaded CI machine once saw): never some.
         let outcome = r.stdoutText.split(separator: " ").prefix(2).joined(separator: " ")
-        #expect(["-15 0", "143 0", "0 5"].contains(outcome), "\(r.stdoutText) \(r.stderr)")
+        #expect(["-15 0", "143 0", "0 5", "-15 5"].contains(outcome), "\(r.stdoutText) \(r.stderr)")
     }
 
     @Test("init --client-side-encryption against a server answering the same share three times: nothing written")

@@ -103,12 +103,17 @@ struct ProbeBoundsTests {
     func initCutOffByCrash() async throws {
         let server = try await OpenBaoServer.start()
         defer { server.stop() }
-        // The init straight to the node, the node killed 100 ms in (on 2.7.2 any moment from 20 to
-        // 400 ms left it so: raft bootstrapped, barrier not initialised; found by the soak).
+        // The init straight to the node, the node killed once raft is bootstrapped (its log says
+        // "initial configuration"; the barrier follows after the election, about 7 s on 2.7.2): it is
+        // left with raft state and no barrier (found by the soak). Read from the log, not a clock: a
+        // loaded machine once took longer than 100 ms to send the request at all.
         let sending = Task {
             _ = try? await server.call("PUT", "sys/init", ["secret_shares": 1, "secret_threshold": 1])
         }
-        try await Task.sleep(nanoseconds: 100_000_000)
+        let deadline = Date().addingTimeInterval(30)
+        while !server.log.contains("storage.raft: initial configuration") && Date() < deadline {
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
         server.kill()
         _ = await sending.value
         try await server.restart()
