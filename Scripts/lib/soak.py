@@ -377,7 +377,7 @@ class Soak:
                 continue
             # A raft node down or behind when the rekey completed still has the previous keys and
             # cannot catch up while sealed (OpenBao). Caught up, every node must take the new ones.
-            if len(sealed) < len(self.cluster.nodes) and self.sealed_again(token) and self.repair(generation):
+            if len(sealed) < len(self.cluster.nodes) and self.caught_up(generation, other, sealed, token):
                 return "whole: a node that missed the rekey took the previous shares, then the new ones"
             if self.note:
                 self.openbao_loss("the generation keyturn called unproven was never installed (%s)" % self.note)
@@ -390,12 +390,23 @@ class Soak:
         self.violate("cluster lost with no word from keyturn")
         return "violation"
 
-    def sealed_again(self, token):
-        """Every node a caught-up standby or active, then every node sealed (straight to the nodes)."""
+    def caught_up(self, generation, previous, lagging, token):
+        """The lagging nodes, unsealed with the previous generation, apply the log (given 10, 20,
+        then 40 s: a loaded machine is slow at it); then, sealed, every node takes `generation`."""
+        for settle in (10, 20, 40):
+            if self.sealed_again(token, settle) and self.repair(generation):
+                return True
+            self.repair(previous, nodes=lagging)
+        return False
+
+    def sealed_again(self, token, settle):
+        """Every node a standby or active, `settle` seconds to apply the log, then every node
+        sealed (straight to the nodes)."""
         deadline = time.time() + 90
         while time.time() < deadline and not all(n.get("sys/health")[0] in (200, 429) for n in self.cluster.nodes):
             time.sleep(0.5)
-        time.sleep(3)
+        time.sleep(settle)
+        deadline = time.time() + 60
         while time.time() < deadline:
             for n in self.cluster.nodes:
                 if (n.get("sys/seal-status")[1] or {}).get("sealed") is False:
