@@ -144,6 +144,15 @@ package struct QuorumCeremony: Sendable {
         verification ? try await client.quorumVerification(endpoints) : try await client.quorumState(endpoints)
     }
 
+    /// Whether starting this operation completes it: a recovery rekey on a node that has no
+    /// recovery keys yet (a self-initialised OpenBao: a recovery seal with t = n = 0) answers its
+    /// start with the first keys, the only answer that will ever hold them.
+    package func startCompletesAtOnce() async throws -> Bool {
+        guard endpoints.kind == .rekey, endpoints.target == .recovery else { return false }
+        let status = try await client.sealStatus().0
+        return status.recoverySeal == true && status.t == 0
+    }
+
     /// Starts the operation; if one is running already, says so with its nonce.
     package func start<Body: Encodable>(_ body: Body) async throws -> QuorumState {
         try await requireIdle()

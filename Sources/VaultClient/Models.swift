@@ -67,6 +67,11 @@ package struct SealStatus: Codable, Sendable, Hashable {
     /// The storage backend.
     package var storageType: String?
 
+    /// An initialised auto-unseal node with no recovery keys: one that initialised itself
+    /// (OpenBao >= 2.4's `initialize` stanza; seal-status `recovery_seal`, `t` = `n` = 0), or one
+    /// initialised with no recovery shares. `rekey --target recovery` makes the first ones.
+    package var lacksRecoveryKeys: Bool { initialized && recoverySeal == true && t == 0 && n == 0 }
+
     enum CodingKeys: String, CodingKey {
         case type, initialized, sealed, t, n, progress, nonce, version, migration
         case clusterName = "cluster_name", clusterID = "cluster_id", recoverySeal = "recovery_seal", storageType =

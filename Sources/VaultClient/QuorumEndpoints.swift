@@ -173,7 +173,10 @@ extension VaultClient {
         do { data = try JSONEncoder().encode(body) } catch {
             throw VaultError(.malformedReply, "cannot encode the request to \(address)")
         }
-        return try await quorumCall("PUT", e.statusPath, e, body: data)
+        // A recovery rekey on a node that has no recovery keys yet (a self-initialised OpenBao)
+        // completes at its start and answers with the first keys: an answer that comes once.
+        return try await quorumCall(
+            "PUT", e.statusPath, e, body: data, replyTimeout: VaultTransport.oneShotReplyTimeout)
     }
 
     /// `DELETE` the running operation (or, with `verification`, only its verification round).

@@ -90,9 +90,14 @@ package struct InitCeremony {
                 code: .refused, facts: ["node": client.address])
         }
         if status.initialized {
+            // A node that initialised itself (OpenBao's `initialize` stanza) never had an init.
+            let selfInitialised = (try? await client.sealStatus().0)?.lacksRecoveryKeys == true
             throw CeremonyError(
-                "\(client.address) is already initialised", code: .alreadyInitialised,
-                facts: ["node": client.address, "when": "before"])
+                "\(client.address) is already initialised"
+                    + (selfInitialised
+                        ? ", with no recovery keys: it initialised itself (OpenBao's initialize stanza)" : ""),
+                code: .alreadyInitialised,
+                facts: ["node": client.address, "when": selfInitialised ? "itself" : "before"])
         }
     }
 

@@ -51,10 +51,11 @@ package enum RekeyFiles {
 
     /// Writes the new files, all or none. `before` is the operation as read before the
     /// completing submit (its parameters); `previous`, the ceremony record of the keys being
-    /// replaced, which the new record names (generation + 1, its SHA-256).
+    /// replaced, which the new record names (generation + 1, its SHA-256). `first`: the first
+    /// recovery keys of a cluster that had none (generation 1, no predecessor).
     package static func write(
         _ s: QuorumState, before: QuorumState, plan: ShareFilePlan, newKeys: NewKeys,
-        previous: (CeremonyRecord, String)?, address: String, target: QuorumEndpoints.Target
+        previous: (CeremonyRecord, String)?, address: String, target: QuorumEndpoints.Target, first: Bool = false
     ) throws {
         let keys = s.keys ?? [], base64 = s.keysBase64 ?? []
         let clientSide = (s.pgpFingerprints ?? []).isEmpty
@@ -63,7 +64,7 @@ package enum RekeyFiles {
             ? IssuedKeys(keys: keys, keysBase64: base64)
             : IssuedKeys(keys: [], keysBase64: [], recoveryKeysBase64: base64)
         var lineage = CeremonyRecord.Lineage(
-            generation: 2, previousSHA256: nil, target: target == .recovery ? "recovery" : nil)
+            generation: first ? 1 : 2, previousSHA256: nil, target: target == .recovery ? "recovery" : nil)
         if let (record, path) = previous {
             lineage.generation = (record.generation ?? 1) + 1
             lineage.previousSHA256 = FileManager.default.contents(atPath: path).map { Digest.sha256Hex([UInt8]($0)) }

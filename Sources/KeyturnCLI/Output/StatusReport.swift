@@ -20,6 +20,12 @@ struct StatusReport {
             Terminal.stdoutLine(table())
             for node in nodes {
                 if let error = node.error { Terminal.report(error) }
+                if node.seal?.lacksRecoveryKeys == true {
+                    Terminal.warn(
+                        "\(node.address) has no recovery keys (it initialised itself, or was initialised with none): "
+                            + "with a token, keyturn rekey start --target recovery --pgp-keys FILES makes the first ones"
+                    )
+                }
                 if node.raftVoter == false {
                     Terminal.warn(
                         "\(node.address) is not a raft voter yet: until it is promoted, losing another voter may "
@@ -29,7 +35,8 @@ struct StatusReport {
         }
     }
 
-    /// `{"nodes": [...]}`: Vault's own fields, plus address, reachable, ha_mode and error.
+    /// `{"nodes": [...]}`: Vault's own fields, plus address, reachable, ha_mode, error, raft_voter and
+    /// recovery_keys (false on a node with a recovery seal and no recovery keys).
     func json() -> String {
         let objects: [JSONValue] = nodes.map { node in
             var o = node.fields
@@ -38,6 +45,8 @@ struct StatusReport {
             o["ha_mode"] = node.haMode.map(JSONValue.string) ?? .null
             o["error"] = node.error.map { .string($0.reason) } ?? .null
             o["raft_voter"] = node.raftVoter.map(JSONValue.bool) ?? .null
+            o["recovery_keys"] =
+                node.seal.flatMap { $0.recoverySeal == true ? .bool(!$0.lacksRecoveryKeys) : nil } ?? .null
             return .object(o)
         }
         return Output.nodesDocument(objects)
@@ -53,7 +62,7 @@ struct StatusReport {
                     node.error.map { shortReason($0, node.address) } ?? "no answer",
                 ]
             }
-            let threshold = seal.initialized ? "\(seal.t) of \(seal.n)" : "-"
+            let threshold = seal.lacksRecoveryKeys ? "no keys" : seal.initialized ? "\(seal.t) of \(seal.n)" : "-"
             let progress = seal.initialized && seal.sealed ? "\(seal.progress)/\(seal.t)" : "-"
             // A seal migration (Shamir <-> auto-unseal) waits for `unseal --migrate`: say so.
             let sealed = seal.migration == true ? "\(seal.sealed), migration" : String(seal.sealed)

@@ -11,14 +11,20 @@ extension Rekey {
         let previous: (CeremonyRecord, String)?
         let log: TranscriptLog?
         let target: QuorumEndpoints.Target
+        /// The first recovery keys of a node that had none: no predecessor to name.
+        var first = false
 
         func save(_ s: QuorumState, ceremony: QuorumCeremony, nonce: String) throws {
             let address = ceremony.client.address
             guard let plan else {
+                // No files were planned for it, but the answer comes only once: it goes to stdout.
+                Terminal.stdoutLine(Output.jsonText(s))
                 throw CLIError(
-                    "\(address) completed the rekey sooner than its progress said", status: .serverFailure)
+                    "\(address) completed the rekey sooner than its progress said; its whole answer (the new "
+                        + "shares) is on standard output above",
+                    hint: "save that output now: it holds every new share", status: .serverFailure)
             }
-            if previous == nil {
+            if previous == nil && !first {
                 Terminal.warn(
                     "no previous ceremony.json was given (--manifest): the new record cannot name its predecessor")
             }
@@ -28,7 +34,7 @@ extension Rekey {
             ) {
                 try RekeyFiles.write(
                     s, before: state, plan: plan, newKeys: newKeys, previous: previous, address: address,
-                    target: target)
+                    target: target, first: first)
             }
             let required = state.required ?? 0
             log?.record(node: address, result: "completed", progress: "\(required)/\(required)", nonce: nonce)
@@ -37,8 +43,14 @@ extension Rekey {
             if s.verificationRequired == true, let v = s.verificationNonce {
                 Terminal.stderrLine(
                     "keyturn: the rekey is complete; the new keys take over once a threshold of their holders "
-                        + "ran: keyturn rekey verify --nonce \(v) THEIR-NEW-FILE")
-                Terminal.stderrLine("keyturn: until then the old shares still unseal")
+                        + "ran: keyturn rekey verify\(target == .recovery ? " --target recovery" : "") --nonce \(v) "
+                        + "THEIR-NEW-FILE")
+                Terminal.stderrLine(
+                    first
+                        ? "keyturn: until then the node has no recovery keys"
+                        : target == .unseal
+                            ? "keyturn: until then the old shares still unseal"
+                            : "keyturn: until then the old recovery keys still count")
             } else {
                 Terminal.stderrLine(
                     target == .unseal

@@ -96,11 +96,28 @@ extension Rekey {
                 return dryRun.report([ceremony.startRequest])
             }
             try await prepare(ceremony)
+            // The first recovery keys of a node that has none come in the start's answer: planned
+            // now, as the completing submit plans them (the current directory without --out-dir).
+            let first = try await ceremony.startCompletesAtOnce()
+            let firstFiles = first ? try files ?? RekeyFiles.plan(".", keyFiles: keyFiles, target: options.target) : nil
             let request = RekeyRequest(
                 secretShares: keyFiles.count, secretThreshold: threshold,
                 pgpKeys: clientSideEncryption ? nil : keys.map { Data($0.info.binary).base64EncodedString() },
                 requireVerification: verify, backup: backup)
-            let state = try await ceremony.start(request)
+            var state = QuorumState()
+            try await SignalHold.aroundCompletingSubmit(
+                first, "the first recovery keys were being saved", ceremony: ceremony, conn: conn
+            ) {
+                state = try await ceremony.start(request)
+                guard state.complete == true else { return }
+                var before = QuorumState()
+                (before.n, before.t, before.required) = (keyFiles.count, threshold, 0)
+                let completion = Completion(
+                    state: before, plan: firstFiles, newKeys: RekeyFiles.NewKeys(keys: keys, names: keyFiles),
+                    previous: nil, log: log, target: options.target, first: true)
+                try completion.save(state, ceremony: ceremony, nonce: state.verificationNonce ?? "")
+            }
+            if state.complete == true { return }
             log?.record(
                 node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)",
                 nonce: state.nonce)

@@ -40,7 +40,10 @@ extension Rekey {
                 log?.record(node: ceremony.client.address, result: "completed", nonce: nonce)
                 QuorumOutput.print(s, ceremony: ceremony, format: conn.format)
                 Terminal.stderrLine(
-                    "keyturn: verification complete: the new shares are in force, the old ones no longer unseal")
+                    options.target == .unseal
+                        ? "keyturn: verification complete: the new shares are in force, the old ones no longer unseal"
+                        : "keyturn: verification complete: the new recovery keys are in force, the old ones no longer "
+                            + "count")
             }
         }
     }

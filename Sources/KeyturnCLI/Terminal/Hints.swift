@@ -130,9 +130,13 @@ enum Hints {
         let operation = facts["operation"] ?? "rekey"
         switch code {
         case "ceremony.alreadyInitialised":
-            return facts["when"] == "before"
-                ? "its keys were handed out when it was initialised; keyturn status shows its state"
-                : "keyturn status shows its state"
+            switch facts["when"] {
+            case "before": return "its keys were handed out when it was initialised; keyturn status shows its state"
+            case "itself":
+                return "there is no init ceremony for it; with a token, keyturn rekey start --target recovery "
+                    + "--pgp-keys FILES gives its holders their first recovery keys"
+            default: return "keyturn status shows its state"
+            }
         case "ceremony.mayBeInitialised":
             return "check with keyturn status -a \(facts["node"] ?? "ADDRESS") before trying again: Vault hands out "
                 + "the keys only once"

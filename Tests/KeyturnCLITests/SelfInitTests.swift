@@ -1,0 +1,106 @@
+import Foundation
+import KeyturnTestSupport
+import Testing
+
+/// A cluster that never had an init ceremony: OpenBao >= 2.4's `initialize` stanza behind a
+/// static seal. It comes up initialised and unsealed with no recovery keys (seal-status
+/// `recovery_seal`, `t` = `n` = 0); the start of a recovery rekey completes at once there and
+/// its answer holds the first recovery keys (OpenBao 2.7.2), an answer that comes only once.
+@Suite("a self-initialised OpenBao (initialize stanza, no recovery keys)")
+struct SelfInitTests {
+    static let token = "keyturn-test-operator"
+
+    /// A self-initialising node, once its operator token works.
+    static func start() async throws -> OpenBaoServer {
+        let server = try await OpenBaoServer.start(.init(seal: OpenBaoServer.Options.selfInitialising(token: token)))
+        do {
+            try await server.waitUntil(timeout: 60) {
+                try await $0.call("GET", "auth/token/lookup-self", token: token).0 == 200
+            }
+        } catch {
+            server.stop()
+            throw error
+        }
+        return server
+    }
+
+    @Test(
+        """
+        status says it has no recovery keys; init is refused with a hint; a file in the way refuses the recovery \
+        rekey before anything is sent; rekey start --target recovery writes the first recovery keys from its one \
+        answer (generation 1), and two holders' verification puts them in force
+        """
+    )
+    func firstRecoveryKeys() async throws {
+        let gpg = try TestGPG()
+        let (alice, bob, carol) = try gpg.makeOperators()
+        let server = try await Self.start()
+        defer { server.stop() }
+        let dir = try TemporaryDirectory()
+        let env = gpg.environment.merging(["VAULT_TOKEN": Self.token]) { $1 }
+
+        var r = try await Keyturn.launch(["status", "-a", server.address], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdoutText.contains("no keys"), "\(r.stdoutText)")
+        #expect(r.stderr.contains("has no recovery keys"), "\(r.stderr)")
+        r = try await Keyturn.launch(["status", "-a", server.address, "--format", "json"], environment: env)
+        let node = try #require((try jsonObject(r)["nodes"] as? [[String: Any]])?.first)
+        #expect(node["recovery_keys"] as? Bool == false)
+
+        r = try await Keyturn.launch(
+            ["init", "-a", server.address, "--recovery-pgp-keys", alice.armouredFile, "--out-dir", dir.file("init")],
+            environment: env)
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("it initialised itself"), "\(r.stderr)")
+        #expect(r.stderr.contains("rekey start --target recovery"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("init")))
+
+        let keys = [alice, bob, carol].map(\.armouredFile).joined(separator: ",")
+        let out = dir.file("gen1")
+        let start = [
+            "rekey", "start", "-a", server.address, "--target", "recovery", "--pgp-keys", keys, "--key-threshold", "2",
+            "--out-dir", out,
+        ]
+        // A file in the way: refused before the one-shot start is sent.
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        _ = try dir.write("gen1/bob.asc.recovery.key", text: "an older file\n")
+        r = try await Keyturn.launch(start, environment: env)
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("bob.asc.recovery.key"), "\(r.stderr)")
+        var status = try await server.sealStatus()
+        #expect(status["t"] as? Int == 0)
+        let running = try await server.call("GET", "sys/rotate/recovery/init", token: Self.token).1
+        #expect((running["data"] as? [String: Any])?["started"] as? Bool == false, "\(running)")
+        try FileManager.default.removeItem(atPath: dir.file("gen1/bob.asc.recovery.key"))
+
+        r = try await Keyturn.launch(start, environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        for f in ["alice.asc.recovery.key", "bob.asc.recovery.key", "carol.asc.recovery.key", "ceremony.json"] {
+            #expect(FileManager.default.fileExists(atPath: "\(out)/\(f)"), "\(f)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/rekey-plan.json"))
+        let record = try #require(
+            try JSONSerialization.jsonObject(with: Data(readBytes("\(out)/ceremony.json") ?? [])) as? [String: Any])
+        #expect(record["generation"] as? Int == 1 && record["target"] as? String == "recovery")
+        #expect(record["previous_sha256"] == nil)
+        #expect(!r.stderr.contains("no previous ceremony.json"), "\(r.stderr)")
+        #expect(r.stderr.contains("rekey verify --target recovery"), "\(r.stderr)")
+        let nonce = try #require(
+            r.stderr.components(separatedBy: "--nonce ").dropFirst().first?.split(separator: " ").first.map(String.init)
+        )
+
+        for who in ["bob", "carol"] {
+            r = try await Keyturn.launch(
+                [
+                    "rekey", "verify", "-a", server.address, "--target", "recovery", "--nonce", nonce,
+                    "\(out)/\(who).asc.recovery.key",
+                ], environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(r.stderr.contains("new recovery keys are in force"), "\(r.stderr)")
+        status = try await server.sealStatus()
+        #expect(status["t"] as? Int == 2 && status["n"] as? Int == 3, "\(status)")
+        r = try await Keyturn.launch(["status", "-a", server.address], environment: env)
+        #expect(r.stdoutText.contains("2 of 3") && !r.stderr.contains("no recovery keys"), "\(r.stdoutText)\(r.stderr)")
+    }
+}
