@@ -14,8 +14,9 @@ export KEYTURN_ROOT
 KEYTURN_APT_PACKAGES=(libgpgme-dev libssl-dev libcurl4-openssl-dev gnupg pinentry-tty valgrind libgfshare-bin hyperfine python3-pip python3-venv tmux gdb)
 # For Scripts/test only: SoftHSM2, gnupg-pkcs11-scd and opensc (pkcs11-tool) for the software
 # token the tests make, Chromium to render the HTML report headless, and what checks the
-# packages (man-db for man -l, lintian).
-KEYTURN_TEST_ONLY_APT_PACKAGES=(softhsm2 gnupg-pkcs11-scd opensc chromium man-db lintian)
+# packages (man-db for man -l, lintian), dnsmasq-base for the DNS server that -a dns:/srv: is
+# tested against.
+KEYTURN_TEST_ONLY_APT_PACKAGES=(softhsm2 gnupg-pkcs11-scd opensc chromium man-db lintian dnsmasq-base)
 # shellcheck disable=SC2206
 KEYTURN_APT_PACKAGES+=(${KEYTURN_TEST_EXTRA_APT_PACKAGES:-})
 # KEYTURN_TEST_OPENBAO_VERSION (test-only) asks pip for another version, so a test can make

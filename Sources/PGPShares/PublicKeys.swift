@@ -10,6 +10,11 @@ package struct PublicKeyInfo: Sendable, Hashable {
     package let userID: String
     /// The binary (unarmoured) key, as Vault's `pgp_keys` wants it in base64.
     package let binary: [UInt8]
+    /// The subkey a share is encrypted to: its algorithm as gpg names it (`rsa3072`,
+    /// `cv25519`), and when it (or the primary key) expires, nil: never. Unknown (nil) for a
+    /// key known by fingerprint only.
+    package var encryptionAlgorithm: String?
+    package var encryptionExpires: Date?
 
     /// A key known by these facts (for a holder known only by the fingerprint a server reports,
     /// `binary` is empty).
@@ -18,6 +23,11 @@ package struct PublicKeyInfo: Sendable, Hashable {
         self.userID = userID
         self.binary = binary
     }
+
+    /// Whether servers built on Go's OpenPGP libraries take it: RSA everywhere; elliptic-curve
+    /// keys only where the server uses ProtonMail's go-crypto (OpenBao, and HashiCorp Vault
+    /// since 1.11); older Vault refuses them (hashicorp/vault#2846).
+    package var isRSA: Bool { encryptionAlgorithm?.hasPrefix("rsa") ?? true }
 }
 
 extension PGPShares {
@@ -77,18 +87,26 @@ extension PGPShares {
         }
         // The primary key's flag says whether any valid subkey can encrypt.
         var canEncrypt = false
+        var info = PublicKeyInfo(fingerprint: fingerprint, userID: uid, binary: binary)
         var sub = key.subkeys
         while let s = sub {
             if s.pointee.can_encrypt != 0 && s.pointee.expired == 0 && s.pointee.revoked == 0 && s.pointee.invalid == 0
             {
                 canEncrypt = true
+                if let algo = gpgme_pubkey_algo_string(s) {
+                    info.encryptionAlgorithm = String(cString: algo)
+                    gpgme_free(algo)
+                }
+                // The sooner of the subkey's expiry and the primary key's.
+                let ends = [s.pointee.expires, key.subkeys.pointee.expires].filter { $0 > 0 }.min()
+                info.encryptionExpires = ends.map { Date(timeIntervalSince1970: TimeInterval($0)) }
             }
             sub = s.pointee.next
         }
         guard canEncrypt else {
             throw PGPError(.notPGP, "the key in \(name) (\(uid)) has no subkey that can encrypt (or it has expired)")
         }
-        return PublicKeyInfo(fingerprint: fingerprint, userID: uid, binary: binary)
+        return info
     }
 
     /// Tag of a secret-key packet (old or new format), checked on the first packet.
@@ -202,5 +220,23 @@ extension PGPShares {
                 .engine, "gpg could not encrypt to \(key.userID): \(String(cString: gpgme_strerror(err)).lowercased())")
         }
         return [UInt8](UnsafeRawBufferPointer(start: raw, count: size))
+    }
+}
+
+extension PGPShares {
+    /// The OpenPGP engine GPGME drives: gpg's version and path, nil when gpg is missing.
+    package static func engine() -> (version: String, path: String)? {
+        _ = initialised
+        var info: gpgme_engine_info_t?
+        guard gpgme_get_engine_info(&info) == 0 else { return nil }
+        var e = info
+        while let current = e {
+            if current.pointee.protocol == GPGME_PROTOCOL_OpenPGP {
+                guard let version = current.pointee.version, let path = current.pointee.file_name else { return nil }
+                return (String(cString: version), String(cString: path))
+            }
+            e = current.pointee.next
+        }
+        return nil
     }
 }

@@ -11,7 +11,7 @@ import Synchronization
 package struct VaultClient: Sendable {
     /// The node's address as given (`https://host:8200`).
     package let address: String
-    private let base: URL
+    let base: URL
     private(set) var transport: VaultTransport
     /// The token sent (as `X-Vault-Token`) only by the calls that need one (`token: true`):
     /// OpenBao's authenticated `sys/rotate/*` and `sys/generate-root-token/*`, seal, step-down,

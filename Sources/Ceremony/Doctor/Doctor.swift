@@ -1,0 +1,105 @@
+import Foundation
+import VaultClient
+
+/// `keyturn doctor`: the checklist a key ceremony runs before anyone touches a key (the DNSSEC
+/// root-key ceremonies run theirs on paper). Every node, the token, this machine's gpg, each
+/// holder's key: one finding per check, ok, warn or fail, with a hint for what is not ok.
+/// Nothing is changed anywhere: every request is a read (a GET, `sys/capabilities-self`), and
+/// keys are looked at in a scratch keyring.
+package struct Doctor: Sendable {
+    /// The ceremony the checks are for (`--for`).
+    package enum Ceremony: String, CaseIterable, Sendable {
+        case initialise = "init", unseal, rekey, generateRoot = "generate-root", seal
+
+        /// The quorum operation it runs, if any.
+        var quorum: QuorumEndpoints.Kind? {
+            switch self {
+            case .rekey: .rekey
+            case .generateRoot: .generateRoot
+            default: nil
+            }
+        }
+
+        /// Whether holders decrypt their share files on this machine for it.
+        var decrypts: Bool { self == .unseal || self == .rekey || self == .generateRoot }
+
+        /// What the cluster's state calls for: init when a node is not initialised, unseal
+        /// when one is sealed, else a rekey.
+        static func called(for nodes: [NodeStatus]) -> Ceremony {
+            let seals = nodes.compactMap(\.seal)
+            if seals.contains(where: { !$0.initialized }) { return .initialise }
+            if seals.contains(where: \.sealed) { return .unseal }
+            return .rekey
+        }
+    }
+
+    /// One check's outcome.
+    package struct Finding: Sendable, Equatable {
+        package enum Level: String, Sendable { case ok, warn, fail }
+        /// Where the problem would be: a node or the cluster (exit 2), or this machine and the
+        /// key files (exit 1).
+        package enum Scope: String, Sendable { case node, cluster, local }
+
+        package let scope: Scope
+        /// The node's address, the key file, or `gpg`, `cluster`, `token`.
+        package let subject: String
+        /// reachable, tls, server, seal, endpoints, clock, token, capabilities, gpg, pinentry, key.
+        package let check: String
+        package let level: Level
+        package let detail: String
+        package let hint: String?
+
+        init(_ scope: Scope, _ subject: String, _ check: String, _ level: Level, _ detail: String, hint: String? = nil) {
+            self.scope = scope
+            self.subject = subject
+            self.check = check
+            self.level = level
+            self.detail = detail
+            self.hint = level == .ok ? nil : hint
+        }
+    }
+
+    /// What a run found.
+    package struct Report: Sendable {
+        package let ceremony: Ceremony
+        package let findings: [Finding]
+
+        /// 2 when a node or the cluster fails a check, else 1 when this machine or a key does,
+        /// else 0 (warnings do not change it).
+        package var exitCode: Int32 {
+            let failed = findings.filter { $0.level == .fail }
+            if failed.contains(where: { $0.scope != .local }) { return 2 }
+            return failed.isEmpty ? 0 : 1
+        }
+    }
+
+    package let clients: [VaultClient]
+    package let keyFiles: [String]
+    package let ceremony: Ceremony?
+    /// Certificates and keys that expire within this many days are a warning.
+    package let warnDays: Int
+
+    package init(clients: [VaultClient], keyFiles: [String], ceremony: Ceremony?, warnDays: Int = 30) {
+        self.clients = clients
+        self.keyFiles = keyFiles
+        self.ceremony = ceremony
+        self.warnDays = warnDays
+    }
+
+    /// Runs every check: the nodes at once, then the cluster and token, then this machine.
+    package func run() async -> Report {
+        let nodes = await NodeStatus.fetchAll(clients)
+        let ceremony = self.ceremony ?? Ceremony.called(for: nodes)
+        let warnDays = self.warnDays
+        let perNode = await concurrentMap(Array(zip(clients, nodes))) { _, pair in
+            await NodeChecks(client: pair.0, status: pair.1, ceremony: ceremony, warnDays: warnDays).run()
+        }
+        var findings = perNode.flatMap(\.findings)
+        // Where a node serves the old unauthenticated API, the ceremony needs no token there.
+        let legacyOff = perNode.contains { $0.legacyOn == false }
+        findings += await ClusterChecks(clients: clients, nodes: nodes, ceremony: ceremony, legacyOff: legacyOff).run()
+        let products = Set(nodes.map { NodeChecks.product($0.fields) })
+        findings += LocalChecks(keyFiles: keyFiles, ceremony: ceremony, warnDays: warnDays, products: products).run()
+        return Report(ceremony: ceremony, findings: findings)
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import KeyturnFailure
+import PGPShares
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The checks of this machine and of the holders' key files: gpg and its agent, a pinentry
+/// that can ask here, and each key: it parses, is neither expired nor revoked, can be
+/// encrypted to (a trial encryption in a scratch keyring), of an algorithm the server takes.
+struct LocalChecks {
+    let keyFiles: [String]
+    let ceremony: Doctor.Ceremony
+    let warnDays: Int
+    /// The products the nodes said they are (`OpenBao`, `Vault`, ...).
+    let products: Set<String>
+    var environment = ProcessInfo.processInfo.environment
+
+    func run() -> [Doctor.Finding] {
+        var out: [Doctor.Finding] = []
+        guard let gpg = PGPShares.engine() else {
+            return [
+                Doctor.Finding(
+                    .local, "gpg", "gpg", .fail, "GPGME finds no gpg", hint: "apt-get install gnupg")
+            ]
+        }
+        out.append(Doctor.Finding(.local, "gpg", "gpg", .ok, "gpg \(gpg.version) (\(gpg.path)) through GPGME"))
+        if ceremony.decrypts {
+            out.append(agent())
+            out.append(pinentry())
+        }
+        out += keys()
+        return out
+    }
+
+    private func which(_ name: String) -> String? {
+        let dirs = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init) + ["/usr/bin"]
+        return dirs.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    private func agent() -> Doctor.Finding {
+        guard let path = which("gpg-agent") else {
+            return Doctor.Finding(
+                .local, "gpg", "gpg-agent", .fail, "no gpg-agent: share files cannot be decrypted here",
+                hint: "apt-get install gpg-agent")
+        }
+        return Doctor.Finding(.local, "gpg", "gpg-agent", .ok, path)
+    }
+
+    /// Whether gpg-agent can ask a holder for a passphrase here.
+    private func pinentry() -> Doctor.Finding {
+        let programs = ["pinentry", "pinentry-tty", "pinentry-curses", "pinentry-gnome3", "pinentry-qt"]
+        guard let found = programs.lazy.compactMap(which).first else {
+            return Doctor.Finding(
+                .local, "gpg", "pinentry", .warn,
+                "no pinentry program: a key with a passphrase cannot be asked for (only --passphrase-file)",
+                hint: "apt-get install pinentry-tty (or pinentry-curses)")
+        }
+        guard isatty(0) == 1 else {
+            return Doctor.Finding(
+                .local, "gpg", "pinentry", .ok,
+                "\(found); no terminal here: a key with a passphrase needs --passphrase-file (or a graphical pinentry)")
+        }
+        guard let tty = environment["GPG_TTY"], !tty.isEmpty else {
+            return Doctor.Finding(
+                .local, "gpg", "pinentry", .warn,
+                "GPG_TTY is not set: pinentry may ask on another screen, or fail over SSH",
+                hint: "export GPG_TTY=$(tty)")
+        }
+        return Doctor.Finding(.local, "gpg", "pinentry", .ok, "\(found) asks on \(tty)")
+    }
+
+    /// Each key file on its own (one bad file does not hide the others), then the set.
+    private func keys() -> [Doctor.Finding] {
+        var out: [Doctor.Finding] = []
+        var seen: [String: String] = [:]
+        for file in keyFiles {
+            let key: OperatorKey
+            do { key = try OperatorKey.inspect([file])[0] } catch {
+                let reason = (error as? any KeyturnFailure)?.reason ?? "\(error)"
+                out.append(
+                    Doctor.Finding(
+                        .local, file, "key", .fail, reason,
+                        hint: "ask the holder for a current key (gpg --armor --export), or replace the holder"))
+                continue
+            }
+            if let other = seen[key.info.fingerprint] {
+                out.append(
+                    Doctor.Finding(
+                        .local, file, "key", .fail, "the same key as \(other)", hint: "one key file per holder"))
+                continue
+            }
+            seen[key.info.fingerprint] = file
+            out.append(check(key))
+        }
+        return out
+    }
+
+    private func check(_ key: OperatorKey) -> Doctor.Finding {
+        let info = key.info
+        let algorithm = info.encryptionAlgorithm ?? "?"
+        // A trial encryption, as the server's will be, into a scratch keyring.
+        do {
+            let scratch = try ScratchGnuPGHome()
+            let probe = [UInt8](repeating: 0x2a, count: 32)
+            _ = try probe.withUnsafeBytes { try PGPShares.encrypt($0, to: info, scratchHome: scratch.path) }
+        } catch {
+            return Doctor.Finding(
+                .local, key.file, "key", .fail, "\(info.userID): a trial encryption failed (\((error as? any KeyturnFailure)?.reason ?? "\(error)"))",
+                hint: "ask the holder for a key gpg can encrypt to")
+        }
+        var detail = "\(info.userID), \(algorithm)"
+        if let ends = info.encryptionExpires {
+            let days = Int(ends.timeIntervalSinceNow / 86400)
+            detail += ", expires in \(days) days"
+            if days < warnDays {
+                return Doctor.Finding(
+                    .local, key.file, "key", .warn, detail,
+                    hint: "the holder extends it (gpg --quick-set-expire) and sends the key again, before the ceremony")
+            }
+        } else {
+            detail += ", no expiry"
+        }
+        if !info.isRSA && products != ["OpenBao"] {
+            return Doctor.Finding(
+                .local, key.file, "key", .warn, detail + ": an elliptic-curve key",
+                hint: "OpenBao and HashiCorp Vault 1.11 and later take it; older Vault refuses it (use RSA there)")
+        }
+        return Doctor.Finding(.local, key.file, "key", .ok, detail + "; a trial encryption worked")
+    }
+}

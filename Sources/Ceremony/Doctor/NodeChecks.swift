@@ -1,0 +1,191 @@
+import Foundation
+import VaultClient
+
+/// The checks of one node: reachable, its TLS, what server it is, its seal state for the
+/// ceremony, which ceremony API its listener serves, its clock.
+struct NodeChecks: Sendable {
+    let client: VaultClient
+    let status: NodeStatus
+    let ceremony: Doctor.Ceremony
+    let warnDays: Int
+
+    struct Result: Sendable {
+        var findings: [Doctor.Finding] = []
+        /// Whether the listener serves the unauthenticated rekey or generate-root API; nil when
+        /// not looked at.
+        var legacyOn: Bool?
+    }
+
+    /// OpenBao's seal-status carries `commit_date`, HashiCorp Vault's `build_date`.
+    static func product(_ fields: [String: JSONValue]) -> String {
+        if fields["commit_date"] != nil { return "OpenBao" }
+        if fields["build_date"] != nil { return "Vault" }
+        return "a Vault-compatible server"
+    }
+
+    private var address: String { client.address }
+
+    private func finding(_ check: String, _ level: Doctor.Finding.Level, _ detail: String, hint: String? = nil)
+        -> Doctor.Finding
+    {
+        Doctor.Finding(.node, address, check, level, detail, hint: hint)
+    }
+
+    func run() async -> Result {
+        var result = Result()
+        guard let seal = status.seal else {
+            let why = status.error.map { shortReason($0.reason) } ?? "no answer"
+            if let code = status.error?.code, [.tlsUntrusted, .tlsNameMismatch, .tlsExpired].contains(code) {
+                result.findings.append(
+                    finding(
+                        "tls", .fail, why,
+                        hint: "give the CA that signed it (--ca-cert, VAULT_CACERT) and the name it was issued "
+                            + "for; keyturn secure check shows what it serves"))
+                return result
+            }
+            result.findings.append(
+                finding(
+                    "reachable", .fail, why,
+                    hint: "is the node running, and is this its API address and scheme? keyturn status -a \(address)"))
+            return result
+        }
+        let product = Self.product(status.fields)
+        let storage = seal.storageType.map { ", \($0) storage" } ?? ""
+        result.findings.append(finding("reachable", .ok, "\(product) \(seal.version ?? "?")\(storage)"))
+        if address.lowercased().hasPrefix("https://") { result.findings.append(await tls()) }
+        result.findings += sealState(seal)
+        if let kind = ceremony.quorum, seal.initialized, !seal.sealed {
+            let (f, legacy) = await endpoints(kind, target: seal.recoverySeal == true ? .recovery : .unseal)
+            result.findings.append(f)
+            result.legacyOn = legacy
+        }
+        result.findings.append(await clock())
+        return result
+    }
+
+    private func tls() async -> Doctor.Finding {
+        let check = await ListenerCheck.run(client, warnDays: warnDays)
+        switch check.finding {
+        case .ok:
+            return finding("tls", .ok, "chain and name verified; the certificate has \(check.daysLeft) days left")
+        case .unverified(let e):
+            return finding(
+                "tls", .fail, shortReason(e.reason),
+                hint: "give the CA that signed it (--ca-cert, VAULT_CACERT); keyturn secure check shows the chain")
+        case .expiring(let days, let expired):
+            return finding(
+                "tls", expired ? .fail : .warn,
+                expired ? "the certificate expired \(-days) days ago" : "the certificate expires in \(days) days",
+                hint: "renew it before the ceremony: keyturn secure cert, then restart or SIGHUP the node")
+        case .failed(let f):
+            return finding("tls", .fail, shortReason(f.reason), hint: "keyturn secure check -a \(address)")
+        }
+    }
+
+    /// Initialised, sealed, HA role and seal type, judged for the ceremony.
+    private func sealState(_ seal: SealStatus) -> [Doctor.Finding] {
+        let type = seal.type ?? "?"
+        let role = status.haMode.map { ", \($0)" } ?? ""
+        var out: [Doctor.Finding] = []
+        if seal.migration == true {
+            out.append(
+                finding(
+                    "seal", .warn, "a seal migration is pending",
+                    hint: "finish it first: keyturn unseal --migrate with a threshold of shares on every node"))
+        }
+        guard seal.initialized else {
+            out.append(
+                ceremony == .initialise
+                    ? finding("seal", .ok, "\(type) seal, not initialised: ready for init")
+                    : finding("seal", .fail, "not initialised", hint: "keyturn init comes first"))
+            return out
+        }
+        let keys =
+            seal.lacksRecoveryKeys
+            ? "no recovery keys"
+            : "\(seal.t) of \(seal.n) \(seal.recoverySeal == true ? "recovery keys" : "shares")"
+        if ceremony == .initialise {
+            out.append(
+                finding(
+                    "seal", .fail,
+                    seal.lacksRecoveryKeys ? "initialised itself (no init ceremony, no recovery keys)" : "already initialised",
+                    hint: seal.lacksRecoveryKeys
+                        ? "with a token, keyturn rekey start --target recovery --pgp-keys FILES makes the first "
+                            + "recovery keys"
+                        : "its keys were handed out when it was initialised; keyturn status shows its state"))
+            return out
+        }
+        if seal.lacksRecoveryKeys {
+            out.append(
+                finding(
+                    "recovery keys", .warn, "none: the node initialised itself (OpenBao's initialize stanza)",
+                    hint: "with a token, keyturn rekey start --target recovery --pgp-keys FILES makes the first ones"))
+        }
+        if seal.sealed {
+            out.append(
+                ceremony == .unseal
+                    ? finding("seal", .ok, "\(type) seal, sealed: \(keys); \(seal.progress) given so far")
+                    : finding(
+                        "seal", .fail, "\(type) seal, sealed",
+                        hint: "unseal it first (keyturn unseal), or leave it out of -a"))
+        } else {
+            out.append(
+                finding("seal", .ok, "\(type) seal, \(keys), unsealed\(role)\(ceremony == .unseal ? " already" : "")"))
+        }
+        return out
+    }
+
+    /// Which API for `kind` the listener serves: the old unauthenticated one, OpenBao's
+    /// token one (looked at with the token when there is one).
+    private func endpoints(_ kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target) async -> (
+        Doctor.Finding, Bool?
+    ) {
+        let legacy = kind == .rekey ? QuorumEndpoints.legacyRekey(target) : .generateRoot
+        let modern = kind == .rekey ? QuorumEndpoints.rotate(target) : .generateRootToken
+        guard let old = try? await client.look(legacy.statusPath) else {
+            return (finding("endpoints", .fail, "no answer to GET \(legacy.statusPath)"), nil)
+        }
+        let legacyOn = old.status == 200
+        var parts = ["\(legacy.statusPath): \(legacyOn ? "on" : "off (HTTP \(old.status))")"]
+        var modernOn = false
+        if client.token != nil, let new = try? await client.look(modern.statusPath, token: true) {
+            modernOn = new.status == 200
+            parts.append(
+                "\(modern.statusPath) with the token: "
+                    + (modernOn ? "on" : new.status == 403 ? "refused (HTTP 403)" : "HTTP \(new.status)"))
+        } else if client.token == nil {
+            parts.append("\(modern.statusPath): not tried (no token)")
+        }
+        let detail = parts.joined(separator: "; ")
+        if legacyOn || modernOn { return (finding("endpoints", .ok, detail), legacyOn) }
+        return (
+            finding(
+                "endpoints", .fail, detail,
+                hint: client.token == nil
+                    ? "give a token (VAULT_TOKEN, BAO_TOKEN or --token-file), or set \(legacy.listenerParameter) "
+                        + "in the listener"
+                    : "the token cannot use \(modern.statusPath): see the capabilities check"),
+            legacyOn
+        )
+    }
+
+    /// The node's clock against this machine's, from its `Date` header (half the round trip
+    /// allowed for).
+    private func clock() async -> Doctor.Finding {
+        let sent = Date()
+        guard let answer = try? await client.look("sys/health"), let date = answer.date else {
+            return finding("clock", .warn, "the node sent no Date header", hint: "compare its clock by hand")
+        }
+        let received = Date()
+        let skew = date.timeIntervalSince(sent.addingTimeInterval(received.timeIntervalSince(sent) / 2))
+        let seconds = Int(skew.rounded())
+        if abs(skew) <= 30 { return finding("clock", .ok, "within \(max(1, abs(seconds))) s of this machine's") }
+        return finding(
+            "clock", .warn, "\(abs(seconds)) s \(skew > 0 ? "ahead of" : "behind") this machine's",
+            hint: "fix NTP on one of them: transcripts, certificates and token expiry compare times")
+    }
+
+    private func shortReason(_ reason: String) -> String {
+        reason.hasPrefix(address + " ") ? String(reason.dropFirst(address.count + 1)) : reason
+    }
+}
