@@ -144,9 +144,8 @@ package struct QuorumCeremony: Sendable {
         verification ? try await client.quorumVerification(endpoints) : try await client.quorumState(endpoints)
     }
 
-    /// Whether starting this operation completes it: a recovery rekey on a node that has no
-    /// recovery keys yet (a self-initialised OpenBao: a recovery seal with t = n = 0) answers its
-    /// start with the first keys, the only answer that will ever hold them.
+    /// Whether starting this operation completes it: a recovery rekey on a node with no recovery
+    /// keys yet (a self-initialised OpenBao) answers its start with the first keys, just once.
     package func startCompletesAtOnce() async throws -> Bool {
         guard endpoints.kind == .rekey, endpoints.target == .recovery else { return false }
         let status = try await client.sealStatus().0

@@ -40,7 +40,8 @@ struct DoctorTests {
         let checks = try #require(json["checks"] as? [[String: Any]])
         #expect(json["ceremony"] as? String == "init" && json["exit"] as? Int == 0)
         #expect(checks.allSatisfy { $0["result"] as? String != "fail" }, "\(checks)")
-        #expect(Set(checks.compactMap { $0["check"] as? String }).isSuperset(of: ["reachable", "seal", "clock", "key"]))
+        #expect(
+            Set(checks.compactMap { $0["check"] as? String }).isSuperset(of: ["reachable", "seal", "clock", "key"]))
 
         // Three problems planted.
         let expired = try gpg.makeExpiredKey("olga"), revoked = try gpg.makeRevokedKey("rex")

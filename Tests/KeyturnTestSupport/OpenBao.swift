@@ -76,22 +76,6 @@ public final class OpenBaoServer: @unchecked Sendable {
                 + "current_key = \"\(key)\"\n}\n"
         }
 
-        /// A node that initialises itself (OpenBao >= 2.4's `initialize` stanza) behind a static
-        /// seal: it comes up initialised and unsealed with no recovery keys, its own root token
-        /// revoked, and `token` (root policy) left for the operator.
-        public static func selfInitialising(token: String, key: String = newStaticSealKey()) -> String {
-            staticSeal(key: key) + """
-                initialize "operators" {
-                  request "token" {
-                    operation = "update"
-                    path = "auth/token/create"
-                    data = { id = "\(token)", policies = ["root"], no_parent = true }
-                  }
-                }
-
-                """
-        }
-
         /// A fresh key for the static seal: base64 of 32 random bytes (a test stand-in for a KMS).
         public static func newStaticSealKey() -> String {
             Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()

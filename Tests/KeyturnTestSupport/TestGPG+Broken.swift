@@ -17,7 +17,8 @@ extension TestGPG {
         let certificate = String(
             decoding: readBytes(home.file("openpgp-revocs.d/\(key.fingerprint).rev")) ?? [], as: UTF8.self)
         // gpg guards the certificate against an accidental import with a leading colon.
-        let armour = certificate.replacingOccurrences(of: ":-----BEGIN PGP PUBLIC KEY BLOCK-----", with: "-----BEGIN PGP PUBLIC KEY BLOCK-----")
+        let armour = certificate.replacingOccurrences(
+            of: ":-----BEGIN PGP PUBLIC KEY BLOCK-----", with: "-----BEGIN PGP PUBLIC KEY BLOCK-----")
         try gpg(["--import"], stdin: Array(armour.utf8))
         return try home.write("\(name).asc", try gpg(["--armor", "--export", key.fingerprint]).stdout, mode: 0o644)
     }

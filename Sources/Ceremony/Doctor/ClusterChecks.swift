@@ -35,8 +35,7 @@ struct ClusterChecks: Sendable {
             return [
                 Doctor.Finding(
                     .cluster, "cluster", "active node", .fail, "no node given is unsealed and active",
-                    hint: "the \(ceremony.rawValue) runs on the active node: unseal the cluster first, and give every "
-                        + "node with -a")
+                    situation: "noActiveNode", facts: ["ceremony": ceremony.rawValue])
             ]
         }
         var out = [Doctor.Finding(.cluster, "cluster", "active node", .ok, active.address)]
@@ -46,7 +45,7 @@ struct ClusterChecks: Sendable {
                 out.append(
                     Doctor.Finding(
                         .local, "token", "token", .fail, "none given, and the \(ceremony.rawValue) needs one",
-                        hint: "VAULT_TOKEN or BAO_TOKEN in the environment, or --token-file FILE (0600)"))
+                        situation: "noToken"))
             }
             return out
         }
@@ -59,7 +58,7 @@ struct ClusterChecks: Sendable {
                 Doctor.Finding(
                     .local, "token", "token", .fail,
                     "refused by \(active.address) (HTTP \(me.status)): invalid, expired or revoked",
-                    hint: "get a fresh token from whoever issues them (keyturn generate-root makes a root token)"))
+                    situation: "tokenRefused"))
             return out
         }
         out.append(tokenValidity(me.fields))
@@ -77,8 +76,7 @@ struct ClusterChecks: Sendable {
         let lasts = ttl.map { $0 == 0 ? "no expiry" : "expires in \(Self.duration($0))" } ?? "expiry unknown"
         let detail = "valid, \(lasts), policies \(policies.isEmpty ? "-" : policies.joined(separator: ","))"
         if let ttl, ttl > 0, ttl < 3600 {
-            return Doctor.Finding(
-                .local, "token", "token", .warn, detail, hint: "a ceremony can take longer; bring a token that lasts")
+            return Doctor.Finding(.local, "token", "token", .warn, detail, situation: "tokenShort")
         }
         return Doctor.Finding(.local, "token", "token", .ok, detail)
     }
@@ -94,7 +92,7 @@ struct ClusterChecks: Sendable {
         else {
             return Doctor.Finding(
                 .cluster, "token", "capabilities", .warn, "sys/capabilities-self did not answer",
-                hint: "check the token's policy by hand: bao token capabilities PATH")
+                situation: "capabilitiesUnknown")
         }
         var missing: [String] = []
         for (path, needs) in paths {
@@ -110,7 +108,7 @@ struct ClusterChecks: Sendable {
         guard missing.isEmpty else {
             return Doctor.Finding(
                 .cluster, "token", "capabilities", .fail, "the token lacks \(missing.joined(separator: "; "))",
-                hint: "a policy that grants them (a root token has them all), or another token")
+                situation: "capabilitiesMissing")
         }
         return Doctor.Finding(.cluster, "token", "capabilities", .ok, "allowed on \(listed)")
     }

@@ -47,15 +47,22 @@ package struct Doctor: Sendable {
         package let check: String
         package let level: Level
         package let detail: String
-        package let hint: String?
+        /// What is not ok, for the CLI's hint table ("unreachable", "sealed", ...; nil when ok),
+        /// and the facts its hint names.
+        package let situation: String?
+        package let facts: [String: String]
 
-        init(_ scope: Scope, _ subject: String, _ check: String, _ level: Level, _ detail: String, hint: String? = nil) {
+        init(
+            _ scope: Scope, _ subject: String, _ check: String, _ level: Level, _ detail: String,
+            situation: String? = nil, facts: [String: String] = [:]
+        ) {
             self.scope = scope
             self.subject = subject
             self.check = check
             self.level = level
             self.detail = detail
-            self.hint = level == .ok ? nil : hint
+            self.situation = level == .ok ? nil : situation
+            self.facts = facts
         }
     }
 

@@ -21,8 +21,7 @@ struct LocalChecks {
         var out: [Doctor.Finding] = []
         guard let gpg = PGPShares.engine() else {
             return [
-                Doctor.Finding(
-                    .local, "gpg", "gpg", .fail, "GPGME finds no gpg", hint: "apt-get install gnupg")
+                Doctor.Finding(.local, "gpg", "gpg", .fail, "GPGME finds no gpg", situation: "noGPG")
             ]
         }
         out.append(Doctor.Finding(.local, "gpg", "gpg", .ok, "gpg \(gpg.version) (\(gpg.path)) through GPGME"))
@@ -43,7 +42,7 @@ struct LocalChecks {
         guard let path = which("gpg-agent") else {
             return Doctor.Finding(
                 .local, "gpg", "gpg-agent", .fail, "no gpg-agent: share files cannot be decrypted here",
-                hint: "apt-get install gpg-agent")
+                situation: "noAgent")
         }
         return Doctor.Finding(.local, "gpg", "gpg-agent", .ok, path)
     }
@@ -53,20 +52,18 @@ struct LocalChecks {
         let programs = ["pinentry", "pinentry-tty", "pinentry-curses", "pinentry-gnome3", "pinentry-qt"]
         guard let found = programs.lazy.compactMap(which).first else {
             return Doctor.Finding(
-                .local, "gpg", "pinentry", .warn,
-                "no pinentry program: a key with a passphrase cannot be asked for (only --passphrase-file)",
-                hint: "apt-get install pinentry-tty (or pinentry-curses)")
+                .local, "gpg", "pinentry", .warn, "no pinentry program: a key with a passphrase cannot be asked for",
+                situation: "noPinentry")
         }
         guard isatty(0) == 1 else {
             return Doctor.Finding(
                 .local, "gpg", "pinentry", .ok,
-                "\(found); no terminal here: a key with a passphrase needs --passphrase-file (or a graphical pinentry)")
+                "\(found); no terminal here: keys with a passphrase need a passphrase file (or a graphical pinentry)")
         }
         guard let tty = environment["GPG_TTY"], !tty.isEmpty else {
             return Doctor.Finding(
                 .local, "gpg", "pinentry", .warn,
-                "GPG_TTY is not set: pinentry may ask on another screen, or fail over SSH",
-                hint: "export GPG_TTY=$(tty)")
+                "GPG_TTY is not set: pinentry may ask on another screen, or fail over SSH", situation: "noGPGTTY")
         }
         return Doctor.Finding(.local, "gpg", "pinentry", .ok, "\(found) asks on \(tty)")
     }
@@ -81,14 +78,13 @@ struct LocalChecks {
                 let reason = (error as? any KeyturnFailure)?.reason ?? "\(error)"
                 out.append(
                     Doctor.Finding(
-                        .local, file, "key", .fail, reason,
-                        hint: "ask the holder for a current key (gpg --armor --export), or replace the holder"))
+                        .local, file, "key", .fail, reason, situation: "badKey"))
                 continue
             }
             if let other = seen[key.info.fingerprint] {
                 out.append(
                     Doctor.Finding(
-                        .local, file, "key", .fail, "the same key as \(other)", hint: "one key file per holder"))
+                        .local, file, "key", .fail, "the same key as \(other)", situation: "sameKey"))
                 continue
             }
             seen[key.info.fingerprint] = file
@@ -107,25 +103,23 @@ struct LocalChecks {
             _ = try probe.withUnsafeBytes { try PGPShares.encrypt($0, to: info, scratchHome: scratch.path) }
         } catch {
             return Doctor.Finding(
-                .local, key.file, "key", .fail, "\(info.userID): a trial encryption failed (\((error as? any KeyturnFailure)?.reason ?? "\(error)"))",
-                hint: "ask the holder for a key gpg can encrypt to")
+                .local, key.file, "key", .fail,
+                "\(info.userID): a trial encryption failed (\((error as? any KeyturnFailure)?.reason ?? "\(error)"))",
+                situation: "badKey")
         }
         var detail = "\(info.userID), \(algorithm)"
         if let ends = info.encryptionExpires {
             let days = Int(ends.timeIntervalSinceNow / 86400)
             detail += ", expires in \(days) days"
             if days < warnDays {
-                return Doctor.Finding(
-                    .local, key.file, "key", .warn, detail,
-                    hint: "the holder extends it (gpg --quick-set-expire) and sends the key again, before the ceremony")
+                return Doctor.Finding(.local, key.file, "key", .warn, detail, situation: "keyExpiring")
             }
         } else {
             detail += ", no expiry"
         }
         if !info.isRSA && products != ["OpenBao"] {
             return Doctor.Finding(
-                .local, key.file, "key", .warn, detail + ": an elliptic-curve key",
-                hint: "OpenBao and HashiCorp Vault 1.11 and later take it; older Vault refuses it (use RSA there)")
+                .local, key.file, "key", .warn, detail + ": an elliptic-curve key", situation: "eccKey")
         }
         return Doctor.Finding(.local, key.file, "key", .ok, detail + "; a trial encryption worked")
     }

@@ -25,10 +25,13 @@ struct NodeChecks: Sendable {
 
     private var address: String { client.address }
 
-    private func finding(_ check: String, _ level: Doctor.Finding.Level, _ detail: String, hint: String? = nil)
-        -> Doctor.Finding
-    {
-        Doctor.Finding(.node, address, check, level, detail, hint: hint)
+    private func finding(
+        _ check: String, _ level: Doctor.Finding.Level, _ detail: String, _ situation: String? = nil,
+        facts: [String: String] = [:]
+    ) -> Doctor.Finding {
+        Doctor.Finding(
+            .node, address, check, level, detail, situation: situation,
+            facts: facts.merging(["node": address]) { a, _ in a })
     }
 
     func run() async -> Result {
@@ -36,17 +39,10 @@ struct NodeChecks: Sendable {
         guard let seal = status.seal else {
             let why = status.error.map { shortReason($0.reason) } ?? "no answer"
             if let code = status.error?.code, [.tlsUntrusted, .tlsNameMismatch, .tlsExpired].contains(code) {
-                result.findings.append(
-                    finding(
-                        "tls", .fail, why,
-                        hint: "give the CA that signed it (--ca-cert, VAULT_CACERT) and the name it was issued "
-                            + "for; keyturn secure check shows what it serves"))
+                result.findings.append(finding("tls", .fail, why, "tlsUnverified"))
                 return result
             }
-            result.findings.append(
-                finding(
-                    "reachable", .fail, why,
-                    hint: "is the node running, and is this its API address and scheme? keyturn status -a \(address)"))
+            result.findings.append(finding("reachable", .fail, why, "unreachable"))
             return result
         }
         let product = Self.product(status.fields)
@@ -69,16 +65,14 @@ struct NodeChecks: Sendable {
         case .ok:
             return finding("tls", .ok, "chain and name verified; the certificate has \(check.daysLeft) days left")
         case .unverified(let e):
-            return finding(
-                "tls", .fail, shortReason(e.reason),
-                hint: "give the CA that signed it (--ca-cert, VAULT_CACERT); keyturn secure check shows the chain")
+            return finding("tls", .fail, shortReason(e.reason), "tlsUnverified")
         case .expiring(let days, let expired):
             return finding(
                 "tls", expired ? .fail : .warn,
                 expired ? "the certificate expired \(-days) days ago" : "the certificate expires in \(days) days",
-                hint: "renew it before the ceremony: keyturn secure cert, then restart or SIGHUP the node")
+                "tlsExpiring")
         case .failed(let f):
-            return finding("tls", .fail, shortReason(f.reason), hint: "keyturn secure check -a \(address)")
+            return finding("tls", .fail, shortReason(f.reason), "tlsFailed")
         }
     }
 
@@ -88,16 +82,13 @@ struct NodeChecks: Sendable {
         let role = status.haMode.map { ", \($0)" } ?? ""
         var out: [Doctor.Finding] = []
         if seal.migration == true {
-            out.append(
-                finding(
-                    "seal", .warn, "a seal migration is pending",
-                    hint: "finish it first: keyturn unseal --migrate with a threshold of shares on every node"))
+            out.append(finding("seal", .warn, "a seal migration is pending", "migration"))
         }
         guard seal.initialized else {
             out.append(
                 ceremony == .initialise
                     ? finding("seal", .ok, "\(type) seal, not initialised: ready for init")
-                    : finding("seal", .fail, "not initialised", hint: "keyturn init comes first"))
+                    : finding("seal", .fail, "not initialised", "notInitialised"))
             return out
         }
         let keys =
@@ -106,28 +97,23 @@ struct NodeChecks: Sendable {
             : "\(seal.t) of \(seal.n) \(seal.recoverySeal == true ? "recovery keys" : "shares")"
         if ceremony == .initialise {
             out.append(
-                finding(
-                    "seal", .fail,
-                    seal.lacksRecoveryKeys ? "initialised itself (no init ceremony, no recovery keys)" : "already initialised",
-                    hint: seal.lacksRecoveryKeys
-                        ? "with a token, keyturn rekey start --target recovery --pgp-keys FILES makes the first "
-                            + "recovery keys"
-                        : "its keys were handed out when it was initialised; keyturn status shows its state"))
+                seal.lacksRecoveryKeys
+                    ? finding(
+                        "seal", .fail, "initialised itself (no init ceremony, no recovery keys)", "noRecoveryKeys")
+                    : finding("seal", .fail, "already initialised", "alreadyInitialised"))
             return out
         }
         if seal.lacksRecoveryKeys {
             out.append(
                 finding(
                     "recovery keys", .warn, "none: the node initialised itself (OpenBao's initialize stanza)",
-                    hint: "with a token, keyturn rekey start --target recovery --pgp-keys FILES makes the first ones"))
+                    "noRecoveryKeys"))
         }
         if seal.sealed {
             out.append(
                 ceremony == .unseal
                     ? finding("seal", .ok, "\(type) seal, sealed: \(keys); \(seal.progress) given so far")
-                    : finding(
-                        "seal", .fail, "\(type) seal, sealed",
-                        hint: "unseal it first (keyturn unseal), or leave it out of -a"))
+                    : finding("seal", .fail, "\(type) seal, sealed", "sealed"))
         } else {
             out.append(
                 finding("seal", .ok, "\(type) seal, \(keys), unsealed\(role)\(ceremony == .unseal ? " already" : "")"))
@@ -137,7 +123,9 @@ struct NodeChecks: Sendable {
 
     /// Which API for `kind` the listener serves: the old unauthenticated one, OpenBao's
     /// token one (looked at with the token when there is one).
-    private func endpoints(_ kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target) async -> (
+    private func endpoints(
+        _ kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target
+    ) async -> (
         Doctor.Finding, Bool?
     ) {
         let legacy = kind == .rekey ? QuorumEndpoints.legacyRekey(target) : .generateRoot
@@ -158,15 +146,9 @@ struct NodeChecks: Sendable {
         }
         let detail = parts.joined(separator: "; ")
         if legacyOn || modernOn { return (finding("endpoints", .ok, detail), legacyOn) }
-        return (
-            finding(
-                "endpoints", .fail, detail,
-                hint: client.token == nil
-                    ? "give a token (VAULT_TOKEN, BAO_TOKEN or --token-file), or set \(legacy.listenerParameter) "
-                        + "in the listener"
-                    : "the token cannot use \(modern.statusPath): see the capabilities check"),
-            legacyOn
-        )
+        let situation = client.token == nil ? "endpointsNeedToken" : "endpointsRefused"
+        let facts = ["listener": legacy.listenerParameter, "path": modern.statusPath]
+        return (finding("endpoints", .fail, detail, situation, facts: facts), legacyOn)
     }
 
     /// The node's clock against this machine's, from its `Date` header (half the round trip
@@ -174,15 +156,14 @@ struct NodeChecks: Sendable {
     private func clock() async -> Doctor.Finding {
         let sent = Date()
         guard let answer = try? await client.look("sys/health"), let date = answer.date else {
-            return finding("clock", .warn, "the node sent no Date header", hint: "compare its clock by hand")
+            return finding("clock", .warn, "the node sent no Date header", "noDate")
         }
         let received = Date()
         let skew = date.timeIntervalSince(sent.addingTimeInterval(received.timeIntervalSince(sent) / 2))
         let seconds = Int(skew.rounded())
         if abs(skew) <= 30 { return finding("clock", .ok, "within \(max(1, abs(seconds))) s of this machine's") }
         return finding(
-            "clock", .warn, "\(abs(seconds)) s \(skew > 0 ? "ahead of" : "behind") this machine's",
-            hint: "fix NTP on one of them: transcripts, certificates and token expiry compare times")
+            "clock", .warn, "\(abs(seconds)) s \(skew > 0 ? "ahead of" : "behind") this machine's", "clockSkew")
     }
 
     private func shortReason(_ reason: String) -> String {

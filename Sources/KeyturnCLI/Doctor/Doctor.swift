@@ -36,7 +36,8 @@ struct DoctorCommand: AsyncParsableCommand {
             valueName: "init|unseal|rekey|generate-root|seal"))
     var ceremony: Doctor.Ceremony?
 
-    @Option(help: ArgumentHelp("Warn about certificates and keys that expire within this many days.", valueName: "days"))
+    @Option(
+        help: ArgumentHelp("Warn about certificates and keys that expire within this many days.", valueName: "days"))
     var warnDays = 30
 
     func run() async throws {
@@ -65,7 +66,9 @@ struct DoctorCommand: AsyncParsableCommand {
                 level + f.subject.padding(toLength: subject + 2, withPad: " ", startingAt: 0)
                 + f.check.padding(toLength: check + 2, withPad: " ", startingAt: 0) + f.detail
             Terminal.stdoutLine(line)
-            if let hint = f.hint { Terminal.stdoutLine(String(repeating: " ", count: 5) + "hint: " + hint) }
+            if let hint = DoctorHints.hint(f) {
+                Terminal.stdoutLine(String(repeating: " ", count: 5) + "hint: " + hint)
+            }
         }
         let count = { (l: Doctor.Finding.Level) in findings.filter { $0.level == l }.count }
         Terminal.stderrLine("keyturn: doctor: \(count(.ok)) ok, \(count(.warn)) warn, \(count(.fail)) fail")
@@ -76,7 +79,7 @@ struct DoctorCommand: AsyncParsableCommand {
             .object([
                 "scope": .string(f.scope.rawValue), "subject": .string(f.subject), "check": .string(f.check),
                 "result": .string(f.level.rawValue), "detail": .string(f.detail),
-                "hint": f.hint.map(JSONValue.string) ?? .null,
+                "hint": DoctorHints.hint(f).map(JSONValue.string) ?? .null,
             ])
         }
         return [

@@ -40,6 +40,11 @@ extension Rekey {
             log?.record(node: address, result: "completed", progress: "\(required)/\(required)", nonce: nonce)
             for f in plan.shareFiles + plan.recoveryFiles { Terminal.stdoutLine(f) }
             Terminal.stdoutLine(plan.manifest)
+            tell(s)
+        }
+
+        /// What the operator is told once the files are written.
+        private func tell(_ s: QuorumState) {
             if s.verificationRequired == true, let v = s.verificationNonce {
                 Terminal.stderrLine(
                     "keyturn: the rekey is complete; the new keys take over once a threshold of their holders "

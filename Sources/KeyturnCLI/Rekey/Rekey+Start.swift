@@ -96,27 +96,11 @@ extension Rekey {
                 return dryRun.report([ceremony.startRequest])
             }
             try await prepare(ceremony)
-            // The first recovery keys of a node that has none come in the start's answer: planned
-            // now, as the completing submit plans them (the current directory without --out-dir).
-            let first = try await ceremony.startCompletesAtOnce()
-            let firstFiles = first ? try files ?? RekeyFiles.plan(".", keyFiles: keyFiles, target: options.target) : nil
             let request = RekeyRequest(
                 secretShares: keyFiles.count, secretThreshold: threshold,
                 pgpKeys: clientSideEncryption ? nil : keys.map { Data($0.info.binary).base64EncodedString() },
                 requireVerification: verify, backup: backup)
-            var state = QuorumState()
-            try await SignalHold.aroundCompletingSubmit(
-                first, "the first recovery keys were being saved", ceremony: ceremony, conn: conn
-            ) {
-                state = try await ceremony.start(request)
-                guard state.complete == true else { return }
-                var before = QuorumState()
-                (before.n, before.t, before.required) = (keyFiles.count, threshold, 0)
-                let completion = Completion(
-                    state: before, plan: firstFiles, newKeys: RekeyFiles.NewKeys(keys: keys, names: keyFiles),
-                    previous: nil, log: log, target: options.target, first: true)
-                try completion.save(state, ceremony: ceremony, nonce: state.verificationNonce ?? "")
-            }
+            let state = try await start(request, ceremony: ceremony, conn: conn, keys: keys, files: files, log: log)
             if state.complete == true { return }
             log?.record(
                 node: ceremony.client.address, result: "started", progress: "0/\(state.required ?? 0)",
@@ -128,6 +112,32 @@ extension Rekey {
                     "keyturn: hand the nonce to the current holders; each runs: keyturn rekey submit --nonce "
                         + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE --out-dir \(outDir ?? "DIR")")
             }
+        }
+
+        /// Sends the start. The first recovery keys of a node that has none come in its answer
+        /// (OpenBao 2.7.2): then the start is a one-shot answer, its files planned before it is
+        /// sent (OUT-DIR, else the current directory), held against signals and saved.
+        private func start(
+            _ request: RekeyRequest, ceremony: QuorumCeremony, conn: Connection, keys: [OperatorKey],
+            files: ShareFilePlan?, log: TranscriptLog?
+        ) async throws -> QuorumState {
+            let keyFiles = pgpKeys.commaSeparated
+            let first = try await ceremony.startCompletesAtOnce()
+            let firstFiles = first ? try files ?? RekeyFiles.plan(".", keyFiles: keyFiles, target: options.target) : nil
+            var state = QuorumState()
+            try await SignalHold.aroundCompletingSubmit(
+                first, "the first recovery keys were being saved", ceremony: ceremony, conn: conn
+            ) {
+                state = try await ceremony.start(request)
+                guard state.complete == true else { return }
+                var before = QuorumState()
+                (before.n, before.t, before.required) = (request.secretShares, request.secretThreshold, 0)
+                let completion = Completion(
+                    state: before, plan: firstFiles, newKeys: RekeyFiles.NewKeys(keys: keys, names: keyFiles),
+                    previous: nil, log: log, target: options.target, first: true)
+                try completion.save(state, ceremony: ceremony, nonce: state.verificationNonce ?? "")
+            }
+            return state
         }
 
         /// Before the rekey starts: the warning of --no-verify, the snapshot of --snapshot.

@@ -125,18 +125,19 @@ enum Hints {
         }
     }
 
+    /// An init refused: the node was initialised before, or initialised itself.
+    private static let alreadyInitialised = [
+        "before": "its keys were handed out when it was initialised; keyturn status shows its state",
+        "itself": "there is no init ceremony for it; with a token, keyturn rekey start --target recovery "
+            + "--pgp-keys FILES gives its holders their first recovery keys",
+    ]
+
     /// Hints for failures of a node or of a running rekey or generate-root.
     private static func operation(_ code: String, _ facts: [String: String]) -> String? {
         let operation = facts["operation"] ?? "rekey"
         switch code {
         case "ceremony.alreadyInitialised":
-            switch facts["when"] {
-            case "before": return "its keys were handed out when it was initialised; keyturn status shows its state"
-            case "itself":
-                return "there is no init ceremony for it; with a token, keyturn rekey start --target recovery "
-                    + "--pgp-keys FILES gives its holders their first recovery keys"
-            default: return "keyturn status shows its state"
-            }
+            return alreadyInitialised[facts["when"] ?? ""] ?? "keyturn status shows its state"
         case "ceremony.mayBeInitialised":
             return "check with keyturn status -a \(facts["node"] ?? "ADDRESS") before trying again: Vault hands out "
                 + "the keys only once"

@@ -1,0 +1,60 @@
+import Ceremony
+
+/// What to do about each thing `doctor` finds not ok: the hint under its line. Kept here, in
+/// the CLI, like every other hint that names a keyturn command or flag.
+enum DoctorHints {
+    static func hint(_ f: Doctor.Finding) -> String? {
+        guard let situation = f.situation, let make = table[situation] else { return nil }
+        return make(f.facts)
+    }
+
+    private static let table: [String: @Sendable ([String: String]) -> String] = [
+        "unreachable": {
+            "is the node running, and is this its API address and scheme? keyturn status -a \($0["node"] ?? "ADDRESS")"
+        },
+        "tlsUnverified": { _ in
+            "give the CA that signed it (--ca-cert, VAULT_CACERT) and the name it was issued for; keyturn secure "
+                + "check shows what it serves"
+        },
+        "tlsExpiring": { _ in "renew it before the ceremony: keyturn secure cert, then restart or SIGHUP the node" },
+        "tlsFailed": { "keyturn secure check -a \($0["node"] ?? "ADDRESS")" },
+        "migration": { _ in "finish it first: keyturn unseal --migrate with a threshold of shares on every node" },
+        "notInitialised": { _ in "keyturn init comes first" },
+        "alreadyInitialised": { _ in
+            "its keys were handed out when it was initialised; keyturn status shows its state"
+        },
+        "noRecoveryKeys": { _ in
+            "with a token, keyturn rekey start --target recovery --pgp-keys FILES makes the first recovery keys"
+        },
+        "sealed": { _ in "unseal it first (keyturn unseal), or leave it out of -a" },
+        "endpointsNeedToken": {
+            "give a token (VAULT_TOKEN, BAO_TOKEN or --token-file), or set \($0["listener"] ?? "") in the listener"
+        },
+        "endpointsRefused": { "the token cannot use \($0["path"] ?? "that API"): see the capabilities check" },
+        "noDate": { _ in "compare its clock by hand" },
+        "clockSkew": { _ in "fix NTP on one of them: transcripts, certificates and token expiry compare times" },
+        "noActiveNode": {
+            "the \($0["ceremony"] ?? "ceremony") runs on the active node: unseal the cluster first, and give every "
+                + "node with -a"
+        },
+        "noToken": { _ in "VAULT_TOKEN or BAO_TOKEN in the environment, or --token-file FILE (0600)" },
+        "tokenRefused": { _ in
+            "get a fresh token from whoever issues them (keyturn generate-root makes a root token)"
+        },
+        "tokenShort": { _ in "a ceremony can take longer; bring a token that lasts" },
+        "capabilitiesUnknown": { _ in "check the token's policy by hand: bao token capabilities PATH" },
+        "capabilitiesMissing": { _ in "a policy that grants them (a root token has them all), or another token" },
+        "noGPG": { _ in "apt-get install gnupg" },
+        "noAgent": { _ in "apt-get install gpg-agent" },
+        "noPinentry": { _ in "apt-get install pinentry-tty (or pinentry-curses); until then only --passphrase-file" },
+        "noGPGTTY": { _ in "export GPG_TTY=$(tty)" },
+        "badKey": { _ in "ask the holder for a current key (gpg --armor --export), or replace the holder" },
+        "sameKey": { _ in "one key file per holder" },
+        "keyExpiring": { _ in
+            "the holder extends it (gpg --quick-set-expire) and sends the key again, before the ceremony"
+        },
+        "eccKey": { _ in
+            "OpenBao and HashiCorp Vault 1.11 and later take it; older Vault refuses it (use RSA there)"
+        },
+    ]
+}
