@@ -25,7 +25,9 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
-        .target(name: "VaultClient", dependencies: ["CCurl", "Shamir", "KeyturnFailure"]),
+        // DNS for `-a dns:` and `-a srv:`: glibc's resolver, asked of a given server and port.
+        .target(name: "CResolv", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("resolv")]),
+        .target(name: "VaultClient", dependencies: ["CCurl", "CResolv", "Shamir", "KeyturnFailure"]),
         .systemLibrary(
             name: "CGPGME", pkgConfig: "gpgme",
             providers: [.apt(["libgpgme-dev"])]),

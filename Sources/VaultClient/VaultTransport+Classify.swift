@@ -26,7 +26,9 @@ extension VaultTransport {
                 || lower.contains("alternative certificate")
             {
                 return VaultError(
-                    .tlsNameMismatch, "\(node) presented a certificate that is not for this name",
+                    .tlsNameMismatch,
+                    "\(node) presented a certificate that is not for "
+                        + (tls.serverName.map { "the name \($0)" } ?? "this name"),
                     facts: ["node": node])
             }
             if lower.contains("expired") {

@@ -33,20 +33,22 @@ public func freeLoopbackPort() throws -> Int {
 /// Whether `port` on 127.0.0.1 can be bound now (bound and released at once).
 private func canBindLoopback(_ port: Int) -> Bool { withLoopbackSocket(port, bind) }
 
-/// Whether something accepts TCP connections on 127.0.0.1:port.
-public func portAcceptsConnections(_ port: Int) -> Bool { withLoopbackSocket(port, connect) }
+/// Whether something accepts TCP connections on 127.0.0.1:port (or another loopback `host`).
+public func portAcceptsConnections(_ port: Int, host: String = "127.0.0.1") -> Bool {
+    withLoopbackSocket(port, host: host, connect)
+}
 
 /// `call` (bind or connect) on a new TCP socket with 127.0.0.1:port; whether it succeeded. The
 /// socket is closed afterwards.
 private func withLoopbackSocket(
-    _ port: Int, _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32
+    _ port: Int, host: String = "127.0.0.1", _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32
 ) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return false }
     defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_addr.s_addr = inet_addr(host)
     addr.sin_port = UInt16(port).bigEndian
     return withUnsafePointer(to: &addr) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -50,6 +50,10 @@ public final class OpenBaoServer: @unchecked Sendable {
         public var listenerExtra: [String]
         /// A seal stanza (HCL), e.g. OpenBao's `seal "static"`; nil for Shamir.
         public var seal: String?
+        /// The loopback address it listens on (all of 127/8 is loopback on Linux), and a port
+        /// to take instead of one picked here (two nodes behind one DNS name share a port).
+        public var host = "127.0.0.1"
+        public var port: Int?
         public init(
             tlsCertFile: String? = nil, tlsKeyFile: String? = nil, clientCAFile: String? = nil,
             joinLeader: String? = nil, nodeID: String = "n1",
@@ -110,12 +114,13 @@ public final class OpenBaoServer: @unchecked Sendable {
 
     private static func attempt(_ binary: String, _ options: Options) async throws -> OpenBaoServer {
         let dir = try TemporaryDirectory("keyturn-bao")
-        let port = try freeLoopbackPort(), clusterPort = try freeLoopbackPort()
+        let port = try options.port ?? freeLoopbackPort(), clusterPort = try freeLoopbackPort()
+        let host = options.host
         try FileManager.default.createDirectory(atPath: dir.file("raft"), withIntermediateDirectories: true)
         let scheme = options.tlsCertFile == nil ? "http" : "https"
         var listener = """
-              address = "127.0.0.1:\(port)"
-              cluster_address = "127.0.0.1:\(clusterPort)"
+              address = "\(host):\(port)"
+              cluster_address = "\(host):\(clusterPort)"
 
             """
         if let cert = options.tlsCertFile, let key = options.tlsKeyFile {
@@ -135,8 +140,8 @@ public final class OpenBaoServer: @unchecked Sendable {
             \(join)}
             listener "tcp" {
             \(listener)}
-            api_addr = "\(scheme)://127.0.0.1:\(port)"
-            cluster_addr = "https://127.0.0.1:\(clusterPort)"
+            api_addr = "\(scheme)://\(host):\(port)"
+            cluster_addr = "https://\(host):\(clusterPort)"
             disable_mlock = true
             ui = false
 
@@ -145,7 +150,7 @@ public final class OpenBaoServer: @unchecked Sendable {
         try dir.write("base.hcl", text: config)
         let process = try launch(binary, dir.file("config.hcl"), dir)
         let server = OpenBaoServer(
-            address: "\(scheme)://127.0.0.1:\(port)", port: port, directory: dir,
+            address: "\(scheme)://\(host):\(port)", port: port, directory: dir,
             configPath: dir.file("config.hcl"), binary: binary, process: process, options: options)
         try await server.waitUntilListening()
         return server
@@ -164,7 +169,7 @@ public final class OpenBaoServer: @unchecked Sendable {
             if !process.isRunning {
                 throw HarnessError("bao server exited: \(log.suffix(400))")
             }
-            if portAcceptsConnections(port) { return }
+            if portAcceptsConnections(port, host: options.host) { return }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         stop()

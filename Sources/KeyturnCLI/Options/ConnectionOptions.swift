@@ -15,8 +15,18 @@ struct ConnectionOptions: ParsableArguments {
         help: ArgumentHelp(
             "A node's address; repeat for several (default: VAULT_ADDR or BAO_ADDR, comma-separated, or "
                 + "\(defaultAddress)).",
+            discussion:
+                "dns:NAME:PORT is every address NAME resolves to, srv:_service._proto.DOMAIN every target of its "
+                + "SRV records; TLS verifies the name (http:// after the prefix for plain HTTP).",
             valueName: "url"))
     var address: [String] = []
+
+    @Option(
+        name: .customLong("dns-server"),
+        help: ArgumentHelp(
+            "The DNS server (IPv4 ADDR:PORT) that dns: and srv: addresses are asked of (default: the system's).",
+            valueName: "addr:port"))
+    var dnsServer: String?
 
     @Option(
         name: .customLong("ca-cert"), help: ArgumentHelp("PEM CA bundle to trust (VAULT_CACERT).", valueName: "file"))
@@ -63,7 +73,15 @@ struct ConnectionOptions: ParsableArguments {
         }
         let outputFormat = try self.outputFormat(environment)
         let transport = VaultTransport(tls: tls, timeout: timeout)
-        let clients = try addresses(environment).map { try VaultClient(address: $0, transport: transport) }
+        let clients = try nodes(environment).map { node in
+            // A node found by name is verified against that name, unless --tls-server-name says otherwise.
+            guard let name = node.serverName, tls.serverName == nil else {
+                return try VaultClient(address: node.address, transport: transport)
+            }
+            var named = tls
+            named.serverName = name
+            return try VaultClient(address: node.address, transport: VaultTransport(tls: named, timeout: timeout))
+        }
         if tls.skipVerify {
             Terminal.warn("TLS verification is disabled: the server's identity is not checked")
         }
@@ -80,6 +98,21 @@ struct ConnectionOptions: ParsableArguments {
         }
         addresses = addresses.filter { !$0.isEmpty }
         return addresses.isEmpty ? [defaultAddress] : addresses
+    }
+
+    /// The nodes: the addresses, with dns: and srv: names expanded to the nodes behind them.
+    private func nodes(_ environment: [String: String]) throws -> [NodeDiscovery.Node] {
+        var server: (host: String, port: Int)?
+        if let dnsServer {
+            guard let colon = dnsServer.lastIndex(of: ":"), let port = Int(dnsServer[dnsServer.index(after: colon)...]),
+                (1...65535).contains(port)
+            else { throw CLIError("--dns-server must be ADDR:PORT (an IPv4 address), not '\(dnsServer)'") }
+            server = (String(dnsServer[..<colon]), port)
+        }
+        return try addresses(environment).flatMap { a in
+            NodeDiscovery.isName(a)
+                ? try NodeDiscovery.expand(a, server: server) : [NodeDiscovery.Node(address: a, serverName: nil)]
+        }
     }
 
     /// A flag's value, else the first variable of `names` set (saying which, for messages).

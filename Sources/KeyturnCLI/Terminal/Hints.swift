@@ -50,7 +50,11 @@ enum Hints {
         case ("vault.tlsFailure", "plaintextListener"?): return "use http:// for a listener with tls_disable"
         case ("vault.malformedReply", "notHTTP"?): return "if the listener uses TLS, use https://"
         case ("vault.malformedReply", "notJSON"?): return "is this the address of a Vault or OpenBao node?"
-        case ("vault.invalidAddress", _): return "use a URL such as https://127.0.0.1:8200"
+        case ("vault.invalidAddress", "dnsNoName"?): return "check the name; --dns-server ADDR:PORT asks another server"
+        case ("vault.invalidAddress", "dnsNoAnswer"?):
+            return "check that the DNS server answers (dig @SERVER NAME); --dns-server ADDR:PORT picks it"
+        case ("vault.invalidAddress", _):
+            return "use a URL such as https://127.0.0.1:8200, dns:NAME:PORT or srv:_service._proto.DOMAIN"
         case ("vault.redirect", _): return "give the address of the node itself (its api_addr)"
         case ("vault.server", "notInitialised"?):
             return "run keyturn init; a new raft follower only learns it is initialised once its leader is unsealed, "
