@@ -218,6 +218,20 @@ ui = false
         os.makedirs(os.path.join(self.dir, "raft"))
         self.start()
 
+    def join_cut_off(self):
+        """A follower whose raft join a kill cut off: it says it is not initialised (or does not
+        answer) and every join since its last start ends in 'cluster already has state'."""
+        try:
+            with open(os.path.join(self.dir, "server.log"), "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 20000))
+                tail = f.read().decode(errors="replace")
+        except OSError:
+            return False
+        tail = tail.split("OpenBao server started")[-1]
+        initialised = (self.get("sys/seal-status")[1] or {}).get("initialized")
+        return initialised is not True and "cluster already has state" in tail
+
     def pause(self):
         if self.running and not self.paused:
             self.proc.send_signal(signal.SIGSTOP)

@@ -25,16 +25,21 @@ package struct CeremonyRecord: Codable {
     package var previousSHA256: String?
     /// "recovery" for a generation of recovery keys; absent for unseal keys.
     package var target: String?
+    /// The sealable namespace whose seal these shares open (OpenBao 2.6+); absent for the
+    /// cluster's own.
+    package var namespace: String?
 
     /// Where a rekey's record comes from: the generation, its predecessor, the keys replaced.
     package struct Lineage: Sendable {
         package var generation: Int
         package var previousSHA256: String?
         package var target: String?
-        package init(generation: Int, previousSHA256: String?, target: String?) {
+        package var namespace: String?
+        package init(generation: Int, previousSHA256: String?, target: String?, namespace: String? = nil) {
             self.generation = generation
             self.previousSHA256 = previousSHA256
             self.target = target
+            self.namespace = namespace
         }
     }
 
@@ -104,7 +109,7 @@ package struct CeremonyRecord: Codable {
     enum CodingKeys: String, CodingKey {
         case address, time, shares, threshold, encryption
         case commitmentSalt = "commitment_salt", shareFiles = "share_files", rootToken = "root_token"
-        case recoveryFiles = "recovery_files", generation, previousSHA256 = "previous_sha256", target
+        case recoveryFiles = "recovery_files", generation, previousSHA256 = "previous_sha256", target, namespace
     }
 
     /// The salted commitment to a share.

@@ -53,6 +53,9 @@ package struct QuorumCeremony: Sendable {
             case .generateRoot: candidates.insert(.generateRootToken, at: 0)
             }
         }
+        if let namespace = client.namespace {
+            candidates = try namespaced(client, kind: kind, target: target, namespace: namespace)
+        }
         var refusals: [(QuorumEndpoints, VaultError)] = []
         for e in candidates {
             do {
@@ -70,32 +73,6 @@ package struct QuorumCeremony: Sendable {
             }
         }
         throw unavailable(client, kind: kind, refusals: refusals, hasToken: hasToken)
-    }
-
-    /// The one-line reason why neither API could be used.
-    private static func unavailable(
-        _ client: VaultClient, kind: QuorumEndpoints.Kind, refusals: [(QuorumEndpoints, VaultError)], hasToken: Bool
-    ) -> CeremonyError {
-        let what = kind == .rekey ? "rekey" : "generate-root"
-        let legacy = refusals.first { !$0.0.authenticated }
-        let legacyDisabled = legacy.map { $0.1.serverErrors.contains { $0.contains("unsupported operation") } } ?? false
-        let tokenRefused = refusals.first { $0.0.authenticated }?.1
-        let parameter = (kind == .rekey ? QuorumEndpoints.legacyRekey(.unseal) : .generateRoot).listenerParameter
-        if legacyDisabled && !hasToken {
-            return CeremonyError(
-                "\(client.address) offers no \(what) that keyturn can use without a token: its unauthenticated "
-                    + "endpoints are disabled (OpenBao >= 2.5)",
-                code: .needsTokenOrListener, facts: ["operation": what, "parameter": parameter])
-        }
-        if legacyDisabled, let tokenRefused {
-            return CeremonyError(
-                "\(client.address) refused the token for its authenticated \(what) endpoints "
-                    + "(\(oneLine(tokenRefused.serverErrors.joined(separator: "; ")))) and its unauthenticated "
-                    + "ones are disabled",
-                code: .tokenRefused, facts: ["operation": what, "parameter": parameter])
-        }
-        let said = refusals.map { $0.1.reason }.first ?? "no \(what) endpoint answered"
-        return CeremonyError(said, code: .refused)
     }
 
     /// The cluster's active node: the one whose `sys/leader` says `is_self`. Standbys redirect

@@ -54,6 +54,7 @@ package struct ShareFilePlan {
         record.generation = lineage?.generation
         record.previousSHA256 = lineage?.previousSHA256
         record.target = lineage?.target
+        record.namespace = lineage?.namespace
         var issued = Set<String>()
         for (i, op) in operators.enumerated() {
             let armoured: [UInt8]

@@ -35,7 +35,7 @@ package struct UnsealRun: @unchecked Sendable {
         var resent = Set<Int>()  // given the share again once (lostTheShare)
         while true {
             let pending = settled.indices.filter { settled[$0] == nil }
-            let round = await self.round(pending, notingLostProgress: first)
+            let round = await self.round(pending, notingLostProgress: first && perNodeSeal)
             for (i, outcome) in zip(pending, round) {
                 if !first && last[i]?.notReady == true && !outcome.notReady { late.insert(i) }
                 last[i] = outcome
@@ -43,7 +43,7 @@ package struct UnsealRun: @unchecked Sendable {
             }
             first = false
             if !settled.contains(where: { $0 == nil }) || stop() || Date() >= deadline { break }
-            for i in await lostTheShare(settled, resent: resent) where !stop() {
+            for i in perNodeSeal ? await lostTheShare(settled, resent: resent) : [] where !stop() {
                 settled[i] = nil
                 resent.insert(i)
             }
@@ -66,8 +66,13 @@ package struct UnsealRun: @unchecked Sendable {
             return outcome
         }
         let current = wait == nil ? outcomes : await completedSince(outcomes, deadline: deadline)
-        return Self.namingMissedRekey(Self.namingBehind(current, late: late))
+        return perNodeSeal ? Self.namingMissedRekey(Self.namingBehind(current, late: late)) : current
     }
+
+    /// Whether each node keeps its own unseal progress (the cluster's seal). A sealable
+    /// namespace's seal is the active node's: standbys forward the share to it and show its
+    /// state later (OpenBao 2.7.2: an unseal about 12 s later), so no node is "behind" there.
+    private var perNodeSeal: Bool { clients.first?.namespace == nil }
 
     /// A node that took the share but is behind the others is named: it stayed sealed while
     /// another node unsealed with this same share, or it holds fewer shares than another sealed

@@ -13,7 +13,8 @@ struct Keyturn: AsyncParsableCommand {
         abstract: "Key ceremonies for HashiCorp Vault and OpenBao.",
         version: "\(Keyturn.version) (\(buildCommit))",
         subcommands: [
-            Status.self, DoctorCommand.self, Init.self, Unseal.self, Verify.self, Rekey.self, GenerateRoot.self,
+            Status.self, DoctorCommand.self, Init.self, NamespaceCommand.self, Unseal.self, Verify.self, Rekey.self,
+            GenerateRoot.self,
             Seal.self,
             StepDownCommand.self, TranscriptCommand.self, ReportCommand.self, DrillCommand.self, Secure.self,
             Split.self, Combine.self,

@@ -55,6 +55,15 @@ package struct QuorumEndpoints: Sendable, Hashable {
         updatePath: "sys/generate-root-token/update",
         verifyPath: nil, authenticated: true)
 
+    /// The same endpoints inside a sealable namespace (`NAME/sys/rotate/root/*`,
+    /// `NAME/sys/generate-root-token/*`: OpenBao 2.6+, at the namespace's own threshold).
+    package func within(namespace: String) -> QuorumEndpoints {
+        QuorumEndpoints(
+            kind: kind, target: target, statusPath: "\(namespace)/\(statusPath)",
+            updatePath: "\(namespace)/\(updatePath)", verifyPath: verifyPath.map { "\(namespace)/\($0)" },
+            authenticated: authenticated)
+    }
+
     /// Where the server keeps a rekey's new PGP-encrypted shares when asked to (`backup`);
     /// reading and deleting them needs a token on either API. Vault's recovery-key backup is not
     /// under `sys/rekey-recovery-key/` but `sys/rekey/recovery-key-backup` (OpenBao 2.7.2 answers
@@ -183,7 +192,7 @@ extension VaultClient {
     package func cancelQuorum(_ e: QuorumEndpoints, verification: Bool = false) async throws(VaultError) {
         let path = verification ? (e.verifyPath ?? e.statusPath) : e.statusPath
         let _: [String: JSONValue] = try await call(
-            "DELETE", path, accept: [200, 204], token: e.authenticated, allowEmpty: true
+            "DELETE", path, accept: [200, 204], token: true, allowEmpty: true
         ).0
     }
 
@@ -214,7 +223,9 @@ extension VaultClient {
                 method, path, body: body, accept: [200], token: true, replyTimeout: replyTimeout)
             return reply.0.data
         }
-        return try await call(method, path, body: body, accept: [200], token: false, replyTimeout: replyTimeout).0
+        // Vault 2.0 wants a token on its (unwrapped) rekey and generate-root endpoints too: the
+        // one given goes along; without one, none does.
+        return try await call(method, path, body: body, accept: [200], token: true, replyTimeout: replyTimeout).0
     }
 }
 

@@ -13,10 +13,15 @@ package struct VaultClient: Sendable {
     package let address: String
     let base: URL
     private(set) var transport: VaultTransport
-    /// The token sent (as `X-Vault-Token`) only by the calls that need one (`token: true`):
-    /// OpenBao's authenticated `sys/rotate/*` and `sys/generate-root-token/*`, seal, step-down,
-    /// lookup-self, the raft snapshot, and `status`'s raft voter questions. Never to the rest.
+    /// The token sent (as `X-Vault-Token`) only by the calls that need one (`token: true`): the
+    /// rekey and generate-root endpoints (OpenBao's `sys/rotate/*`, `sys/generate-root-token/*`;
+    /// Vault 2.0 wants it on `sys/rekey/*`, `sys/generate-root/*` too), seal, step-down,
+    /// lookup-self, the raft snapshot, `status`'s raft voter questions, a namespace's seal
+    /// endpoints. Never to init or the cluster's unseal.
     package var token: String?
+    /// A sealable namespace (OpenBao 2.6+): seal status, unseal and seal go to its own
+    /// `sys/namespaces/NAME/*` (with the token), the quorum operations to `NAME/sys/...`.
+    package var namespace: String?
 
     /// A client for the node at `address` (http or https URL with a host, no query).
     package init(address: String, transport: VaultTransport) throws(VaultError) {
@@ -44,7 +49,7 @@ package struct VaultClient: Sendable {
 
     /// `GET sys/seal-status`, with every field Vault sent.
     package func sealStatus() async throws(VaultError) -> (SealStatus, [String: JSONValue]) {
-        try await call("GET", "sys/seal-status", accept: [200])
+        try await sealCall("GET", "seal-status", accept: [200])
     }
 
     /// `GET sys/health`; every status Vault uses for health (standby 429, sealed 503, ...) is an answer.
@@ -77,15 +82,14 @@ package struct VaultClient: Sendable {
 
     /// `PUT sys/unseal` with one share, a reset, or a migration flag.
     package func unseal(_ request: UnsealRequest) async throws(VaultError) -> SealStatus {
-        try await call("PUT", "sys/unseal", body: try encode(request), accept: [200]).0
+        try await sealCall("PUT", "unseal", body: try encode(request), accept: [200]).0
     }
 
     /// `PUT sys/unseal` with one share given as bytes: the request body is built in memory
     /// that is zeroed when released, so the share's hex never sits in an ordinary String.
     package func unseal(share: UnsafeRawBufferPointer, migrate: Bool = false) async throws(VaultError) -> SealStatus {
-        try await call(
-            "PUT", "sys/unseal", body: Self.shareBody(share, suffix: migrate ? #","migrate":true}"# : "}"),
-            accept: [200]
+        try await sealCall(
+            "PUT", "unseal", body: Self.shareBody(share, suffix: migrate ? #","migrate":true}"# : "}"), accept: [200]
         ).0
     }
 

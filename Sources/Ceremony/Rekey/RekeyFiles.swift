@@ -55,7 +55,8 @@ package enum RekeyFiles {
     /// recovery keys of a cluster that had none (generation 1, no predecessor).
     package static func write(
         _ s: QuorumState, before: QuorumState, plan: ShareFilePlan, newKeys: NewKeys,
-        previous: (CeremonyRecord, String)?, address: String, target: QuorumEndpoints.Target, first: Bool = false
+        previous: (CeremonyRecord, String)?, address: String, target: QuorumEndpoints.Target, first: Bool = false,
+        namespace: String? = nil
     ) throws {
         let keys = s.keys ?? [], base64 = s.keysBase64 ?? []
         let clientSide = (s.pgpFingerprints ?? []).isEmpty
@@ -64,7 +65,8 @@ package enum RekeyFiles {
             ? IssuedKeys(keys: keys, keysBase64: base64)
             : IssuedKeys(keys: [], keysBase64: [], recoveryKeysBase64: base64)
         var lineage = CeremonyRecord.Lineage(
-            generation: first ? 1 : 2, previousSHA256: nil, target: target == .recovery ? "recovery" : nil)
+            generation: first ? 1 : 2, previousSHA256: nil, target: target == .recovery ? "recovery" : nil,
+            namespace: namespace)
         if let (record, path) = previous {
             lineage.generation = (record.generation ?? 1) + 1
             lineage.previousSHA256 = FileManager.default.contents(atPath: path).map { Digest.sha256Hex([UInt8]($0)) }

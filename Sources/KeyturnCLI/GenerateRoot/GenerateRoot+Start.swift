@@ -61,7 +61,8 @@ extension GenerateRoot {
                 )
             }
             Terminal.stderrLine(
-                "keyturn: hand the nonce to the holders; each runs: keyturn generate-root submit --nonce "
+                "keyturn: hand the nonce to the holders; each runs: keyturn generate-root submit"
+                    + (options.namespace.namespace.map { " --namespace \($0)" } ?? "") + " --nonce "
                     + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE")
         }
 

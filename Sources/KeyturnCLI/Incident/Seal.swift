@@ -26,6 +26,7 @@ struct Seal: AsyncParsableCommand {
 
     func run() async throws {
         let conn = try options.connection.resolve().with(token: try options.token.resolve())
+            .with(namespace: options.namespace.namespace)
         conn.warnIfPlaintext(sending: "a token")
         let log = try options.transcript.open("seal")
         let run = try await SealRun.plan(conn.clients)

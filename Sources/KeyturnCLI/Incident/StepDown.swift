@@ -21,6 +21,12 @@ struct StepDownCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for an active node again.", valueName: "seconds"))
     var wait: Double = 30
 
+    func validate() throws {
+        if options.namespace.namespace != nil {
+            throw ValidationError("step-down has no namespace: it hands over the whole cluster's active role")
+        }
+    }
+
     func run() async throws {
         let conn = try options.connection.resolve().with(token: try options.token.resolve())
         conn.warnIfPlaintext(sending: "a token")

@@ -14,6 +14,9 @@ struct QuorumOptions: ParsableArguments {
     @OptionGroup
     var transcript: TranscriptOptions
 
+    @OptionGroup
+    var namespace: NamespaceOption
+
     init() {}
 
     /// Finds the active node and the API it offers for `kind` on `target`'s keys, with the
@@ -22,7 +25,7 @@ struct QuorumOptions: ParsableArguments {
         _ kind: QuorumEndpoints.Kind, target: QuorumEndpoints.Target = .unseal
     ) async throws -> (QuorumCeremony, Connection) {
         let secret = try token.resolve()
-        let conn = try connection.resolve().with(token: secret)
+        let conn = try connection.resolve().with(token: secret).with(namespace: namespace.namespace)
         conn.warnIfPlaintext(sending: secret == nil ? "shares" : "shares and a token")
         let ceremony = try await QuorumCeremony.connect(conn.clients, kind: kind, target: target) {
             Terminal.stderrLine("keyturn: waiting up to 60 s for an election: \($0)")

@@ -34,21 +34,21 @@ extension Rekey {
             ) {
                 try RekeyFiles.write(
                     s, before: state, plan: plan, newKeys: newKeys, previous: previous, address: address,
-                    target: target, first: first)
+                    target: target, first: first, namespace: ceremony.client.namespace)
             }
             let required = state.required ?? 0
             log?.record(node: address, result: "completed", progress: "\(required)/\(required)", nonce: nonce)
             for f in plan.shareFiles + plan.recoveryFiles { Terminal.stdoutLine(f) }
             Terminal.stdoutLine(plan.manifest)
-            tell(s)
+            tell(s, namespace: ceremony.client.namespace.map { " --namespace \($0)" } ?? "")
         }
 
         /// What the operator is told once the files are written.
-        private func tell(_ s: QuorumState) {
+        private func tell(_ s: QuorumState, namespace: String) {
             if s.verificationRequired == true, let v = s.verificationNonce {
                 Terminal.stderrLine(
                     "keyturn: the rekey is complete; the new keys take over once a threshold of their holders "
-                        + "ran: keyturn rekey verify\(target == .recovery ? " --target recovery" : "") --nonce \(v) "
+                        + "ran: keyturn rekey verify\(target == .recovery ? " --target recovery" : "")\(namespace) --nonce \(v) "
                         + "THEIR-NEW-FILE")
                 Terminal.stderrLine(
                     first

@@ -109,7 +109,8 @@ extension Rekey {
             if let outDir, let files { writePlan(state, ceremony: ceremony, keys: keys, into: outDir, files.directory) }
             if conn.format == .text {
                 Terminal.stderrLine(
-                    "keyturn: hand the nonce to the current holders; each runs: keyturn rekey submit --nonce "
+                    "keyturn: hand the nonce to the current holders; each runs: keyturn rekey submit"
+                        + (options.quorum.namespace.namespace.map { " --namespace \($0)" } ?? "") + " --nonce "
                         + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE --out-dir \(outDir ?? "DIR")")
             }
         }

@@ -35,6 +35,8 @@ struct Status: AsyncParsableCommand {
     @OptionGroup(title: "Token options (with a token, status shows which nodes are raft voters)")
     var token: TokenOptions
 
+    @OptionGroup var namespace: NamespaceOption
+
     func validate() throws {
         if let wait, !(wait >= 0 && wait.isFinite) {
             throw ValidationError("--wait must be a number of seconds, 0 or more")
@@ -43,7 +45,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let secret = try token.resolve()
-        let conn = try connection.resolve().with(token: secret)
+        let conn = try connection.resolve().with(token: secret).with(namespace: namespace.namespace)
         if secret != nil { conn.warnIfPlaintext(sending: "the token") }
         let log = try transcript.open("status")
         var nodes = await NodeStatus.fetchAll(conn.clients)

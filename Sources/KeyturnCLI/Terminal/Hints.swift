@@ -58,7 +58,8 @@ enum Hints {
         case ("vault.redirect", _): return "give the address of the node itself (its api_addr)"
         case ("vault.server", "notInitialised"?):
             return "run keyturn init; a new raft follower only learns it is initialised once its leader is unsealed, "
-                + "so unseal the leader first, then run again for the followers"
+                + "so unseal the leader first, then run again for the followers; one that stays so may have had its "
+                + "raft join cut off (its log: cluster already has state): empty its raft directory, restart it"
         case ("vault.server", "unsealSharesRefused"?):
             return "every operator must submit their share again; keyturn verify checks a share file offline"
         case ("vault.server", "unsealSharesRefusedOthersUnsealed"?):
@@ -134,7 +135,14 @@ enum Hints {
         "before": "its keys were handed out when it was initialised; keyturn status shows its state",
         "itself": "there is no init ceremony for it; with a token, keyturn rekey start --target recovery "
             + "--pgp-keys FILES gives its holders their first recovery keys",
+        "namespace": "its shares were handed out when it was created; keyturn status --namespace NAME shows its seal",
     ]
+
+    /// A namespace whose creation's answer was lost.
+    private static func namespaceLost(_ facts: [String: String]) -> String {
+        "a namespace made with its shares lost holds nothing yet: if bao namespace lookup "
+            + "\(facts["namespace"] ?? "NAME") finds it, delete it (bao namespace delete) and create it again"
+    }
 
     /// Hints for failures of a node or of a running rekey or generate-root.
     private static func operation(_ code: String, _ facts: [String: String]) -> String? {
@@ -142,6 +150,7 @@ enum Hints {
         switch code {
         case "ceremony.alreadyInitialised":
             return alreadyInitialised[facts["when"] ?? ""] ?? "keyturn status shows its state"
+        case "ceremony.mayBeInitialised" where facts["situation"] == "namespace": return namespaceLost(facts)
         case "ceremony.mayBeInitialised":
             return "check with keyturn status -a \(facts["node"] ?? "ADDRESS") before trying again: Vault hands out "
                 + "the keys only once"

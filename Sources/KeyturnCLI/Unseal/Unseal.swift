@@ -1,6 +1,7 @@
 import ArgumentParser
 import Ceremony
 import Foundation
+import KeyturnFailure
 import ProcessHygiene
 import Shamir
 import VaultClient
@@ -28,6 +29,11 @@ struct Unseal: AsyncParsableCommand {
     @OptionGroup(title: "Passphrase options") var passphrase: PassphraseOptions
 
     @OptionGroup var transcript: TranscriptOptions
+
+    @OptionGroup(title: "A sealable namespace (with a token, sent to its seal endpoints only)")
+    var namespace: NamespaceOption
+
+    @OptionGroup var token: TokenOptions
 
     @Option(
         help: ArgumentHelp(
@@ -98,9 +104,12 @@ struct Unseal: AsyncParsableCommand {
     /// zeroed) when this returns. Ctrl-C, SIGTERM and SIGHUP are held from the first request
     /// on: they end the waiting but not the report.
     private func submit() async throws -> ([UnsealOutcome], OutputFormat, TranscriptLog?) {
-        let conn = try connection.resolve()
+        // A token only for a namespace's seal endpoints; the cluster's unseal takes none.
+        let secret = namespace.namespace == nil ? nil : try token.resolve()
+        let conn = try connection.resolve().with(token: secret).with(namespace: namespace.namespace)
         conn.warnIfPlaintext(sending: "a share")
         let record = try CeremonyRecord.find(explicit: manifest, beside: keyFile)
+        try requireSameSeal(record)
         let log = try transcript.open(
             reset ? "unseal --reset" : migrate ? "unseal --migrate" : "unseal", share: keyFile, manifest: record,
             passphrase: passphrase.source)
@@ -125,5 +134,19 @@ struct Unseal: AsyncParsableCommand {
             .run(wait: wait, update: tty ? progress : nil, stop: stop)
         if tty { Terminal.stderrProgress(nil) }
         return (outcomes, conn.format, log)
+    }
+
+    /// A namespace's share would count towards the cluster's unseal (or the other way round)
+    /// until the threshold-th share failed: the record beside it says which seal it opens.
+    private func requireSameSeal(_ record: (CeremonyRecord, String)?) throws {
+        guard let (r, path) = record, r.namespace != namespace.namespace else { return }
+        // A namespace's share would count towards the cluster's unseal (or the other way
+        // round) until the threshold-th share failed: refused before anything is sent.
+        let recorded: String = r.namespace.map { "the namespace \($0)" } ?? "the cluster's own seal"
+        let asked: String = namespace.namespace.map { "the namespace \($0)" } ?? "the cluster's own seal"
+        let hint: String = r.namespace.map { "add --namespace \($0)" } ?? "leave out --namespace"
+        throw CLIError(
+            "\(quoted(path)) records shares of \(recorded), but this unseal is of \(asked); nothing was sent",
+            hint: hint)
     }
 }

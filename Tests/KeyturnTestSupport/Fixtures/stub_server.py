@@ -22,6 +22,9 @@ every connection according to MODE until killed:
   drop-proxy  like cut-proxy, but such a request is never forwarded (cut before the server saw it)
   fail-proxy  like cut-proxy, but such a request is answered, without being forwarded, with the
             500 OpenBao 2.7.2 gave when its rekey commit lost leadership half-way (seen by the soak)
+  vault2-proxy  forwards every request to the real node at argv[2] (host:port) as HashiCorp Vault
+            2.0 would serve it: no OpenBao token API (sys/rotate/*, sys/generate-root-token/* are
+            404), and sys/rekey/*, sys/generate-root/* refused (403) without X-Vault-Token
   hostile   a sealed node (3 of 5) whose answer to PUT sys/unseal has t = Int.min (argv[2]: the
             file the request body is written to)
   error-escape  a 500 whose error message holds terminal escapes (OSC 52, ESC, BEL, CR) and a
@@ -54,7 +57,7 @@ def reply(conn):
         if not chunk:
             return
         data += chunk
-    if MODE in ("delay-proxy", "cut-proxy", "drop-proxy", "fail-proxy"):
+    if MODE in ("delay-proxy", "cut-proxy", "drop-proxy", "fail-proxy", "vault2-proxy"):
         head_text, _, rest = data.partition(b"\r\n\r\n")
         lines = head_text.split(b"\r\n")
         method, path, _ = lines[0].decode().split(" ", 2)
@@ -65,7 +68,19 @@ def reply(conn):
         length = int(headers.get("Content-Length", headers.get("content-length", "0")))
         while len(rest) < length:
             rest += conn.recv(4096)
-        matches = MODE != "delay-proxy" and sys.argv[3] in "%s %s" % (method, path)
+        if MODE == "vault2-proxy":
+            refusal = None
+            if "/sys/rotate/" in path or "/sys/generate-root-token/" in path:
+                refusal = (404, "Not Found", "unsupported path")
+            elif ("/sys/rekey" in path or "/sys/generate-root/" in path) and not any(
+                    k.lower() == "x-vault-token" and v for k, v in headers.items()):
+                refusal = (403, "Forbidden", "permission denied")
+            if refusal:
+                body = json.dumps({"errors": [refusal[2]]}).encode()
+                conn.sendall(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                             b"Connection: close\r\n\r\n" % (refusal[0], refusal[1].encode(), len(body)) + body)
+                return
+        matches = MODE not in ("delay-proxy", "vault2-proxy") and sys.argv[3] in "%s %s" % (method, path)
         if MODE == "drop-proxy" and matches:
             return  # the request never reaches the node; the connection closes unanswered
         if MODE == "fail-proxy" and matches:
