@@ -54,6 +54,8 @@ public final class OpenBaoServer: @unchecked Sendable {
         /// to take instead of one picked here (two nodes behind one DNS name share a port).
         public var host = "127.0.0.1"
         public var port: Int?
+        /// More `storage "raft"` attributes (`performance_multiplier = 10` slows its elections).
+        public var raftExtra: [String] = []
         public init(
             tlsCertFile: String? = nil, tlsKeyFile: String? = nil, clientCAFile: String? = nil,
             joinLeader: String? = nil, nodeID: String = "n1",
@@ -137,7 +139,7 @@ public final class OpenBaoServer: @unchecked Sendable {
             storage "raft" {
               path = "\(dir.file("raft"))"
               node_id = "\(options.nodeID)"
-            \(join)}
+            \(options.raftExtra.map { "  \($0)\n" }.joined())\(join)}
             listener "tcp" {
             \(listener)}
             api_addr = "\(scheme)://\(host):\(port)"
