@@ -27,6 +27,23 @@ func unsealedNode(
     return (server, keys, rootToken, dir, try writeShareFiles(dir, hex: keys))
 }
 
+/// A one-share node, initialised and unsealed, once its root token works (the token store is
+/// ready a moment after the unseal); the caller stops it.
+func unsealedNodeWithToken(_ options: OpenBaoServer.Options = .init()) async throws -> (OpenBaoServer, String) {
+    let server = try await OpenBaoServer.start(options)
+    do {
+        let (keys, root) = try await server.initialize(shares: 1, threshold: 1)
+        try await server.unseal(with: keys)
+        try await server.waitUntil(timeout: 60) {
+            try await $0.call("GET", "auth/token/lookup-self", token: root).0 == 200
+        }
+        return (server, root)
+    } catch {
+        server.stop()
+        throw error
+    }
+}
+
 /// Seals a node with the root token (sys/seal), as an operator does before a maintenance.
 func sealNode(_ server: OpenBaoServer, token: String) async throws {
     let (status, json) = try await server.call("PUT", "sys/seal", token: token)

@@ -72,13 +72,8 @@ struct DoctorTests {
         """
     )
     func beforeRekey() async throws {
-        let server = try await OpenBaoServer.start()
+        let (server, root) = try await unsealedNodeWithToken()
         defer { server.stop() }
-        let (keys, root) = try await server.initialize(shares: 1, threshold: 1)
-        try await server.unseal(with: keys)
-        try await server.waitUntil(timeout: 60) {
-            try await $0.call("GET", "auth/token/lookup-self", token: root).0 == 200
-        }
 
         var r = try await Keyturn.launch(["doctor", "-a", server.address, "--for", "rekey"])
         #expect(r.status == 2, "\(r.stdoutText)\(r.stderr)")

@@ -17,13 +17,8 @@ struct NamespaceTests {
         let gpg = try TestGPG()
         let (alice, bob, carol) = try gpg.makeOperators()
         let dave = try gpg.makeKey("dave"), erin = try gpg.makeKey("erin")
-        let server = try await OpenBaoServer.start()
+        let (server, root) = try await unsealedNodeWithToken()
         defer { server.stop() }
-        let (keys, root) = try await server.initialize(shares: 1, threshold: 1)
-        try await server.unseal(with: keys)
-        try await server.waitUntil(timeout: 60) {
-            try await $0.call("GET", "auth/token/lookup-self", token: root).0 == 200
-        }
         let dir = try TemporaryDirectory()
         let env = gpg.environment.merging(["VAULT_TOKEN": root]) { $1 }
         let a = ["-a", server.address]

@@ -14,12 +14,9 @@ struct Vault2TokenTests {
         """
     )
     func tokenOnLegacyEndpoints() async throws {
-        let server = try await OpenBaoServer.start(
+        let (server, root) = try await unsealedNodeWithToken(
             .init(listenerExtra: OpenBaoServer.Options.legacyCeremonyEndpoints))
         defer { server.stop() }
-        let (keys, root) = try await server.initialize(shares: 1, threshold: 1)
-        try await server.unseal(with: keys)
-        try await server.waitUntil(timeout: 60) { try await $0.sealStatus()["sealed"] as? Bool == false }
         let proxy = try StubServer("vault2-proxy", ["127.0.0.1:\(server.port)"])
         let gpg = try TestGPG()
         let bob = try gpg.makeKey("bob")
