@@ -37,6 +37,11 @@ int kt_dns_query(const char *server, int port, const char *name, int type, kt_dn
         return -1;
     }
     res_nclose(&state);
+    if (length > (int)sizeof answer) {
+        // res_nquery returns the whole reply's length when it had to truncate it to the buffer.
+        *error = KT_DNS_BAD_ANSWER;
+        return -1;
+    }
     ns_msg message;
     if (ns_initparse(answer, length, &message) < 0) {
         *error = KT_DNS_BAD_ANSWER;

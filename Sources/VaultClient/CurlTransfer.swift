@@ -74,9 +74,12 @@ final class CurlTransfer: Sendable {
             let port = url.port ?? (url.scheme == "https" ? 443 : 80) as Int?
         {
             // Ask for the certificate's name, and connect to the real address instead.
-            var parts = URLComponents(url: url, resolvingAgainstBaseURL: false)!
-            parts.host = name
-            url = parts.url!
+            var parts = URLComponents(url: url, resolvingAgainstBaseURL: false)
+            parts?.host = name
+            guard let named = parts?.url else {
+                throw Failure(code: CURLE_URL_MALFORMAT.rawValue, message: "'\(name)' is not a host name")
+            }
+            url = named
             if let list = curl_slist_append(nil, "\(name):\(port):\(host):\(port)") {
                 lists.append(list)
                 _ = kt_curl_set_slist(handle, CURLOPT_CONNECT_TO, list)

@@ -50,6 +50,18 @@ package enum NodeDiscovery {
                 throw VaultError(
                     .invalidAddress, "\(address): the SRV records name no target", facts: ["node": address])
             }
+            // Each node is verified against its target's name, which the DNS answer chose: only
+            // targets under the domain asked for are followed, so a forged answer cannot point
+            // the token and the shares at a host a certificate exists for elsewhere.
+            let domain = rest.split(separator: ".").dropFirst(2).joined(separator: ".").lowercased()
+            for r in records
+            where !isHostName(r.text) || !(r.text.lowercased() == domain || r.text.lowercased().hasSuffix("." + domain))
+            {
+                throw VaultError(
+                    .invalidAddress,
+                    "\(address): an SRV record names \(neutral(r.text)), which is not a host name under \(domain); "
+                        + "nothing was sent", facts: ["node": address, "situation": "dnsForeignTarget"])
+            }
             var nodes: [Node] = []
             for r in records {
                 for ip in try addresses(of: r.text, server: server, for: address) {
@@ -64,10 +76,29 @@ package enum NodeDiscovery {
             throw VaultError(.invalidAddress, "\(address) is not dns:NAME:PORT", facts: ["node": address])
         }
         let name = String(rest[..<colon])
+        guard isHostName(name) else {
+            throw VaultError(.invalidAddress, "\(address): \(neutral(name)) is not a host name", facts: ["node": address])
+        }
         return unique(
             try addresses(of: name, server: server, for: address).map {
                 Node(address: url(scheme, $0, port), serverName: name)
             })
+    }
+
+    /// A DNS host name: labels of letters, digits, hyphens and underscores (no hyphen at either
+    /// end), each at most 63 bytes, at most 253 in all; a trailing dot allowed.
+    package static func isHostName(_ name: String) -> Bool {
+        let trimmed = name.hasSuffix(".") ? String(name.dropLast()) : name
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 253 else { return false }
+        return trimmed.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.utf8.count <= 63 && label.first != "-" && label.last != "-"
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        }
+    }
+
+    /// A name from a DNS answer, fit for one line.
+    private static func neutral(_ text: String) -> String {
+        String(text.prefix(80).map { ($0.asciiValue ?? 0) > 0x20 && ($0.asciiValue ?? 0) < 0x7f ? $0 : "?" })
     }
 
     private static func url(_ scheme: String, _ ip: String, _ port: Int) -> String {
@@ -146,7 +177,7 @@ package enum NodeDiscovery {
                 switch Int(error) {
                 case KT_DNS_NO_NAME: ("\(name) does not exist (NXDOMAIN)", "dnsNoName")
                 case KT_DNS_NO_DATA: ("\(name) has no \(type == 33 ? "SRV" : "address") records", "dnsNoName")
-                case KT_DNS_BAD_ANSWER: ("\(asked) sent an answer that does not parse", "dnsNoAnswer")
+                case KT_DNS_BAD_ANSWER: ("\(asked) sent an answer that does not parse, or too large a one", "dnsNoAnswer")
                 case KT_DNS_BAD_SERVER: ("\(asked) is not an IPv4 address and port", "dnsNoAnswer")
                 default: ("\(asked) did not answer for \(name)", "dnsNoAnswer")
                 }

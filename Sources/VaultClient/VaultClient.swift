@@ -158,6 +158,19 @@ package struct VaultClient: Sendable {
                 .server, "\(address) refused \(endpoint): \(oneLine(said))", httpStatus: status, serverErrors: errors)
         }
         do {
+            return try decode(data, endpoint: endpoint, status: status)
+        } catch var error {
+            // An answer that comes only once is kept whole, however broken: the operation happened.
+            if replyTimeout != nil { error.unreadOneShotReply = String(decoding: data, as: UTF8.self) }
+            throw error
+        }
+    }
+
+    /// Decodes an accepted reply as `T` and as raw JSON, every number range-checked.
+    private func decode<T: Decodable>(_ data: Data, endpoint: String, status: Int) throws(VaultError) -> (
+        T, [String: JSONValue]
+    ) {
+        do {
             let raw = try JSONDecoder().decode([String: JSONValue].self, from: data)
             let value = try JSONDecoder().decode(T.self, from: data)
             // A number a hostile server sends is checked before anything computes with it.

@@ -46,6 +46,10 @@ package struct VaultError: KeyturnFailure, CustomStringConvertible {
     package let httpStatus: Int?
     /// The server's `errors` list, when it sent one.
     package let serverErrors: [String]
+    /// The body of an accepted answer that comes only once (`sys/init`, a completing submit, a
+    /// start that completes, a namespace's creation) but could not be read: its only copy, for
+    /// the caller to print whole. Never part of `reason`.
+    package var unreadOneShotReply: String?
 
     /// Makes an error.
     package init(

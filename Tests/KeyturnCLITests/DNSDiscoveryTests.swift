@@ -33,6 +33,7 @@ struct DNSDiscoveryTests {
             .address("node-a.cluster.test", "127.0.0.1"), .address("node-b.cluster.test", "127.0.0.2"),
             .srv("_openbao._tcp.cluster.test", target: "node-a.cluster.test", port: port),
             .srv("_openbao._tcp.cluster.test", target: "node-b.cluster.test", port: port),
+            .address("evil.test", "127.0.0.1"), .srv("_evil._tcp.cluster.test", target: "evil.test", port: port),
         ])
         defer { dns.stop() }
         let both = ["http://127.0.0.1:\(port)", "http://127.0.0.2:\(port)"]
@@ -59,6 +60,13 @@ struct DNSDiscoveryTests {
         r = try await Keyturn.launch(["unseal", "-"] + byName.dropLast() + [dead], stdin: Array((keys[0] + "\n").utf8))
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.contains("\(dead) did not answer"), "\(r.stderr)")
+        // An SRV answer pointing outside the domain asked for (a forged one would): nothing is sent.
+        r = try await Keyturn.launch([
+            "status", "-a", "srv:http://_evil._tcp.cluster.test", "--dns-server", dns.address,
+        ])
+        #expect(r.status == 1 && r.stderr.contains("not a host name under cluster.test"), "\(r.stderr)")
+        r = try await Keyturn.launch(["status", "-a", "http://127.0.0.1:\(port)", "--tls-server-name", "a b"])
+        #expect(r.status == 1 && r.stderr.contains("is not a host name"), "\(r.stderr)")
         r = try await Keyturn.launch([
             "status", "-a", "srv:http://_vault._tcp.cluster.test", "--dns-server", dns.address,
         ])

@@ -132,4 +132,14 @@ struct DoctorTests {
         r = try await Keyturn.launch(["doctor", "-a", server.address, "--ca-cert", pki.caCert, "--warn-days", "7"])
         #expect(lines(r, "ok").contains { $0.contains("tls") && $0.contains("chain and name verified") })
     }
+
+    @Test("a server's field with a newline and a forged line after it stays on its own line in doctor's report")
+    func forgedLine() async throws {
+        let stub = try StubServer("forged-row")
+        let r = try await Keyturn.launch(["doctor", "-a", stub.address, "--for", "unseal"])
+        let lines = r.stdoutText.split(separator: "\n")
+        #expect(!lines.contains { $0.hasPrefix("http://127.0.0.1:8201") }, "\(r.stdoutText)")
+        #expect(
+            lines.contains { $0.hasPrefix("ok   ") && $0.contains("2.7.2\\nhttp://127.0.0.1:8201") }, "\(r.stdoutText)")
+    }
 }

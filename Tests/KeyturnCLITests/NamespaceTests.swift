@@ -139,4 +139,58 @@ struct NamespaceTests {
         r = try await Keyturn.launch(["status", "--wait", "30", "--until", "sealed"] + all + ns, environment: env)
         #expect(r.status == 0, "\(r.stdoutText)\(r.stderr)")
     }
+
+    @Test(
+        """
+        a namespace's creation answered with a field of the wrong type (a proxy after the node acted): the whole \
+        answer, its shares, on standard output, exit 2, no files; a holder's share from it unseals the namespace
+        """
+    )
+    func unreadableAnswerIsKept() async throws {
+        let gpg = try TestGPG()
+        let (_, bob, carol) = try gpg.makeOperators()
+        let (server, root) = try await unsealedNodeWithToken()
+        defer { server.stop() }
+        let proxy = try StubServer("mangle-proxy", ["127.0.0.1:\(server.port)", "POST /v1/sys/namespaces/t9"])
+        let dir = try TemporaryDirectory()
+        let env = gpg.environment.merging(["VAULT_TOKEN": root]) { $1 }
+        let r = try await Keyturn.launch(
+            [
+                "namespace", "create", "t9", "-a", proxy.address, "--pgp-keys",
+                "\(bob.armouredFile),\(carol.armouredFile)",
+                "--key-threshold", "2", "--out-dir", dir.file("ns"),
+            ], environment: env)
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("comes only once"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("ns")))
+        let answer = try #require(
+            try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any], "\(r.stdoutText)")
+        let shares = try #require((answer["data"] as? [String: Any])?["key_shares"] as? [String])
+        #expect(shares.count == 2)
+        // The shares, from what was printed: each decrypted with its holder's key, they unseal it.
+        for share in shares {
+            let message = try #require(Data(hexString: share))
+            let hex = try gpg.gpg(["--decrypt"], stdin: [UInt8](message)).stdoutText
+            let u = try await Keyturn.launch(
+                ["unseal", "-a", server.address, "--namespace", "t9", "-"], stdin: Array(hex.utf8), environment: env)
+            #expect(u.status == 0, "\(u.stdoutText)\(u.stderr)")
+        }
+        let status = try await Keyturn.launch(["status", "-a", server.address, "--namespace", "t9"], environment: env)
+        #expect(status.status == 0, "\(status.stdoutText)\(status.stderr)")
+    }
+}
+
+extension Data {
+    /// Bytes from hex text (nil when it is not hex).
+    init?(hexString: String) {
+        var bytes: [UInt8] = []
+        var index = hexString.startIndex
+        while index < hexString.endIndex {
+            let next = hexString.index(index, offsetBy: 2, limitedBy: hexString.endIndex) ?? hexString.endIndex
+            guard let byte = UInt8(hexString[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.init(bytes)
+    }
 }

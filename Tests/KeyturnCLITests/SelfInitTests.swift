@@ -103,4 +103,29 @@ struct SelfInitTests {
         r = try await Keyturn.launch(["status", "-a", server.address], environment: env)
         #expect(r.stdoutText.contains("2 of 3") && !r.stderr.contains("no recovery keys"), "\(r.stdoutText)\(r.stderr)")
     }
+
+    @Test(
+        """
+        the start that gives the first recovery keys answered with a field of the wrong type (a proxy after the node \
+        acted): the whole answer, with the keys, on standard output, exit 2
+        """
+    )
+    func unreadableFirstKeys() async throws {
+        let gpg = try TestGPG()
+        let (_, bob, carol) = try gpg.makeOperators()
+        let server = try await Self.start()
+        defer { server.stop() }
+        let proxy = try StubServer("mangle-proxy", ["127.0.0.1:\(server.port)", "PUT /v1/sys/rotate/recovery/init"])
+        let dir = try TemporaryDirectory()
+        let r = try await Keyturn.launch(
+            [
+                "rekey", "start", "--no-verify", "-a", proxy.address, "--target", "recovery", "--pgp-keys",
+                "\(bob.armouredFile),\(carol.armouredFile)", "--key-threshold", "2", "--out-dir", dir.file("gen1"),
+            ], environment: gpg.environment.merging(["VAULT_TOKEN": Self.token]) { $1 })
+        #expect(r.status == 2 && r.stderr.contains("comes only once"), "\(r.stderr)")
+        let answer = try #require(
+            try JSONSerialization.jsonObject(with: Data(r.stdout)) as? [String: Any], "\(r.stdoutText)")
+        #expect(((answer["data"] as? [String: Any])?["keys_base64"] as? [String])?.count == 2, "\(answer)")
+        #expect(try await server.sealStatus()["n"] as? Int == 2)  // in force: the printed answer is their only copy
+    }
 }

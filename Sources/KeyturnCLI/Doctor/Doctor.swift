@@ -1,4 +1,5 @@
 import ArgumentParser
+import KeyturnFailure
 import Ceremony
 import Foundation
 import VaultClient
@@ -61,10 +62,11 @@ struct DoctorCommand: AsyncParsableCommand {
         let check = findings.map(\.check.count).max() ?? 0
         Terminal.stdoutLine("keyturn doctor: checks for \(report.ceremony.rawValue)")
         for f in findings {
+            // One line per check, whatever a server put in a field: a newline would forge another.
             let level = f.level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
             let line =
-                level + f.subject.padding(toLength: subject + 2, withPad: " ", startingAt: 0)
-                + f.check.padding(toLength: check + 2, withPad: " ", startingAt: 0) + f.detail
+                level + neutralised(f.subject).padding(toLength: subject + 2, withPad: " ", startingAt: 0)
+                + f.check.padding(toLength: check + 2, withPad: " ", startingAt: 0) + neutralised(f.detail)
             Terminal.stdoutLine(line)
             if let hint = DoctorHints.hint(f) {
                 Terminal.stdoutLine(String(repeating: " ", count: 5) + "hint: " + hint)

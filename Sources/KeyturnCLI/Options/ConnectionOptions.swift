@@ -139,7 +139,12 @@ struct ConnectionOptions: ParsableArguments {
             tls.caPath = dir.value
         }
         (tls.clientCertFile, tls.clientKeyFile) = try clientCertificate(environment)
-        tls.serverName = setting(tlsServerName, EnvironmentNames.serverName, environment)?.value
+        if let name = setting(tlsServerName, EnvironmentNames.serverName, environment) {
+            guard NodeDiscovery.isHostName(name.value) else {
+                throw CLIError("the TLS server name\(name.source) '\(name.value)' is not a host name")
+            }
+            tls.serverName = name.value
+        }
         if tlsSkipVerify {
             tls.skipVerify = true
         } else if let env = EnvironmentNames.first(EnvironmentNames.skipVerify, in: environment) {

@@ -51,6 +51,8 @@ enum Hints {
         case ("vault.malformedReply", "notHTTP"?): return "if the listener uses TLS, use https://"
         case ("vault.malformedReply", "notJSON"?): return "is this the address of a Vault or OpenBao node?"
         case ("vault.invalidAddress", "dnsNoName"?): return "check the name; --dns-server ADDR:PORT asks another server"
+        case ("vault.invalidAddress", "dnsForeignTarget"?):
+            return "a forged DNS answer would look so; give the nodes with -a ADDRESS, or their service with dns:NAME:PORT"
         case ("vault.invalidAddress", "dnsNoAnswer"?):
             return "check that the DNS server answers (dig @SERVER NAME); --dns-server ADDR:PORT picks it"
         case ("vault.invalidAddress", _):

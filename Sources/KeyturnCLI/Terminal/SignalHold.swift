@@ -26,7 +26,7 @@ enum SignalHold {
             let value = try await body()
             result = .success(value)
         } catch {
-            result = .failure(error)
+            result = .failure(keepingUnreadAnswer(error))
         }
         noticeTask?.cancel()
         if let signal = ProcessHygiene.releaseSignals() {
@@ -45,6 +45,18 @@ enum SignalHold {
             throw ExitCode(128 + signal)
         }
         return try result.get()
+    }
+
+    /// An answer that comes only once but could not be read (a field of the wrong type, a
+    /// number out of range, not JSON): the operation happened, so its body goes to standard
+    /// output whole and the error says so.
+    private static func keepingUnreadAnswer(_ error: Error) -> Error {
+        guard let e = error as? VaultError, let reply = e.unreadOneShotReply else { return error }
+        Terminal.stdoutLine(reply)
+        return CLIError(
+            "\(e.reason); that answer comes only once and the request was acted on, so it is on standard output "
+                + "above, whole", hint: "save that output now: it holds whatever the server issued",
+            status: .serverFailure)
     }
 
     /// Runs a quorum submit: held as `around` holds, with the terminal notice, when it completes

@@ -25,6 +25,9 @@ every connection according to MODE until killed:
   vault2-proxy  forwards every request to the real node at argv[2] (host:port) as HashiCorp Vault
             2.0 would serve it: no OpenBao token API (sys/rotate/*, sys/generate-root-token/* are
             404), and sys/rekey/*, sys/generate-root/* refused (403) without X-Vault-Token
+  mangle-proxy  like cut-proxy, but such a request's answer comes back with a field of the wrong type
+            (its "nonce" 7 and "id" 12345, in "data" when wrapped): the request was acted on, the answer
+            cannot be read
   hostile   a sealed node (3 of 5) whose answer to PUT sys/unseal has t = Int.min (argv[2]: the
             file the request body is written to)
   error-escape  a 500 whose error message holds terminal escapes (OSC 52, ESC, BEL, CR) and a
@@ -57,7 +60,7 @@ def reply(conn):
         if not chunk:
             return
         data += chunk
-    if MODE in ("delay-proxy", "cut-proxy", "drop-proxy", "fail-proxy", "vault2-proxy"):
+    if MODE in ("delay-proxy", "cut-proxy", "drop-proxy", "fail-proxy", "vault2-proxy", "mangle-proxy"):
         head_text, _, rest = data.partition(b"\r\n\r\n")
         lines = head_text.split(b"\r\n")
         method, path, _ = lines[0].decode().split(" ", 2)
@@ -97,6 +100,11 @@ def reply(conn):
         body = answer.read()
         if MODE == "cut-proxy" and matches:
             return  # the node acted on the request; its answer is lost
+        if MODE == "mangle-proxy" and matches:
+            doc = json.loads(body)
+            target = doc["data"] if isinstance(doc.get("data"), dict) else doc
+            target["nonce"], target["id"] = 7, 12345
+            body = json.dumps(doc).encode()
         if MODE == "delay-proxy" and method == "PUT" and path.rstrip("/").endswith("sys/init"):
             time.sleep(float(sys.argv[3]))
         conn.sendall(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
