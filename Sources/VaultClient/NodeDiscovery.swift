@@ -77,7 +77,8 @@ package enum NodeDiscovery {
         }
         let name = String(rest[..<colon])
         guard isHostName(name) else {
-            throw VaultError(.invalidAddress, "\(address): \(neutral(name)) is not a host name", facts: ["node": address])
+            throw VaultError(
+                .invalidAddress, "\(address): \(neutral(name)) is not a host name", facts: ["node": address])
         }
         return unique(
             try addresses(of: name, server: server, for: address).map {
@@ -177,7 +178,8 @@ package enum NodeDiscovery {
                 switch Int(error) {
                 case KT_DNS_NO_NAME: ("\(name) does not exist (NXDOMAIN)", "dnsNoName")
                 case KT_DNS_NO_DATA: ("\(name) has no \(type == 33 ? "SRV" : "address") records", "dnsNoName")
-                case KT_DNS_BAD_ANSWER: ("\(asked) sent an answer that does not parse, or too large a one", "dnsNoAnswer")
+                case KT_DNS_BAD_ANSWER:
+                    ("\(asked) sent an answer that does not parse, or too large a one", "dnsNoAnswer")
                 case KT_DNS_BAD_SERVER: ("\(asked) is not an IPv4 address and port", "dnsNoAnswer")
                 default: ("\(asked) did not answer for \(name)", "dnsNoAnswer")
                 }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import KeyturnFailure
 import Ceremony
 import Foundation
+import KeyturnFailure
 import VaultClient
 
 /// `keyturn doctor`: the checklist before a ceremony; changes nothing anywhere.

@@ -50,13 +50,7 @@ enum Hints {
         case ("vault.tlsFailure", "plaintextListener"?): return "use http:// for a listener with tls_disable"
         case ("vault.malformedReply", "notHTTP"?): return "if the listener uses TLS, use https://"
         case ("vault.malformedReply", "notJSON"?): return "is this the address of a Vault or OpenBao node?"
-        case ("vault.invalidAddress", "dnsNoName"?): return "check the name; --dns-server ADDR:PORT asks another server"
-        case ("vault.invalidAddress", "dnsForeignTarget"?):
-            return "a forged DNS answer would look so; give the nodes with -a ADDRESS, or their service with dns:NAME:PORT"
-        case ("vault.invalidAddress", "dnsNoAnswer"?):
-            return "check that the DNS server answers (dig @SERVER NAME); --dns-server ADDR:PORT picks it"
-        case ("vault.invalidAddress", _):
-            return "use a URL such as https://127.0.0.1:8200, dns:NAME:PORT or srv:_service._proto.DOMAIN"
+        case ("vault.invalidAddress", _): return addressHints[situation ?? ""] ?? addressHints[""]
         case ("vault.redirect", _): return "give the address of the node itself (its api_addr)"
         case ("vault.server", "notInitialised"?):
             return "run keyturn init; a new raft follower only learns it is initialised once its leader is unsealed, "
@@ -70,6 +64,15 @@ enum Hints {
         default: return nil
         }
     }
+
+    /// An address that is not one, or a name that found no node.
+    private static let addressHints = [
+        "": "use a URL such as https://127.0.0.1:8200, dns:NAME:PORT or srv:_service._proto.DOMAIN",
+        "dnsNoName": "check the name; --dns-server ADDR:PORT asks another server",
+        "dnsForeignTarget":
+            "a forged DNS answer would look so; give the nodes with -a ADDRESS, or their service with dns:NAME:PORT",
+        "dnsNoAnswer": "check that the DNS server answers (dig @SERVER NAME); --dns-server ADDR:PORT picks it",
+    ]
 
     private static func pgp(_ code: String, _ facts: [String: String]) -> String? {
         switch (code, facts["situation"]) {
