@@ -125,8 +125,7 @@ package struct QuorumCeremony: Sendable {
     /// keys yet (a self-initialised OpenBao) answers its start with the first keys, just once.
     package func startCompletesAtOnce() async throws -> Bool {
         guard endpoints.kind == .rekey, endpoints.target == .recovery else { return false }
-        let status = try await client.sealStatus().0
-        return status.recoverySeal == true && status.t == 0
+        return try await client.sealStatus().0.lacksRecoveryKeys
     }
 
     /// Starts the operation; if one is running already, says so with its nonce.

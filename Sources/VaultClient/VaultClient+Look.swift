@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// What a node answered to a request that changes nothing, refusals included.
 package struct EndpointAnswer: Sendable {
     /// The HTTP status.
@@ -12,8 +8,6 @@ package struct EndpointAnswer: Sendable {
     package let date: Date?
     /// The reply's JSON fields (of its `data` object, for a wrapped reply).
     package let fields: [String: JSONValue]
-    /// The errors the node gave.
-    package let errors: [String]
 }
 
 extension VaultClient {
@@ -23,28 +17,13 @@ extension VaultClient {
     package func look(
         _ path: String, method: String = "GET", body: [String: JSONValue]? = nil, token: Bool = false
     ) async throws(VaultError) -> EndpointAnswer {
-        var request = URLRequest(url: base.appendingPathComponent("v1/" + path))
-        request.httpMethod = method
-        request.setValue("true", forHTTPHeaderField: "X-Vault-Request")
-        if token, let value = self.token { request.setValue(value, forHTTPHeaderField: "X-Vault-Token") }
-        var bodyID: String?
-        if let body, let data = try? JSONEncoder().encode(body) {
-            let id = TransportRegistry.shared.registerBody(data)
-            bodyID = id
-            request.setValue(id, forHTTPHeaderField: TransportRegistry.bodyHeader)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        defer { if let bodyID { TransportRegistry.shared.removeBody(bodyID) } }
-        let (status, headers, reply) = try await transport.send(request, node: address)
+        let (status, headers, reply) = try await send(
+            method, path, body: body.flatMap { try? JSONEncoder().encode($0) }, token: token)
         let raw = (try? JSONDecoder().decode([String: JSONValue].self, from: reply)) ?? [:]
         var fields = raw
         if case .object(let data)? = raw["data"] { fields = data }
-        var errors: [String] = []
-        if case .array(let said)? = raw["errors"] {
-            errors = said.compactMap { if case .string(let s) = $0 { oneLine(s) } else { nil } }
-        }
         let dateText = headers.first { ($0.key as? String)?.lowercased() == "date" }?.value as? String
-        return EndpointAnswer(status: status, date: dateText.flatMap(Self.httpDate), fields: fields, errors: errors)
+        return EndpointAnswer(status: status, date: dateText.flatMap(Self.httpDate), fields: fields)
     }
 
     /// An HTTP date (`Fri, 04 Dec 2026 14:32:56 GMT`).

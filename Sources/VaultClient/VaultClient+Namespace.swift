@@ -4,12 +4,12 @@ extension VaultClient {
     /// `sys/OPERATION` (seal-status, unseal, seal), or in a sealable namespace
     /// `sys/namespaces/NAME/OPERATION` with the token, its reply's `data`.
     func sealCall<T: Decodable>(
-        _ method: String, _ operation: String, body: Data? = nil, accept: Set<Int>, allowEmpty: Bool = false
+        _ method: String, _ operation: String, body: Data? = nil, accept: Set<Int>, token: Bool = false,
+        allowEmpty: Bool = false
     ) async throws(VaultError) -> (T, [String: JSONValue]) {
         guard let namespace else {
             return try await call(
-                method, "sys/" + operation, body: body, accept: accept, token: operation == "seal",
-                allowEmpty: allowEmpty)
+                method, "sys/" + operation, body: body, accept: accept, token: token, allowEmpty: allowEmpty)
         }
         if allowEmpty {  // seal: 204, no body
             let empty: (T, [String: JSONValue]) = try await call(
@@ -48,12 +48,8 @@ extension VaultClient {
     ) async throws(VaultError)
         -> NamespaceAnswer
     {
-        let body: Data
-        do { body = try JSONEncoder().encode(request) } catch {
-            throw VaultError(.malformedReply, "cannot encode the request to \(address)")
-        }
         let reply: (Wrapped<NamespaceAnswer>, [String: JSONValue]) = try await call(
-            "POST", "sys/namespaces/\(name)", body: body, accept: [200], token: true,
+            "POST", "sys/namespaces/\(name)", body: try encode(request), accept: [200], token: true,
             replyTimeout: VaultTransport.oneShotReplyTimeout)
         return reply.0.data
     }

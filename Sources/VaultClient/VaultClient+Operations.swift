@@ -17,7 +17,9 @@ extension VaultClient {
 
     /// `PUT sys/seal`: the node seals itself (a standby too, on OpenBao 2.7.2).
     package func seal() async throws(VaultError) {
-        let _: [String: JSONValue] = try await sealCall("PUT", "seal", accept: [200, 204], allowEmpty: true).0
+        let _: [String: JSONValue] = try await sealCall(
+            "PUT", "seal", accept: [200, 204], token: true, allowEmpty: true
+        ).0
     }
 
     /// `PUT sys/step-down`: the active node gives up leadership; another (or, alone, itself)

@@ -112,21 +112,17 @@ package struct VaultClient: Sendable {
             })
     }
 
-    private func encode<T: Encodable>(_ value: T) throws(VaultError) -> Data {
+    func encode<T: Encodable>(_ value: T) throws(VaultError) -> Data {
         do { return try JSONEncoder().encode(value) } catch {
             throw VaultError(.malformedReply, "cannot encode the request to \(address)")
         }
     }
 
-    /// Sends a request and decodes the reply both as `T` and as raw JSON.
-    /// With `token`, the client's token goes along (an authenticated endpoint); with
-    /// `allowEmpty`, an empty body (a 204) decodes as an empty object.
-    /// With `replyTimeout`, the reply is waited for that long (see `VaultTransport.send`).
-    func call<T: Decodable>(
-        _ method: String, _ path: String, body: Data? = nil, accept: Set<Int>, token: Bool = false,
-        allowEmpty: Bool = false,
-        replyTimeout: TimeInterval? = nil
-    ) async throws(VaultError) -> (T, [String: JSONValue]) {
+    /// Sends one request (with `token`, the client's token; a JSON body beside it) and returns
+    /// the status, headers and body, whatever the status.
+    func send(
+        _ method: String, _ path: String, body: Data? = nil, token: Bool = false, replyTimeout: TimeInterval? = nil
+    ) async throws(VaultError) -> (Int, [AnyHashable: Any], Data) {
         var request = URLRequest(url: base.appendingPathComponent("v1/" + path))
         request.httpMethod = method
         request.setValue("true", forHTTPHeaderField: "X-Vault-Request")
@@ -140,7 +136,20 @@ package struct VaultClient: Sendable {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         defer { if let bodyID { TransportRegistry.shared.removeBody(bodyID) } }
-        let (status, headers, reply) = try await transport.send(request, node: address, replyTimeout: replyTimeout)
+        return try await transport.send(request, node: address, replyTimeout: replyTimeout)
+    }
+
+    /// Sends a request and decodes the reply both as `T` and as raw JSON.
+    /// With `token`, the client's token goes along (an authenticated endpoint); with
+    /// `allowEmpty`, an empty body (a 204) decodes as an empty object.
+    /// With `replyTimeout`, the reply is waited for that long (see `VaultTransport.send`).
+    func call<T: Decodable>(
+        _ method: String, _ path: String, body: Data? = nil, accept: Set<Int>, token: Bool = false,
+        allowEmpty: Bool = false,
+        replyTimeout: TimeInterval? = nil
+    ) async throws(VaultError) -> (T, [String: JSONValue]) {
+        let (status, headers, reply) = try await send(
+            method, path, body: body, token: token, replyTimeout: replyTimeout)
         let data = allowEmpty && reply.isEmpty ? Data("{}".utf8) : reply
         let endpoint = "\(method) \(path)"
         if (300..<400).contains(status) {

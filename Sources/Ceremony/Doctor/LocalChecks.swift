@@ -72,6 +72,8 @@ struct LocalChecks {
     private func keys() -> [Doctor.Finding] {
         var out: [Doctor.Finding] = []
         var seen: [String: String] = [:]
+        // One scratch keyring for every trial encryption (each imports only its own key).
+        let scratch = keyFiles.isEmpty ? nil : try? ScratchGnuPGHome()
         for file in keyFiles {
             let key: OperatorKey
             do { key = try OperatorKey.inspect([file])[0] } catch {
@@ -88,17 +90,17 @@ struct LocalChecks {
                 continue
             }
             seen[key.info.fingerprint] = file
-            out.append(check(key))
+            out.append(check(key, scratch: scratch))
         }
         return out
     }
 
-    private func check(_ key: OperatorKey) -> Doctor.Finding {
+    private func check(_ key: OperatorKey, scratch: ScratchGnuPGHome?) -> Doctor.Finding {
         let info = key.info
         let algorithm = info.encryptionAlgorithm ?? "?"
         // A trial encryption, as the server's will be, into a scratch keyring.
         do {
-            let scratch = try ScratchGnuPGHome()
+            guard let scratch else { throw CeremonyError("cannot create a temporary directory") }
             let probe = [UInt8](repeating: 0x2a, count: 32)
             _ = try probe.withUnsafeBytes { try PGPShares.encrypt($0, to: info, scratchHome: scratch.path) }
         } catch {

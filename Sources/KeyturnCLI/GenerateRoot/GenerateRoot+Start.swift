@@ -62,7 +62,7 @@ extension GenerateRoot {
             }
             Terminal.stderrLine(
                 "keyturn: hand the nonce to the holders; each runs: keyturn generate-root submit"
-                    + (options.namespace.namespace.map { " --namespace \($0)" } ?? "") + " --nonce "
+                    + NamespaceOption.flag(options.namespace.namespace) + " --nonce "
                     + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE")
         }
 

@@ -60,11 +60,7 @@ struct NamespaceCommand: AsyncParsableCommand {
             guard conn.clients.count == 1, let client = conn.clients.first else {
                 throw CLIError("namespace create talks to one node", hint: "give the address of the active node")
             }
-            guard client.token != nil else {
-                throw CLIError(
-                    "creating a namespace needs a token; nothing was sent",
-                    hint: "VAULT_TOKEN or BAO_TOKEN in the environment, or --token-file FILE (0600)")
-            }
+            try conn.requireToken("creating a namespace needs")
             conn.warnIfPlaintext(sending: "the token and the request whose answer holds the shares")
             let create = try NamespaceCreate(name: name, keyFiles: keyFiles, threshold: threshold, outDir: outDir)
             try await create.requireAbsent(client)

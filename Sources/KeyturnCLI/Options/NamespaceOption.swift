@@ -13,6 +13,9 @@ struct NamespaceOption: ParsableArguments {
 
     init() {}
 
+    /// ` --namespace NAME` for a command line keyturn prints, or nothing.
+    static func flag(_ namespace: String?) -> String { namespace.map { " --namespace \($0)" } ?? "" }
+
     func validate() throws {
         if let namespace, !VaultClient.isNamespaceName(namespace) {
             throw ValidationError(
@@ -22,15 +25,21 @@ struct NamespaceOption: ParsableArguments {
 }
 
 extension Connection {
+    /// Refuses, before anything is sent, a connection whose clients carry no token; `what`
+    /// names who needs it ("creating a namespace needs").
+    func requireToken(_ what: String) throws {
+        guard clients.allSatisfy({ $0.token != nil }) else {
+            throw CLIError(
+                "\(what) a token; nothing was sent",
+                hint: "VAULT_TOKEN or BAO_TOKEN in the environment, or --token-file FILE (0600)")
+        }
+    }
+
     /// The same connection addressing `namespace`'s seal and quorum endpoints; they all need a
     /// token, so one must be on the clients already.
     func with(namespace: String?) throws -> Connection {
         guard let namespace else { return self }
-        guard clients.allSatisfy({ $0.token != nil }) else {
-            throw CLIError(
-                "the namespace \(namespace)'s seal endpoints need a token; nothing was sent",
-                hint: "VAULT_TOKEN or BAO_TOKEN in the environment, or --token-file FILE (0600)")
-        }
+        try requireToken("the namespace \(namespace)'s seal endpoints need")
         return Connection(
             clients: clients.map {
                 var c = $0

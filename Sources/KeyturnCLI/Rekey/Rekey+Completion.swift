@@ -40,7 +40,7 @@ extension Rekey {
             log?.record(node: address, result: "completed", progress: "\(required)/\(required)", nonce: nonce)
             for f in plan.shareFiles + plan.recoveryFiles { Terminal.stdoutLine(f) }
             Terminal.stdoutLine(plan.manifest)
-            tell(s, namespace: ceremony.client.namespace.map { " --namespace \($0)" } ?? "")
+            tell(s, namespace: NamespaceOption.flag(ceremony.client.namespace))
         }
 
         /// What the operator is told once the files are written.

@@ -110,7 +110,7 @@ extension Rekey {
             if conn.format == .text {
                 Terminal.stderrLine(
                     "keyturn: hand the nonce to the current holders; each runs: keyturn rekey submit"
-                        + (options.quorum.namespace.namespace.map { " --namespace \($0)" } ?? "") + " --nonce "
+                        + NamespaceOption.flag(options.quorum.namespace.namespace) + " --nonce "
                         + "\(state.nonce ?? "NONCE") THEIR-KEY-FILE --out-dir \(outDir ?? "DIR")")
             }
         }

@@ -140,8 +140,6 @@ struct Unseal: AsyncParsableCommand {
     /// until the threshold-th share failed: the record beside it says which seal it opens.
     private func requireSameSeal(_ record: (CeremonyRecord, String)?) throws {
         guard let (r, path) = record, r.namespace != namespace.namespace else { return }
-        // A namespace's share would count towards the cluster's unseal (or the other way
-        // round) until the threshold-th share failed: refused before anything is sent.
         let recorded: String = r.namespace.map { "the namespace \($0)" } ?? "the cluster's own seal"
         let asked: String = namespace.namespace.map { "the namespace \($0)" } ?? "the cluster's own seal"
         let hint: String = r.namespace.map { "add --namespace \($0)" } ?? "leave out --namespace"
