@@ -29,8 +29,38 @@ struct LocalChecks {
             out.append(agent())
             out.append(pinentry())
         }
-        out += keys()
+        let keys = keys()
+        out += keys.findings
+        if ceremony.decrypts { out += tokens(given: keys.fingerprints) }
         return out
+    }
+
+    /// Each key of this keyring whose secret is on a token: is the token plugged in? Missing
+    /// is a failure for a key given with `--pgp-keys`, a warning for the others (a share here
+    /// may not be encrypted to them).
+    private func tokens(given: Set<String>) -> [Doctor.Finding] {
+        PGPShares.tokenKeys().map { key in
+            let subject = key.userID
+            switch PGPShares.tokenState(key) {
+            case .present:
+                return Doctor.Finding(
+                    .local, subject, "token", .ok, "the token holding \(key.fingerprint) is plugged in")
+            case .absent:
+                return Doctor.Finding(
+                    .local, subject, "token", given.contains(key.fingerprint) ? .fail : .warn,
+                    "the token holding \(key.fingerprint)\(key.serial.map { " (card \($0))" } ?? "") is not plugged in",
+                    situation: "tokenAbsent")
+            case .other(let serial):
+                return Doctor.Finding(
+                    .local, subject, "token", .warn,
+                    "another token (card \(serial)) is plugged in; \(key.fingerprint) is on card \(key.serial ?? "?")",
+                    situation: "tokenOther")
+            case .unknown:
+                return Doctor.Finding(
+                    .local, subject, "token", .warn, "gpg-agent could not be asked whether its token is plugged in",
+                    situation: "tokenUnknown")
+            }
+        }
     }
 
     private func which(_ name: String) -> String? {
@@ -68,8 +98,9 @@ struct LocalChecks {
         return Doctor.Finding(.local, "gpg", "pinentry", .ok, "\(found) asks on \(tty)")
     }
 
-    /// Each key file on its own (one bad file does not hide the others), then the set.
-    private func keys() -> [Doctor.Finding] {
+    /// Each key file on its own (one bad file does not hide the others), then the set; and
+    /// the fingerprints of the keys that parsed.
+    private func keys() -> (findings: [Doctor.Finding], fingerprints: Set<String>) {
         var out: [Doctor.Finding] = []
         var seen: [String: String] = [:]
         // One scratch keyring for every trial encryption (each imports only its own key).
@@ -92,7 +123,7 @@ struct LocalChecks {
             seen[key.info.fingerprint] = file
             out.append(check(key, scratch: scratch))
         }
-        return out
+        return (out, Set(seen.keys.map { $0.uppercased() }))
     }
 
     private func check(_ key: OperatorKey, scratch: ScratchGnuPGHome?) -> Doctor.Finding {

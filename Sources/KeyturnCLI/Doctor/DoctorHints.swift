@@ -53,6 +53,12 @@ enum DoctorHints {
         "keyExpiring": { _ in
             "the holder extends it (gpg --quick-set-expire) and sends the key again, before the ceremony"
         },
+        "tokenAbsent": { _ in
+            "plug in the YubiKey or smartcard that holds it (gpg --card-status shows what gpg sees), then run doctor "
+                + "again"
+        },
+        "tokenOther": { _ in "plug in the token that holds this key (and only that one), then run doctor again" },
+        "tokenUnknown": { _ in "gpg --card-status asks gpg-agent the same question by hand" },
         "eccKey": { _ in
             "OpenBao and HashiCorp Vault 1.11 and later take it; older Vault refuses it (use RSA there)"
         },
