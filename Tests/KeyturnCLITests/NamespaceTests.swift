@@ -132,8 +132,16 @@ struct NamespaceTests {
             #expect(r.status == 0, "\(r.stdoutText)\(r.stderr)")
             #expect(!r.stderr.contains("restarted"), "\(r.stderr)")  // no node is behind: the active one keeps it
         }
+        // doctor before a rekey of it: a standby that still shows it sealed is not a failure.
+        r = try await Keyturn.launch(["doctor", "--for", "rekey"] + all + ns, environment: env)
+        #expect(r.status == 0, "\(r.stdoutText)\(r.stderr)")
         r = try await Keyturn.launch(["status", "--wait", "90"] + all + ns, environment: env)
         #expect(r.status == 0, "\(r.stdoutText)\(r.stderr)")
+        r = try await Keyturn.launch(["doctor"] + all + ns, environment: env)
+        #expect(r.status == 0 && r.stdoutText.contains("checks for rekey of the namespace t1"), "\(r.stdoutText)")
+        #expect(
+            r.stdoutText.split(separator: "\n").filter { $0.contains(" namespace ") && $0.contains("unsealed") }.count
+                == 3, "\(r.stdoutText)")
         r = try await Keyturn.launch(["seal", "--yes"] + all + ns, environment: env)
         #expect(r.status == 0, "\(r.stdoutText)\(r.stderr)")
         r = try await Keyturn.launch(["status", "--wait", "30", "--until", "sealed"] + all + ns, environment: env)

@@ -9,9 +9,12 @@ struct ClusterChecks: Sendable {
     let ceremony: Doctor.Ceremony
     /// A node's listener does not serve the unauthenticated API: the ceremony needs the token.
     let legacyOff: Bool
+    /// A sealable namespace whose ceremony it is: every call it makes needs the token.
+    let namespace: String?
 
     /// The paths the ceremony calls with a token, and the capabilities each needs.
     var tokenPaths: [(path: String, needs: [String])] {
+        if let namespace { return ceremony.tokenPaths(namespace: namespace) }
         let recovery = nodes.contains { $0.seal?.recoverySeal == true }
         switch ceremony {
         case .seal: return [("sys/seal", ["update", "sudo"])]
@@ -27,7 +30,9 @@ struct ClusterChecks: Sendable {
 
     func run() async -> [Doctor.Finding] {
         // No node answered: the node lines say so already.
-        guard ceremony != .initialise && ceremony != .unseal, nodes.contains(where: { $0.seal != nil }) else {
+        guard namespace != nil || (ceremony != .initialise && ceremony != .unseal),
+            nodes.contains(where: { $0.seal != nil })
+        else {
             return []
         }
         let unsealed = zip(clients, nodes).filter { $0.1.isUnsealed }
@@ -39,7 +44,7 @@ struct ClusterChecks: Sendable {
             ]
         }
         var out = [Doctor.Finding(.cluster, "cluster", "active node", .ok, active.address)]
-        let needsToken = ceremony == .seal || legacyOff
+        let needsToken = ceremony == .seal || legacyOff || namespace != nil
         guard active.token != nil else {
             if needsToken {
                 out.append(

@@ -69,6 +69,8 @@ package struct Doctor: Sendable {
     /// What a run found.
     package struct Report: Sendable {
         package let ceremony: Ceremony
+        /// The sealable namespace whose ceremony it is (`--namespace`), nil for the cluster's.
+        package let namespace: String?
         package let findings: [Finding]
 
         /// 2 when a node or the cluster fails a check, else 1 when this machine or a key does,
@@ -85,28 +87,45 @@ package struct Doctor: Sendable {
     package let ceremony: Ceremony?
     /// Certificates and keys that expire within this many days are a warning.
     package let warnDays: Int
+    /// A sealable namespace (OpenBao 2.6+) whose ceremony it is; its cluster must be unsealed.
+    package let namespace: String?
 
-    package init(clients: [VaultClient], keyFiles: [String], ceremony: Ceremony?, warnDays: Int = 30) {
+    package init(
+        clients: [VaultClient], keyFiles: [String], ceremony: Ceremony?, warnDays: Int = 30, namespace: String? = nil
+    ) {
         self.clients = clients
         self.keyFiles = keyFiles
         self.ceremony = ceremony
         self.warnDays = warnDays
+        self.namespace = namespace
     }
 
     /// Runs every check: the nodes at once, then the cluster and token, then this machine.
     package func run() async -> Report {
         let nodes = await NodeStatus.fetchAll(clients)
-        let ceremony = self.ceremony ?? Ceremony.called(for: nodes)
+        let namespace = self.namespace
+        let spaces: [NamespaceState?]? =
+            if let namespace {
+                await concurrentMap(Array(zip(clients, nodes))) { _, pair in
+                    await NamespaceState.fetch(pair.0, node: pair.1, namespace: namespace)
+                }
+            } else { nil }
+        let ceremony = self.ceremony ?? Ceremony.called(for: nodes, namespaces: spaces)
         let warnDays = self.warnDays
-        let perNode = await concurrentMap(Array(zip(clients, nodes))) { _, pair in
-            await NodeChecks(client: pair.0, status: pair.1, ceremony: ceremony, warnDays: warnDays).run()
+        let perNode = await concurrentMap(Array(clients.indices)) { _, i in
+            await NodeChecks(
+                client: clients[i], status: nodes[i], ceremony: ceremony, warnDays: warnDays, namespace: namespace,
+                space: spaces?[i]
+            ).run()
         }
         var findings = perNode.flatMap(\.findings)
         // Where a node serves the old unauthenticated API, the ceremony needs no token there.
         let legacyOff = perNode.contains { $0.legacyOn == false }
-        findings += await ClusterChecks(clients: clients, nodes: nodes, ceremony: ceremony, legacyOff: legacyOff).run()
+        findings += await ClusterChecks(
+            clients: clients, nodes: nodes, ceremony: ceremony, legacyOff: legacyOff, namespace: namespace
+        ).run()
         let products = Set(nodes.map { NodeChecks.product($0.fields) })
         findings += LocalChecks(keyFiles: keyFiles, ceremony: ceremony, warnDays: warnDays, products: products).run()
-        return Report(ceremony: ceremony, findings: findings)
+        return Report(ceremony: ceremony, namespace: namespace, findings: findings)
     }
 }

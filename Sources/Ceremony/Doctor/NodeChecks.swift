@@ -8,6 +8,9 @@ struct NodeChecks: Sendable {
     let status: NodeStatus
     let ceremony: Doctor.Ceremony
     let warnDays: Int
+    /// `--namespace`: the namespace, and its seal as this node shows it (nil: not asked).
+    let namespace: String?
+    let space: NamespaceState?
 
     struct Result: Sendable {
         var findings: [Doctor.Finding] = []
@@ -49,8 +52,19 @@ struct NodeChecks: Sendable {
         let storage = seal.storageType.map { ", \($0) storage" } ?? ""
         result.findings.append(finding("reachable", .ok, "\(product) \(seal.version ?? "?")\(storage)"))
         if address.lowercased().hasPrefix("https://") { result.findings.append(await tls()) }
-        result.findings += sealState(seal)
-        if let kind = ceremony.quorum, seal.initialized, !seal.sealed {
+        // A namespace's ceremony needs its cluster unsealed, as a seal of the cluster does.
+        result.findings += sealState(seal, for: namespace == nil ? ceremony : .seal)
+        if let namespace, let space {
+            result.findings.append(
+                space.finding(
+                    namespace, ceremony: ceremony, standby: status.haMode?.hasSuffix("standby") == true,
+                    short: shortReason
+                ) {
+                    finding("namespace", $0, $1, $2, facts: ["namespace": namespace])
+                })
+        }
+        let ready = namespace == nil ? seal.initialized && !seal.sealed : space?.sealed == false
+        if let kind = ceremony.quorum, ready {
             let (f, legacy) = await endpoints(kind, target: seal.recoverySeal == true ? .recovery : .unseal)
             result.findings.append(f)
             result.legacyOn = legacy
@@ -77,7 +91,7 @@ struct NodeChecks: Sendable {
     }
 
     /// Initialised, sealed, HA role and seal type, judged for the ceremony.
-    private func sealState(_ seal: SealStatus) -> [Doctor.Finding] {
+    private func sealState(_ seal: SealStatus, for ceremony: Doctor.Ceremony) -> [Doctor.Finding] {
         let type = seal.type ?? "?"
         let role = status.haMode.map { ", \($0)" } ?? ""
         var out: [Doctor.Finding] = []
@@ -129,7 +143,12 @@ struct NodeChecks: Sendable {
         Doctor.Finding, Bool?
     ) {
         let legacy = kind == .rekey ? QuorumEndpoints.legacyRekey(target) : .generateRoot
-        let modern = kind == .rekey ? QuorumEndpoints.rotate(target) : .generateRootToken
+        var modern = kind == .rekey ? QuorumEndpoints.rotate(target) : .generateRootToken
+        if let namespace {
+            // A namespace has only the token API ("only available in root namespace").
+            modern = (kind == .rekey ? QuorumEndpoints.rotate(.unseal) : modern).within(namespace: namespace)
+            return (await tokenEndpoint(modern), nil)
+        }
         guard let old = try? await client.look(legacy.statusPath) else {
             return (finding("endpoints", .fail, "no answer to GET \(legacy.statusPath)"), nil)
         }
@@ -149,6 +168,16 @@ struct NodeChecks: Sendable {
         let situation = client.token == nil ? "endpointsNeedToken" : "endpointsRefused"
         let facts = ["listener": legacy.listenerParameter, "path": modern.statusPath]
         return (finding("endpoints", .fail, detail, situation, facts: facts), legacyOn)
+    }
+
+    /// A namespace's quorum API, looked at with the token.
+    private func tokenEndpoint(_ e: QuorumEndpoints) async -> Doctor.Finding {
+        guard let answer = try? await client.look(e.statusPath, token: true) else {
+            return finding("endpoints", .fail, "no answer to GET \(e.statusPath)")
+        }
+        let detail = "\(e.statusPath) with the token: " + (answer.status == 200 ? "on" : "HTTP \(answer.status)")
+        if answer.status == 200 { return finding("endpoints", .ok, detail) }
+        return finding("endpoints", .fail, detail, "endpointsRefused", facts: ["path": e.statusPath])
     }
 
     /// The node's clock against this machine's, from its `Date` header (half the round trip

@@ -15,7 +15,9 @@ struct DoctorCommand: AsyncParsableCommand {
             ceremony, HA role, which rekey or generate-root API its listener serves, its clock. The \
             token: valid, and its capabilities on the paths the ceremony uses. Here: gpg, gpg-agent, \
             a pinentry that can ask, and each --pgp-keys file (parses, not expired or revoked, a \
-            trial encryption, its algorithm). Exit 0 when nothing fails (warnings allowed), 2 when a \
+            trial encryption, its algorithm), and that the token holding a key of this keyring is \
+            plugged in. With --namespace, the namespace's own seal on every node and the token's \
+            capabilities on its paths. Exit 0 when nothing fails (warnings allowed), 2 when a \
             node or the cluster fails a check, 1 when only this machine, the token or a key does.
             """)
 
@@ -23,6 +25,8 @@ struct DoctorCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Token options (needed to check OpenBao's token API and a token's capabilities)")
     var token: TokenOptions
+
+    @OptionGroup var namespace: NamespaceOption
 
     @Option(
         name: .customLong("pgp-keys"), parsing: .singleValue,
@@ -44,9 +48,11 @@ struct DoctorCommand: AsyncParsableCommand {
     func run() async throws {
         let secret = try token.resolve()
         let conn = try connection.resolve().with(token: secret)
+        if let name = namespace.namespace { try conn.requireToken("checking the namespace \(name) needs") }
         if secret != nil { conn.warnIfPlaintext(sending: "the token") }
         let report = await Doctor(
-            clients: conn.clients, keyFiles: pgpKeys.commaSeparated, ceremony: ceremony, warnDays: warnDays
+            clients: conn.clients, keyFiles: pgpKeys.commaSeparated, ceremony: ceremony, warnDays: warnDays,
+            namespace: namespace.namespace
         ).run()
         if conn.format == .json {
             Terminal.stdoutLine(Output.jsonText(document(report)))
@@ -60,7 +66,8 @@ struct DoctorCommand: AsyncParsableCommand {
         let findings = report.findings
         let subject = findings.map(\.subject.count).max() ?? 0
         let check = findings.map(\.check.count).max() ?? 0
-        Terminal.stdoutLine("keyturn doctor: checks for \(report.ceremony.rawValue)")
+        let of = report.namespace.map { " of the namespace \($0)" } ?? ""
+        Terminal.stdoutLine("keyturn doctor: checks for \(report.ceremony.rawValue)\(of)")
         for f in findings {
             // One line per check, whatever a server put in a field: a newline would forge another.
             let level = f.level.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
@@ -85,7 +92,8 @@ struct DoctorCommand: AsyncParsableCommand {
             ])
         }
         return [
-            "ceremony": .string(report.ceremony.rawValue), "checks": .array(checks),
+            "ceremony": .string(report.ceremony.rawValue), "namespace": report.namespace.map(JSONValue.string) ?? .null,
+            "checks": .array(checks),
             "exit": .number(Double(report.exitCode)),
         ]
     }

@@ -31,6 +31,25 @@ enum DoctorHints {
             "give a token (VAULT_TOKEN, BAO_TOKEN or --token-file), or set \($0["listener"] ?? "") in the listener"
         },
         "endpointsRefused": { "the token cannot use \($0["path"] ?? "that API"): see the capabilities check" },
+        "namespaceMissing": {
+            "keyturn namespace create \($0["namespace"] ?? "NAME") --pgp-keys FILES makes it, with its holders' shares"
+        },
+        "namespaceExists": {
+            "its shares were handed out when it was created; keyturn status\(NamespaceOption.flag($0["namespace"])) "
+                + "shows it"
+        },
+        "namespaceSealed": {
+            "unseal it first: keyturn unseal\(NamespaceOption.flag($0["namespace"])), a holder at a time"
+        },
+        "namespaceStandby": { _ in
+            "standbys show a namespace unsealed about 12 s after the active node; if it stays, unseal it again there"
+        },
+        "namespaceRefused": {
+            "a token whose policy grants read on sys/namespaces/\($0["namespace"] ?? "NAME")/seal-status"
+        },
+        "namespaceUnreadable": { _ in
+            "only a namespace created with its own seal (OpenBao 2.6+) has one: keyturn status --namespace shows what it is"
+        },
         "noDate": { _ in "compare its clock by hand" },
         "clockSkew": { _ in "fix NTP on one of them: transcripts, certificates and token expiry compare times" },
         "noActiveNode": {
