@@ -66,42 +66,15 @@ extension PGPShares {
     /// gnupg-pkcs11-scd needs, as it names a slot even when it is empty). Nothing is changed
     /// and no PIN is asked for.
     package static func tokenState(_ key: TokenKey) -> TokenKey.State {
-        _ = initialised
-        guard let socket = gpgme_get_dirinfo("agent-socket") else { return .unknown }
-        var ctx: gpgme_ctx_t?
-        guard gpgme_new(&ctx) == 0, let ctx else { return .unknown }
-        defer { gpgme_release(ctx) }
-        guard gpgme_set_protocol(ctx, GPGME_PROTOCOL_ASSUAN) == 0,
-            gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_ASSUAN, socket, nil) == 0
-        else { return .unknown }
-        let seen = SerialBox()
-        var operationError: gpgme_error_t = 0
-        let err = withExtendedLifetime(seen) {
-            gpgme_op_assuan_transact_ext(
-                ctx, "SCD SERIALNO", nil, nil, nil, nil,
-                { opaque, status, args in
-                    guard let opaque, let status, String(cString: status) == "SERIALNO", let args else { return 0 }
-                    let box = Unmanaged<SerialBox>.fromOpaque(opaque).takeUnretainedValue()
-                    box.serial = String(cString: args).split(separator: " ").first.map(String.init)
-                    return 0
-                }, Unmanaged.passUnretained(seen).toOpaque(), &operationError)
-        }
-        guard err == 0 else { return .unknown }
-        guard operationError == 0, let serial = seen.serial else { return .absent }
+        guard let answer = AgentQuery.send("SCD SERIALNO") else { return .unknown }
+        guard answer.code == 0,
+            let serial = answer.status.first(where: { $0.keyword == "SERIALNO" })?.args.split(separator: " ").first
+        else { return .absent }
         if let expected = key.serial, expected.uppercased() != serial.uppercased() {
-            return .other(serial: serial)
+            return .other(serial: String(serial))
         }
-        operationError = 0
-        guard
-            gpgme_op_assuan_transact_ext(
-                ctx, "SCD READKEY \(key.keygrip)", nil, nil, nil, nil, nil, nil, &operationError) == 0
-        else { return .unknown }
+        guard let read = AgentQuery.send("SCD READKEY \(key.keygrip)") else { return .unknown }
         // Another error (an scdaemon that takes no keygrip there) leaves the serial's answer.
-        return kt_gpgme_err_code(operationError) == GPG_ERR_NOT_FOUND.rawValue ? .absent : .present
+        return read.code == GPG_ERR_NOT_FOUND.rawValue ? .absent : .present
     }
-}
-
-/// What the status callback of `SCD SERIALNO` saw.
-private final class SerialBox {
-    var serial: String?
 }

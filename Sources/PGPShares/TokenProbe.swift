@@ -32,17 +32,6 @@ enum TokenProbe {
     /// Whether gpg-agent's scdaemon can read the key with `keygrip` now; nil when the agent
     /// could not be asked.
     static func tokenPresent(keygrip: String) -> Bool? {
-        guard let socket = gpgme_get_dirinfo("agent-socket") else { return nil }
-        var ctx: gpgme_ctx_t?
-        guard gpgme_new(&ctx) == 0, let ctx else { return nil }
-        defer { gpgme_release(ctx) }
-        guard gpgme_set_protocol(ctx, GPGME_PROTOCOL_ASSUAN) == 0,
-            gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_ASSUAN, socket, nil) == 0
-        else { return nil }
-        var operationError: gpgme_error_t = 0
-        let err = gpgme_op_assuan_transact_ext(
-            ctx, "SCD READKEY \(keygrip)", nil, nil, nil, nil, nil, nil, &operationError)
-        guard err == 0 else { return nil }
-        return operationError == 0
+        AgentQuery.send("SCD READKEY \(keygrip)").map { $0.code == 0 }
     }
 }

@@ -60,6 +60,43 @@ struct DoctorTokenTests {
     }
 }
 
+/// `keyturn doctor` and the gpg-agent that is running: the one gpg starts, and one of another
+/// version left running across an upgrade (a stub on the agent's socket: no old agent is
+/// installed here).
+@Suite("doctor: the running gpg-agent's version (real gpg; a stub stands in for an old agent)")
+struct DoctorAgentTests {
+    @Test(
+        """
+        the agent gpg starts is an ok line with its version; an agent of another version on the socket is a warning \
+        with the restart hint
+        """
+    )
+    func agentVersion() async throws {
+        let gpg = try TestGPG()
+        let env = gpg.environment
+        let dead = "http://127.0.0.1:\(try freeLoopbackPort())"
+        let version = try gpg.gpg(["--version"]).stdoutText.split(separator: "\n").first?.split(separator: " ").last
+        let tools = ["gpgconf", "gpg-connect-agent"].map { Processes.which($0) ?? "/usr/bin/\($0)" }
+        _ = try Processes.run(tools[1], ["/bye"], environment: env)
+        var r = try await Keyturn.launch(["doctor", "-a", dead, "--for", "unseal"], environment: env)
+        let agentLine = { (r: ProcessResult) in r.stdoutText.split(separator: "\n").first { $0.contains(" gpg-agent ") }
+        }
+        #expect(agentLine(r)?.hasPrefix("ok ") == true, "\(r.stdoutText)")
+        #expect(agentLine(r)?.contains("gpg-agent \(version ?? "?") running") == true, "\(r.stdoutText)")
+
+        _ = try Processes.run(tools[0], ["--kill", "gpg-agent"], environment: env)
+        let socket = try Processes.run(tools[0], ["--list-dirs", "agent-socket"], environment: env).stdoutText
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let old = try StubServer("old-agent", [socket, "2.1.11"])
+        r = try await Keyturn.launch(["doctor", "-a", dead, "--for", "unseal"], environment: env)
+        #expect(agentLine(r)?.hasPrefix("warn ") == true, "\(r.stdoutText)")
+        #expect(
+            agentLine(r)?.contains("gpg-agent 2.1.11 is running, gpg is \(version ?? "?")") == true, "\(r.stdoutText)")
+        #expect(r.stdoutText.contains("hint: restart it (gpgconf --kill gpg-agent)"), "\(r.stdoutText)")
+        withExtendedLifetime(old) {}
+    }
+}
+
 /// `keyturn doctor --namespace`: a sealable namespace's own seal on the node and the token's
 /// capabilities on its paths, each made to fail for real; doctor changes nothing.
 @Suite("doctor --namespace: a sealable namespace's ceremony (real OpenBao 2.7.2)")

@@ -26,7 +26,7 @@ struct LocalChecks {
         }
         out.append(Doctor.Finding(.local, "gpg", "gpg", .ok, "gpg \(gpg.version) (\(gpg.path)) through GPGME"))
         if ceremony.decrypts {
-            out.append(agent())
+            out.append(agent(gpgVersion: gpg.version))
             out.append(pinentry())
         }
         let keys = keys()
@@ -68,13 +68,23 @@ struct LocalChecks {
         return dirs.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    private func agent() -> Doctor.Finding {
+    /// gpg-agent installed, and the one running (if any) of gpg's version: an agent left running
+    /// across an upgrade answers with the old one's behaviour.
+    private func agent(gpgVersion: String) -> Doctor.Finding {
         guard let path = which("gpg-agent") else {
             return Doctor.Finding(
                 .local, "gpg", "gpg-agent", .fail, "no gpg-agent: share files cannot be decrypted here",
                 situation: "noAgent")
         }
-        return Doctor.Finding(.local, "gpg", "gpg-agent", .ok, path)
+        guard let running = PGPShares.agentVersion() else {
+            return Doctor.Finding(.local, "gpg", "gpg-agent", .ok, "\(path), not running (gpg starts it when needed)")
+        }
+        guard running == gpgVersion else {
+            return Doctor.Finding(
+                .local, "gpg", "gpg-agent", .warn, "gpg-agent \(running) is running, gpg is \(gpgVersion)",
+                situation: "agentVersion")
+        }
+        return Doctor.Finding(.local, "gpg", "gpg-agent", .ok, "gpg-agent \(running) running (\(path))")
     }
 
     /// Whether gpg-agent can ask a holder for a passphrase here.

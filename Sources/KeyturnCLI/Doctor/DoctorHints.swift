@@ -65,6 +65,7 @@ enum DoctorHints {
         "capabilitiesMissing": { _ in "a policy that grants them (a root token has them all), or another token" },
         "noGPG": { _ in "apt-get install gnupg" },
         "noAgent": { _ in "apt-get install gpg-agent" },
+        "agentVersion": { _ in "restart it (gpgconf --kill gpg-agent); gpg starts the installed one when needed" },
         "noPinentry": { _ in "apt-get install pinentry-tty (or pinentry-curses); until then only --passphrase-file" },
         "noGPGTTY": { _ in "export GPG_TTY=$(tty)" },
         "badKey": { _ in "ask the holder for a current key (gpg --armor --export), or replace the holder" },

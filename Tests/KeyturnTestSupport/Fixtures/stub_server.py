@@ -36,6 +36,9 @@ every connection according to MODE until killed:
             empty fourth)
   forged-row  a 200 seal-status (and health, leader) whose version holds a newline and a fake
             node row after it
+  old-agent  not HTTP: a gpg-agent left running across an upgrade, on the Unix socket argv[2]
+            (GNUPGHOME/S.gpg-agent): it answers the Assuan protocol, GETINFO version with argv[3],
+            every other command OK (prints 0 for the port)
   init      an uninitialised Vault's sys/init: GET says not initialised; PUT writes the
             request body to the file named by argv[2] and answers with a fake init reply;
             sys/seal-status says sealed (3 of 5), and PUT sys/unseal records its body likewise
@@ -191,11 +194,39 @@ def serve(conn):
         conn.close()
 
 
+def old_agent(conn):
+    """One Assuan client of the old-agent mode."""
+    with conn:
+        conn.sendall(b"OK Pleased to meet you\n")
+        buffer = b""
+        while True:
+            data = conn.recv(4096)
+            if not data:
+                return
+            buffer += data
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                if line.strip() == b"GETINFO version":
+                    conn.sendall(b"D " + sys.argv[3].encode() + b"\n")
+                if line.strip() == b"BYE":
+                    conn.sendall(b"OK closing connection\n")
+                    return
+                conn.sendall(b"OK\n")
+
+
 def main():
     # A parent may have left SIGTERM blocked (the mask is inherited across exec): unblock it,
     # so that the test can stop this server.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if MODE == "old-agent":
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(sys.argv[2])
+        listener.listen(16)
+        print(0, flush=True)
+        while True:
+            conn, _ = listener.accept()
+            threading.Thread(target=old_agent, args=(conn,), daemon=True).start()
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
