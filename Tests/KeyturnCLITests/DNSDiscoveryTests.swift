@@ -34,6 +34,7 @@ struct DNSDiscoveryTests {
             .srv("_openbao._tcp.cluster.test", target: "node-a.cluster.test", port: port),
             .srv("_openbao._tcp.cluster.test", target: "node-b.cluster.test", port: port),
             .address("evil.test", "127.0.0.1"), .srv("_evil._tcp.cluster.test", target: "evil.test", port: port),
+            .address("six.test", "127.0.0.1"), .address("six.test", "::1"),
         ])
         defer { dns.stop() }
         let both = ["http://127.0.0.1:\(port)", "http://127.0.0.2:\(port)"]
@@ -45,6 +46,11 @@ struct DNSDiscoveryTests {
         #expect(try addresses(r) == both, "\(r.stdoutText)")
         r = try await Keyturn.launch(["status", "--format", "json"] + bySRV)
         #expect(try addresses(r) == both, "\(r.stdoutText)\(r.stderr)")
+        // A and AAAA: every address, an IPv6 one in brackets (no node listens there: unreachable).
+        r = try await Keyturn.launch([
+            "status", "--format", "json", "-a", "dns:http://six.test:\(port)", "--dns-server", dns.address,
+        ])
+        #expect(try addresses(r) == ["http://127.0.0.1:\(port)", "http://[::1]:\(port)"], "\(r.stdoutText)\(r.stderr)")
 
         let (keys, _) = try await a.initialize(shares: 1, threshold: 1)
         r = try await Keyturn.launch(["unseal", "--wait", "120", "-"] + bySRV, stdin: Array((keys[0] + "\n").utf8))
