@@ -128,4 +128,53 @@ struct SelfInitTests {
         #expect(((answer["data"] as? [String: Any])?["keys_base64"] as? [String])?.count == 2, "\(answer)")
         #expect(try await server.sealStatus()["n"] as? Int == 2)  // in force: the printed answer is their only copy
     }
+
+    @Test(
+        """
+        the start that gives the first recovery keys, its answer cut after the node acted: with --no-verify keyturn \
+        says the keys are in force and no one holds them; verified, that they await a verification no one can give, \
+        and how to start again (which then works); the request dropped before the node saw it, that the start did \
+        not take effect; exit 2, no files in each case
+        """
+    )
+    func firstKeysAnswerCut() async throws {
+        let gpg = try TestGPG()
+        let (_, bob, carol) = try gpg.makeOperators()
+        let keys = "\(bob.armouredFile),\(carol.armouredFile)"
+        let env = gpg.environment.merging(["VAULT_TOKEN": Self.token]) { $1 }
+        let dir = try TemporaryDirectory()
+        for (mode, verify) in [("cut-proxy", false), ("cut-proxy", true), ("drop-proxy", true)] {
+            let server = try await Self.start()
+            defer { server.stop() }
+            let proxy = try StubServer(mode, ["127.0.0.1:\(server.port)", "PUT /v1/sys/rotate/recovery/init"])
+            let out = dir.file("gen-\(mode)-\(verify)")
+            let start = [
+                "rekey", "start", "--target", "recovery", "--pgp-keys", keys, "--key-threshold", "2", "--out-dir", out,
+            ]
+            var r = try await Keyturn.launch(
+                start + ["-a", proxy.address] + (verify ? [] : ["--no-verify"]), environment: env)
+            #expect(r.status == 2, "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out), "\(r.stderr)")
+            if !verify {
+                #expect(
+                    r.stderr.contains("the first recovery keys are now in force")
+                        && r.stderr.contains("no one holds them"), "\(r.stderr)")
+                #expect(try await server.sealStatus()["n"] as? Int == 2)
+                continue
+            }
+            if mode == "drop-proxy" {
+                #expect(r.stderr.contains("so the start did not take effect"), "\(r.stderr)")
+                #expect(r.stderr.contains("hint: run the same keyturn rekey start again"), "\(r.stderr)")
+            } else {
+                #expect(r.stderr.contains("await a verification that no one can give"), "\(r.stderr)")
+                #expect(r.stderr.contains("keyturn rekey cancel --target recovery"), "\(r.stderr)")
+                r = try await Keyturn.launch(
+                    ["rekey", "cancel", "--target", "recovery", "-a", server.address], environment: env)
+                #expect(r.status == 0, "\(r.stderr)")
+            }
+            r = try await Keyturn.launch(start + ["-a", server.address], environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(FileManager.default.fileExists(atPath: "\(out)/bob.asc.recovery.key"), "\(r.stderr)")
+        }
+    }
 }

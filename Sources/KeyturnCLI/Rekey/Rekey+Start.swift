@@ -129,7 +129,11 @@ extension Rekey {
             try await SignalHold.aroundCompletingSubmit(
                 first, "the first recovery keys were being saved", ceremony: ceremony, conn: conn
             ) {
-                state = try await ceremony.start(request)
+                do { state = try await ceremony.start(request) } catch let e as VaultError
+                    where first && LostAnswer.answerLost(e)
+                {
+                    throw await LostAnswer.firstKeysLost(e, ceremony: ceremony)
+                }
                 guard state.complete == true else { return }
                 var before = QuorumState()
                 (before.n, before.t, before.required) = (request.secretShares, request.secretThreshold, 0)
