@@ -188,19 +188,7 @@ extension PGPShares {
         _ = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
         _ = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, scratchHome)
         gpgme_set_armor(ctx, 1)
-        var keyData: gpgme_data_t?
-        let made = key.binary.withUnsafeBytes {
-            gpgme_data_new_from_mem(&keyData, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, 1)
-        }
-        guard made == 0, let keyData else { throw PGPError(.engine, "gpgme could not read the key") }
-        defer { gpgme_data_release(keyData) }
-        guard gpgme_op_import(ctx, keyData) == 0 else {
-            throw PGPError(.engine, "gpg could not import \(key.userID)'s key")
-        }
-        var handle: gpgme_key_t?
-        guard gpgme_get_key(ctx, key.fingerprint, &handle, 0) == 0, let handle else {
-            throw PGPError(.engine, "gpg could not find \(key.userID)'s key after importing it")
-        }
+        let handle = try imported(key, ctx: ctx)
         defer { gpgme_key_unref(handle) }
         var plain: gpgme_data_t?, cipher: gpgme_data_t?
         guard
@@ -220,6 +208,26 @@ extension PGPShares {
                 .engine, "gpg could not encrypt to \(key.userID): \(String(cString: gpgme_strerror(err)).lowercased())")
         }
         return [UInt8](UnsafeRawBufferPointer(start: raw, count: size))
+    }
+}
+
+extension PGPShares {
+    /// `key` imported into the keyring of `ctx` (a scratch one), and looked up there.
+    static func imported(_ key: PublicKeyInfo, ctx: gpgme_ctx_t) throws(PGPError) -> gpgme_key_t {
+        var keyData: gpgme_data_t?
+        let made = key.binary.withUnsafeBytes {
+            gpgme_data_new_from_mem(&keyData, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, 1)
+        }
+        guard made == 0, let keyData else { throw PGPError(.engine, "gpgme could not read the key") }
+        defer { gpgme_data_release(keyData) }
+        guard gpgme_op_import(ctx, keyData) == 0 else {
+            throw PGPError(.engine, "gpg could not import \(key.userID)'s key")
+        }
+        var handle: gpgme_key_t?
+        guard gpgme_get_key(ctx, key.fingerprint, &handle, 0) == 0, let handle else {
+            throw PGPError(.engine, "gpg could not find \(key.userID)'s key after importing it")
+        }
+        return handle
     }
 }
 

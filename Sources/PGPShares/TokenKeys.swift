@@ -1,80 +1,101 @@
 internal import CGPGME
 import Foundation
 
-/// A key in this machine's keyring (GNUPGHOME) whose decrypting secret lives on a token (a
-/// YubiKey, a smartcard): what `doctor` checks is plugged in before a ceremony.
+/// A key whose secret lives on a token (a YubiKey, a smartcard), as this machine's gpg-agent
+/// files it: what `doctor` checks is plugged in before a ceremony.
 package struct TokenKey: Sendable, Equatable {
-    /// The key's fingerprint (hex, upper case).
-    package let fingerprint: String
-    package let userID: String
-    /// The serial number of the card that holds it, as gpg's stub records it; nil if none.
-    package let serial: String?
-    /// The keygrip of its encryption subkey.
+    /// The keygrip gpg-agent files it under (hex, upper case).
     package let keygrip: String
+    /// The serial number of the card that holds it, as the agent's stub records it.
+    package let serial: String?
 
     /// Whether its token is here.
     package enum State: Sendable, Equatable {
         case present
-        /// No token answers.
+        /// No token answers, or the one that answers does not hold the key.
         case absent
-        /// A token answers, with another serial number (another holder's YubiKey).
+        /// A token answers with another serial number (another holder's YubiKey).
         case other(serial: String)
-        /// gpg-agent could not be asked.
+        /// gpg-agent has no scdaemon to ask (Debian's `scdaemon` package is not installed).
+        case noDaemon
+        /// The agent did not answer.
         case unknown
     }
 }
 
 extension PGPShares {
-    /// The keys in this machine's keyring whose encryption subkey's secret is on a token;
-    /// `fingerprint` narrows it to one key (nil: every such key).
-    package static func tokenKeys(fingerprint: String? = nil) -> [TokenKey] {
+    /// The keys the running gpg-agent keeps on a token (`KEYINFO --list`, type `T`): nil when
+    /// no agent runs or it does not answer (none is started for the question).
+    package static func agentTokenKeys() -> [TokenKey]? {
+        guard let reply = AgentQuery.send("KEYINFO --list").reply, reply.code == 0 else { return nil }
+        return reply.status.filter { $0.keyword == "KEYINFO" }.compactMap { status in
+            let fields = status.args.split(separator: " ").map(String.init)
+            guard fields.count >= 3, fields[1] == "T", fields[0].count == 40, fields[0].allSatisfy(\.isHexDigit)
+            else { return nil }
+            return TokenKey(
+                keygrip: fields[0].uppercased(), serial: fields[2] == "-" ? nil : String(fields[2].prefix(64)))
+        }
+    }
+
+    /// Whether gpg-agent files the secret of `keygrip` as a token's stub (its key file under
+    /// `private-keys-v1.d` says `shadowed`): read from the file, so that no agent is started.
+    package static func onToken(keygrip: String) -> Bool {
+        _ = initialised
+        guard keygrip.count == 40, keygrip.allSatisfy(\.isHexDigit), let home = gpgme_get_dirinfo("homedir") else {
+            return false
+        }
+        let path = "\(String(cString: home))/private-keys-v1.d/\(keygrip.uppercased()).key"
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 4096)) ?? Data()
+        return String(decoding: head, as: UTF8.self).contains("shadowed")
+    }
+
+    /// Whether `key`'s token is plugged in, asked of the running gpg-agent's scdaemon as `gpg
+    /// --card-status` asks: the serial number of the token it sees (`SCD SERIALNO`; none:
+    /// absent), then the key itself (`SCD READKEY` by keygrip: gnupg-pkcs11-scd names a slot
+    /// even when it is empty, and says "Not found"). No PIN is asked for; no agent is started
+    /// (the agent may start its scdaemon, as for `gpg --card-status`).
+    package static func tokenState(_ key: TokenKey) -> TokenKey.State {
+        guard let answer = AgentQuery.send("SCD SERIALNO").reply else { return .unknown }
+        if answer.code == GPG_ERR_NO_SCDAEMON.rawValue { return .noDaemon }
+        guard answer.code == 0,
+            let serial = answer.status.first(where: { $0.keyword == "SERIALNO" })?.args.split(separator: " ").first
+        else { return .absent }
+        if let expected = key.serial, expected.uppercased() != serial.uppercased() {
+            return .other(serial: String(serial.prefix(64)))
+        }
+        guard let read = AgentQuery.send("SCD READKEY \(key.keygrip)").reply else { return .unknown }
+        let gone = [GPG_ERR_NOT_FOUND, GPG_ERR_CARD_REMOVED, GPG_ERR_CARD_NOT_PRESENT, GPG_ERR_ENODEV].map(\.rawValue)
+        if read.code == 0 { return .present }
+        if gone.contains(read.code) { return .absent }
+        // Another error (an scdaemon that takes no keygrip there): the serial number said it.
+        return key.serial == nil ? .unknown : .present
+    }
+
+    /// The keygrips of `key`'s valid subkeys that can encrypt (what gpg-agent files their
+    /// secrets under), from a scratch keyring it is imported into; empty when gpg cannot say.
+    package static func encryptionKeygrips(of key: PublicKeyInfo, scratchHome: String) -> [String] {
         _ = initialised
         var ctx: gpgme_ctx_t?
         guard gpgme_new(&ctx) == 0, let ctx else { return [] }
         defer { gpgme_release(ctx) }
         _ = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)
-        guard gpgme_op_keylist_start(ctx, fingerprint, 1) == 0 else { return [] }
-        var out: [TokenKey] = []
-        while true {
-            var key: gpgme_key_t?
-            if gpgme_op_keylist_next(ctx, &key) != 0 { break }
-            guard let key else { continue }
-            defer { gpgme_key_unref(key) }
-            let fpr = key.pointee.fpr.map { String(cString: $0).uppercased() } ?? ""
-            if let fingerprint, !sameOpenPGPKey(fpr, fingerprint) { continue }
-            var sub = key.pointee.subkeys
-            while let s = sub {
-                if s.pointee.can_encrypt != 0 && s.pointee.is_cardkey != 0 && s.pointee.expired == 0
-                    && s.pointee.revoked == 0
-                {
-                    let uid = key.pointee.uids.flatMap { $0.pointee.uid }.map { String(cString: $0) } ?? fpr
-                    let serial = s.pointee.card_number.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
-                    let grip = s.pointee.keygrip.map { String(cString: $0) } ?? ""
-                    out.append(TokenKey(fingerprint: fpr, userID: uid, serial: serial, keygrip: grip))
-                    break
-                }
-                sub = s.pointee.next
+        _ = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, nil, scratchHome)
+        _ = gpgme_set_keylist_mode(
+            ctx, gpgme_keylist_mode_t(GPGME_KEYLIST_MODE_LOCAL | GPGME_KEYLIST_MODE_WITH_KEYGRIP))
+        guard let handle = try? imported(key, ctx: ctx) else { return [] }
+        defer { gpgme_key_unref(handle) }
+        var grips: [String] = []
+        var sub = handle.pointee.subkeys
+        while let s = sub {
+            if s.pointee.can_encrypt != 0 && s.pointee.expired == 0 && s.pointee.revoked == 0,
+                let grip = s.pointee.keygrip
+            {
+                grips.append(String(cString: grip).uppercased())
             }
+            sub = s.pointee.next
         }
-        _ = gpgme_op_keylist_end(ctx)
-        return out
-    }
-
-    /// Whether `key`'s token is plugged in, asked of gpg-agent's scdaemon as `gpg --card-status`
-    /// does: the serial number of the token it sees (`SCD SERIALNO`; none: absent), then the
-    /// key itself (`SCD READKEY` by keygrip: "Not found" when that token is not there, which
-    /// gnupg-pkcs11-scd needs, as it names a slot even when it is empty). Nothing is changed
-    /// and no PIN is asked for.
-    package static func tokenState(_ key: TokenKey) -> TokenKey.State {
-        guard let answer = AgentQuery.send("SCD SERIALNO") else { return .unknown }
-        guard answer.code == 0,
-            let serial = answer.status.first(where: { $0.keyword == "SERIALNO" })?.args.split(separator: " ").first
-        else { return .absent }
-        if let expected = key.serial, expected.uppercased() != serial.uppercased() {
-            return .other(serial: String(serial))
-        }
-        guard let read = AgentQuery.send("SCD READKEY \(key.keygrip)") else { return .unknown }
-        // Another error (an scdaemon that takes no keygrip there) leaves the serial's answer.
-        return read.code == GPG_ERR_NOT_FOUND.rawValue ? .absent : .present
+        return grips
     }
 }

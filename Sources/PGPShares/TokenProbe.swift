@@ -32,6 +32,6 @@ enum TokenProbe {
     /// Whether gpg-agent's scdaemon can read the key with `keygrip` now; nil when the agent
     /// could not be asked.
     static func tokenPresent(keygrip: String) -> Bool? {
-        AgentQuery.send("SCD READKEY \(keygrip)").map { $0.code == 0 }
+        AgentQuery.send("SCD READKEY \(keygrip)").reply.map { $0.code == 0 }
     }
 }

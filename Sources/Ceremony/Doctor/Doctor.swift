@@ -71,6 +71,9 @@ package struct Doctor: Sendable {
         package let ceremony: Ceremony
         /// The sealable namespace whose ceremony it is (`--namespace`), nil for the cluster's.
         package let namespace: String?
+        /// With `--namespace` and no `--for`: the cluster itself needs `ceremony` first (it is
+        /// sealed or not initialised), before anything of the namespace's.
+        package var clusterFirst = false
         package let findings: [Finding]
 
         /// 2 when a node or the cluster fails a check, else 1 when this machine or a key does,
@@ -126,6 +129,8 @@ package struct Doctor: Sendable {
         ).run()
         let products = Set(nodes.map { NodeChecks.product($0.fields) })
         findings += LocalChecks(keyFiles: keyFiles, ceremony: ceremony, warnDays: warnDays, products: products).run()
-        return Report(ceremony: ceremony, namespace: namespace, findings: findings)
+        var report = Report(ceremony: ceremony, namespace: namespace, findings: findings)
+        report.clusterFirst = namespace != nil && self.ceremony == nil && Ceremony.called(for: nodes) != .rekey
+        return report
     }
 }

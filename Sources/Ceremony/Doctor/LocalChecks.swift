@@ -25,42 +25,15 @@ struct LocalChecks {
             ]
         }
         out.append(Doctor.Finding(.local, "gpg", "gpg", .ok, "gpg \(gpg.version) (\(gpg.path)) through GPGME"))
+        let agent = ceremony.decrypts ? PGPShares.agent() : .notRunning
         if ceremony.decrypts {
-            out.append(agent(gpgVersion: gpg.version))
+            out.append(self.agent(agent, gpgVersion: gpg.version))
             out.append(pinentry())
         }
         let keys = keys()
         out += keys.findings
-        if ceremony.decrypts { out += tokens(given: keys.fingerprints) }
+        if ceremony.decrypts { out += TokenChecks(given: keys.parsed, agent: agent).run() }
         return out
-    }
-
-    /// Each key of this keyring whose secret is on a token: is the token plugged in? Missing
-    /// is a failure for a key given with `--pgp-keys`, a warning for the others (a share here
-    /// may not be encrypted to them).
-    private func tokens(given: Set<String>) -> [Doctor.Finding] {
-        PGPShares.tokenKeys().map { key in
-            let subject = key.userID
-            switch PGPShares.tokenState(key) {
-            case .present:
-                return Doctor.Finding(
-                    .local, subject, "token", .ok, "the token holding \(key.fingerprint) is plugged in")
-            case .absent:
-                return Doctor.Finding(
-                    .local, subject, "token", given.contains(key.fingerprint) ? .fail : .warn,
-                    "the token holding \(key.fingerprint)\(key.serial.map { " (card \($0))" } ?? "") is not plugged in",
-                    situation: "tokenAbsent")
-            case .other(let serial):
-                return Doctor.Finding(
-                    .local, subject, "token", .warn,
-                    "another token (card \(serial)) is plugged in; \(key.fingerprint) is on card \(key.serial ?? "?")",
-                    situation: "tokenOther")
-            case .unknown:
-                return Doctor.Finding(
-                    .local, subject, "token", .warn, "gpg-agent could not be asked whether its token is plugged in",
-                    situation: "tokenUnknown")
-            }
-        }
     }
 
     private func which(_ name: String) -> String? {
@@ -69,22 +42,28 @@ struct LocalChecks {
     }
 
     /// gpg-agent installed, and the one running (if any) of gpg's version: an agent left running
-    /// across an upgrade answers with the old one's behaviour.
-    private func agent(gpgVersion: String) -> Doctor.Finding {
+    /// across an upgrade answers with the old one's behaviour, and something on its socket that
+    /// does not answer would hang every decryption.
+    private func agent(_ state: AgentState, gpgVersion: String) -> Doctor.Finding {
         guard let path = which("gpg-agent") else {
             return Doctor.Finding(
                 .local, "gpg", "gpg-agent", .fail, "no gpg-agent: share files cannot be decrypted here",
                 situation: "noAgent")
         }
-        guard let running = PGPShares.agentVersion() else {
+        switch state {
+        case .notRunning:
             return Doctor.Finding(.local, "gpg", "gpg-agent", .ok, "\(path), not running (gpg starts it when needed)")
-        }
-        guard running == gpgVersion else {
+        case .notAnswering:
             return Doctor.Finding(
-                .local, "gpg", "gpg-agent", .warn, "gpg-agent \(running) is running, gpg is \(gpgVersion)",
+                .local, "gpg", "gpg-agent", .fail, "something on gpg-agent's socket does not answer as an agent",
+                situation: "agentHung")
+        case .running(let version) where version != gpgVersion:
+            return Doctor.Finding(
+                .local, "gpg", "gpg-agent", .warn, "gpg-agent \(version) is running, gpg is \(gpgVersion)",
                 situation: "agentVersion")
+        case .running(let version):
+            return Doctor.Finding(.local, "gpg", "gpg-agent", .ok, "gpg-agent \(version) running (\(path))")
         }
-        return Doctor.Finding(.local, "gpg", "gpg-agent", .ok, "gpg-agent \(running) running (\(path))")
     }
 
     /// Whether gpg-agent can ask a holder for a passphrase here.
@@ -109,10 +88,11 @@ struct LocalChecks {
     }
 
     /// Each key file on its own (one bad file does not hide the others), then the set; and
-    /// the fingerprints of the keys that parsed.
-    private func keys() -> (findings: [Doctor.Finding], fingerprints: Set<String>) {
+    /// the keys that parsed.
+    private func keys() -> (findings: [Doctor.Finding], parsed: [TokenChecks.Given]) {
         var out: [Doctor.Finding] = []
         var seen: [String: String] = [:]
+        var parsed: [TokenChecks.Given] = []
         // One scratch keyring for every trial encryption (each imports only its own key).
         let scratch = keyFiles.isEmpty ? nil : try? ScratchGnuPGHome()
         for file in keyFiles {
@@ -132,8 +112,10 @@ struct LocalChecks {
             }
             seen[key.info.fingerprint] = file
             out.append(check(key, scratch: scratch))
+            let grips = scratch.map { PGPShares.encryptionKeygrips(of: key.info, scratchHome: $0.path) } ?? []
+            parsed.append(TokenChecks.Given(userID: key.info.userID, keygrips: grips))
         }
-        return (out, Set(seen.keys.map { $0.uppercased() }))
+        return (out, parsed)
     }
 
     private func check(_ key: OperatorKey, scratch: ScratchGnuPGHome?) -> Doctor.Finding {

@@ -42,6 +42,8 @@ enum NamespaceState: Sendable {
                 : make(.fail, "\(namespace) does not exist", "namespaceMissing")
         case .failed(let e) where e.httpStatus == 403:
             return make(.fail, "the token may not read \(namespace)'s seal (HTTP 403)", "namespaceRefused")
+        case .failed(let e) where e.serverErrors.contains(where: { $0.contains("not sealable") }):
+            return make(.fail, "\(namespace): \(short(e.reason))", "namespaceNotSealable")
         case .failed(let e):
             return make(.fail, "\(namespace): \(short(e.reason))", "namespaceUnreadable")
         case .seal(let s):
@@ -64,12 +66,13 @@ enum NamespaceState: Sendable {
 
 extension Doctor.Ceremony {
     /// What a namespace's state calls for, once its cluster is unsealed: creating it when a
-    /// node says it does not exist, an unseal when it is sealed, else a rekey.
+    /// node says it does not exist, an unseal when it is sealed or cannot be read (what its
+    /// holders do first), else a rekey.
     static func called(for nodes: [NodeStatus], namespaces: [NamespaceState?]?) -> Doctor.Ceremony {
         let root = called(for: nodes)
         guard let namespaces, root == .rekey else { return root }
         if namespaces.contains(where: { if case .missing? = $0 { true } else { false } }) { return .initialise }
-        if namespaces.contains(where: { $0?.sealed == true }) { return .unseal }
+        if namespaces.contains(where: { $0?.sealed != false }) { return .unseal }
         return .rekey
     }
 

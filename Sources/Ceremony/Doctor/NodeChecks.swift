@@ -59,8 +59,12 @@ struct NodeChecks: Sendable {
                 space.finding(
                     namespace, ceremony: ceremony, standby: status.haMode?.hasSuffix("standby") == true,
                     short: shortReason
-                ) {
-                    finding("namespace", $0, $1, $2, facts: ["namespace": namespace])
+                ) { level, detail, situation in
+                    // A token that may not read it is the token's problem, not the node's.
+                    let f = finding("namespace", level, detail, situation, facts: ["namespace": namespace])
+                    guard situation == "namespaceRefused" else { return f }
+                    return Doctor.Finding(
+                        .local, f.subject, f.check, f.level, f.detail, situation: situation, facts: f.facts)
                 })
         }
         let ready = namespace == nil ? seal.initialized && !seal.sealed : space?.sealed == false

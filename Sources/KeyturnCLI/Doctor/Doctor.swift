@@ -66,7 +66,10 @@ struct DoctorCommand: AsyncParsableCommand {
         let findings = report.findings
         let subject = findings.map(\.subject.count).max() ?? 0
         let check = findings.map(\.check.count).max() ?? 0
-        let of = report.namespace.map { " of the namespace \($0)" } ?? ""
+        let of =
+            report.namespace.map {
+                report.clusterFirst ? " of the cluster (the namespace \($0) needs it first)" : " of the namespace \($0)"
+            } ?? ""
         Terminal.stdoutLine("keyturn doctor: checks for \(report.ceremony.rawValue)\(of)")
         for f in findings {
             // One line per check, whatever a server put in a field: a newline would forge another.
@@ -93,6 +96,7 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         return [
             "ceremony": .string(report.ceremony.rawValue), "namespace": report.namespace.map(JSONValue.string) ?? .null,
+            "cluster_first": .bool(report.clusterFirst),
             "checks": .array(checks),
             "exit": .number(Double(report.exitCode)),
         ]

@@ -47,8 +47,11 @@ enum DoctorHints {
         "namespaceRefused": {
             "a token whose policy grants read on sys/namespaces/\($0["namespace"] ?? "NAME")/seal-status"
         },
-        "namespaceUnreadable": { _ in
-            "only a namespace created with its own seal (OpenBao 2.6+) has one: keyturn status --namespace shows what it is"
+        "namespaceNotSealable": { _ in
+            "only a namespace created with its own seal (OpenBao 2.6+) has one; this one shares the cluster's"
+        },
+        "namespaceUnreadable": {
+            "keyturn status\(NamespaceOption.flag($0["namespace"])) -a \($0["node"] ?? "NODE") shows what the node answers"
         },
         "noDate": { _ in "compare its clock by hand" },
         "clockSkew": { _ in "fix NTP on one of them: transcripts, certificates and token expiry compare times" },
@@ -79,6 +82,12 @@ enum DoctorHints {
         },
         "tokenOther": { _ in "plug in the token that holds this key (and only that one), then run doctor again" },
         "tokenUnknown": { _ in "gpg --card-status asks gpg-agent the same question by hand" },
+        "tokenNotAsked": { _ in "gpg --card-status starts the agent and asks; then run doctor again" },
+        "noScdaemon": { _ in "apt-get install scdaemon (gpg-agent reads tokens through it)" },
+        "agentHung": { _ in
+            "stop what holds the socket (gpgconf --kill gpg-agent; gpgconf --list-dirs agent-socket names it), then "
+                + "run doctor again"
+        },
         "eccKey": { _ in
             "OpenBao and HashiCorp Vault 1.11 and later take it; older Vault refuses it (use RSA there)"
         },

@@ -23,17 +23,7 @@ extension Hints {
         case "halfApplied":
             return "keep every node running and unsealed: do not seal or restart one; restore the raft snapshot of "
                 + "rekey start --snapshot now (README: restoring a snapshot), then prove the old shares on one node"
-        case "firstKeysLost":
-            return "a raft snapshot from before (rekey start --snapshot) brings back the state without them (README: "
-                + "restoring a snapshot); without one, what needs recovery keys (generate-root, another recovery "
-                + "rekey) can no longer be done on this cluster"
-        case "firstKeysCancel":
-            return "cancel it (keyturn rekey cancel --target recovery) and start it again: no recovery keys were put "
-                + "in force"
-        case "firstKeysAgain": return "run the same keyturn rekey start again"
-        case "firstKeysUnknown":
-            return "keyturn status shows it once the node answers: no recovery keys means start again; a threshold "
-                + "means they were made and no one holds them"
+        case let next? where next.hasPrefix("firstKeys"): return firstKeys(next)
         case "verified":
             return "the new shares are in force: hand them out; keyturn verify checks each new file offline"
         case "ended" where operation == "generate-root":
@@ -49,6 +39,24 @@ extension Hints {
         default:
             return "run keyturn \(operation) status once the cluster answers: the same progress means submit again; "
                 + "none running means it probably completed"
+        }
+    }
+
+    /// After the start of the first recovery keys whose answer was lost (LostAnswer.firstKeysLost).
+    private static func firstKeys(_ next: String) -> String? {
+        switch next {
+        case "firstKeysLost":
+            return "a raft snapshot from before (rekey start --snapshot) brings back the state without them (README: "
+                + "restoring a snapshot); without one, what needs recovery keys (generate-root, another recovery "
+                + "rekey) can no longer be done on this cluster"
+        case "firstKeysCancel":
+            return "cancel it (keyturn rekey cancel --target recovery) and start it again: no recovery keys were put "
+                + "in force"
+        case "firstKeysAgain": return "run the same keyturn rekey start again"
+        case "firstKeysUnknown":
+            return "keyturn status shows it once the node answers: no recovery keys means start again; a threshold "
+                + "means they were made and no one holds them"
+        default: return nil
         }
     }
 }

@@ -38,7 +38,8 @@ every connection according to MODE until killed:
             node row after it
   old-agent  not HTTP: a gpg-agent left running across an upgrade, on the Unix socket argv[2]
             (GNUPGHOME/S.gpg-agent): it answers the Assuan protocol, GETINFO version with argv[3],
-            every other command OK (prints 0 for the port)
+            every other command OK; with argv[3] "silent", it accepts and never answers (prints 0
+            for the port)
   init      an uninitialised Vault's sys/init: GET says not initialised; PUT writes the
             request body to the file named by argv[2] and answers with a fake init reply;
             sys/seal-status says sealed (3 of 5), and PUT sys/unseal records its body likewise
@@ -197,6 +198,10 @@ def serve(conn):
 def old_agent(conn):
     """One Assuan client of the old-agent mode."""
     with conn:
+        if sys.argv[3] == "silent":
+            while conn.recv(4096):
+                pass
+            return
         conn.sendall(b"OK Pleased to meet you\n")
         buffer = b""
         while True:
