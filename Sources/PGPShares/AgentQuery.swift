@@ -37,6 +37,7 @@ enum AgentQuery {
 
     /// Sends `command`, waiting at most `timeout` seconds for the whole reply.
     static func send(_ command: String, timeout: TimeInterval = 10) -> Answer {
+        guard timeout > 0 else { return .broken }
         guard let path = socketPath() else { return .noAgent }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return .noAgent }
@@ -52,7 +53,9 @@ enum AgentQuery {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        guard connected == 0 else { return .noAgent }
+        // No socket, or no one behind it: no agent. Anything else (a full backlog: EAGAIN) is
+        // something there that does not take the call.
+        guard connected == 0 else { return errno == ENOENT || errno == ECONNREFUSED ? .noAgent : .broken }
         var reader = LineReader(fd: fd, deadline: Date().addingTimeInterval(timeout))
         guard reader.line()?.hasPrefix("OK") == true, reader.write(command + "\n") else { return .broken }
         var reply = Reply()

@@ -1,6 +1,10 @@
 internal import CGPGME
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A key whose secret lives on a token (a YubiKey, a smartcard), as this machine's gpg-agent
 /// files it: what `doctor` checks is plugged in before a ceremony.
 package struct TokenKey: Sendable, Equatable {
@@ -18,16 +22,29 @@ package struct TokenKey: Sendable, Equatable {
         case other(serial: String)
         /// gpg-agent has no scdaemon to ask (Debian's `scdaemon` package is not installed).
         case noDaemon
-        /// The agent did not answer.
+        /// The agent did not answer (in time).
         case unknown
     }
+}
+
+/// The token gpg-agent's scdaemon sees now (`SCD SERIALNO`), asked once for every key.
+package enum TokenSeen: Sendable, Equatable {
+    case serial(String)
+    /// No token answers.
+    case none
+    /// gpg-agent has no scdaemon to ask.
+    case noDaemon
+    /// The agent did not answer (in time).
+    case unknown
 }
 
 extension PGPShares {
     /// The keys the running gpg-agent keeps on a token (`KEYINFO --list`, type `T`): nil when
     /// no agent runs or it does not answer (none is started for the question).
-    package static func agentTokenKeys() -> [TokenKey]? {
-        guard let reply = AgentQuery.send("KEYINFO --list").reply, reply.code == 0 else { return nil }
+    package static func agentTokenKeys(timeout: TimeInterval) -> [TokenKey]? {
+        guard let reply = AgentQuery.send("KEYINFO --list", timeout: timeout).reply, reply.code == 0 else {
+            return nil
+        }
         return reply.status.filter { $0.keyword == "KEYINFO" }.compactMap { status in
             let fields = status.args.split(separator: " ").map(String.init)
             guard fields.count >= 3, fields[1] == "T", fields[0].count == 40, fields[0].allSatisfy(\.isHexDigit)
@@ -45,27 +62,41 @@ extension PGPShares {
             return false
         }
         let path = "\(String(cString: home))/private-keys-v1.d/\(keygrip.uppercased()).key"
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 4096)) ?? Data()
-        return String(decoding: head, as: UTF8.self).contains("shadowed")
+        // A regular file only: a FIFO there would block an open for reading, a device never end.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        var head = [UInt8](repeating: 0, count: 4096)
+        let n = read(fd, &head, head.count)
+        return n > 0 && String(decoding: head[..<n], as: UTF8.self).contains("shadowed")
     }
 
-    /// Whether `key`'s token is plugged in, asked of the running gpg-agent's scdaemon as `gpg
-    /// --card-status` asks: the serial number of the token it sees (`SCD SERIALNO`; none:
-    /// absent), then the key itself (`SCD READKEY` by keygrip: gnupg-pkcs11-scd names a slot
-    /// even when it is empty, and says "Not found"). No PIN is asked for; no agent is started
-    /// (the agent may start its scdaemon, as for `gpg --card-status`).
-    package static func tokenState(_ key: TokenKey) -> TokenKey.State {
-        guard let answer = AgentQuery.send("SCD SERIALNO").reply else { return .unknown }
+    /// The token the running gpg-agent's scdaemon sees, as `gpg --card-status` asks (`SCD
+    /// SERIALNO`). No PIN is asked for; no agent is started (the agent may start its scdaemon).
+    package static func tokenSeen(timeout: TimeInterval) -> TokenSeen {
+        guard let answer = AgentQuery.send("SCD SERIALNO", timeout: timeout).reply else { return .unknown }
         if answer.code == GPG_ERR_NO_SCDAEMON.rawValue { return .noDaemon }
         guard answer.code == 0,
             let serial = answer.status.first(where: { $0.keyword == "SERIALNO" })?.args.split(separator: " ").first
-        else { return .absent }
-        if let expected = key.serial, expected.uppercased() != serial.uppercased() {
-            return .other(serial: String(serial.prefix(64)))
+        else { return .none }
+        return .serial(String(serial.prefix(64)))
+    }
+
+    /// Whether `key`'s token is plugged in, given the token the agent sees: one of another
+    /// serial number is another token; one of the same, asked for the key itself (`SCD READKEY`
+    /// by keygrip: gnupg-pkcs11-scd names a slot even when it is empty, and says "Not found").
+    package static func tokenState(_ key: TokenKey, seen: TokenSeen, timeout: TimeInterval) -> TokenKey.State {
+        let serial: String
+        switch seen {
+        case .none: return .absent
+        case .noDaemon: return .noDaemon
+        case .unknown: return .unknown
+        case .serial(let s): serial = s
         }
-        guard let read = AgentQuery.send("SCD READKEY \(key.keygrip)").reply else { return .unknown }
+        if let expected = key.serial, expected.uppercased() != serial.uppercased() { return .other(serial: serial) }
+        guard let read = AgentQuery.send("SCD READKEY \(key.keygrip)", timeout: timeout).reply else { return .unknown }
         let gone = [GPG_ERR_NOT_FOUND, GPG_ERR_CARD_REMOVED, GPG_ERR_CARD_NOT_PRESENT, GPG_ERR_ENODEV].map(\.rawValue)
         if read.code == 0 { return .present }
         if gone.contains(read.code) { return .absent }

@@ -60,3 +60,45 @@ struct DoctorAgentTests {
         withExtendedLifetime(silent) {}
     }
 }
+
+/// What lies where doctor looks without an agent: a FIFO where gpg-agent files a key, a socket
+/// whose backlog is full (an agent frozen with callers queued).
+@Suite("doctor: nothing on this machine makes it wait (a FIFO key file, a full agent socket)")
+struct DoctorNoWaitTests {
+    @Test(
+        """
+        a FIFO named as the key's file under private-keys-v1.d (no agent running): doctor reads only regular files \
+        and ends; an agent socket whose backlog is full is a fail line, not 'not running'
+        """
+    )
+    func noWait() async throws {
+        let gpg = try TestGPG()
+        let env = gpg.environment
+        let bob = try gpg.makeKey("bob")
+        let gpgconf = Processes.which("gpgconf") ?? "/usr/bin/gpgconf"
+        _ = try Processes.run(gpgconf, ["--kill", "gpg-agent"], environment: env)
+        let grips = try gpg.gpg(["--with-colons", "--with-keygrip", "-k", bob.fingerprint]).stdoutText
+            .split(separator: "\n").filter { $0.hasPrefix("grp:") }.map {
+                $0.split(separator: ":").last.map(String.init) ?? ""
+            }
+        for grip in grips {
+            let file = "\(gpg.path)/private-keys-v1.d/\(grip).key"
+            try? FileManager.default.removeItem(atPath: file)
+            #expect(mkfifo(file, 0o600) == 0)
+        }
+        let dead = "http://127.0.0.1:\(try freeLoopbackPort())"
+        let doctor = ["doctor", "-a", dead, "--for", "unseal", "--pgp-keys", bob.armouredFile]
+        var r = try await Keyturn.launch(doctor, environment: env, killAfter: 60)
+        #expect(r.status == 2, "\(r.stdoutText)\(r.stderr)")  // the dead node; nothing about the FIFO
+        #expect(!r.stdoutText.contains(" token "), "\(r.stdoutText)")
+
+        let socket = try Processes.run(gpgconf, ["--list-dirs", "agent-socket"], environment: env).stdoutText
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let full = try StubServer("old-agent", [socket, "full"])
+        r = try await Keyturn.launch(doctor, environment: env, killAfter: 60)
+        #expect(
+            r.stdoutText.contains("fail gpg") && r.stdoutText.contains("does not answer as an agent"), "\(r.stdoutText)"
+        )
+        withExtendedLifetime(full) {}
+    }
+}

@@ -94,7 +94,7 @@ struct LocalChecks {
         var seen: [String: String] = [:]
         var parsed: [TokenChecks.Given] = []
         // One scratch keyring for every trial encryption (each imports only its own key).
-        let scratch = keyFiles.isEmpty ? nil : try? ScratchGnuPGHome()
+        let scratch = keyFiles.isEmpty ? nil : try? ScratchGnuPGHome(noAutostart: true)
         for file in keyFiles {
             let key: OperatorKey
             do { key = try OperatorKey.inspect([file])[0] } catch {

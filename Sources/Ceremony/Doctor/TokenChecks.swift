@@ -14,6 +14,12 @@ struct TokenChecks {
 
     let given: [Given]
     let agent: AgentState
+    /// One deadline for every question to the agent, however many tokens it lists.
+    let deadline = Date().addingTimeInterval(20)
+    /// The tokens of the keyring beyond the given keys' that get a line of their own.
+    static let otherCards = 8
+
+    private var left: TimeInterval { deadline.timeIntervalSinceNow }
 
     func run() -> [Doctor.Finding] {
         guard case .running = agent else {
@@ -26,33 +32,44 @@ struct TokenChecks {
                         + "none)", situation: "tokenNotAsked")
             }
         }
-        guard let cards = PGPShares.agentTokenKeys() else {
+        guard let cards = PGPShares.agentTokenKeys(timeout: left) else {
             return [
                 Doctor.Finding(
                     .local, "gpg", "token", .warn, "gpg-agent did not list its keys", situation: "tokenUnknown")
             ]
         }
+        guard !cards.isEmpty else { return [] }
+        let seen = PGPShares.tokenSeen(timeout: left)
         var out: [Doctor.Finding] = []
         var covered = Set<String>()
         for key in given {
             guard let card = cards.first(where: { key.keygrips.contains($0.keygrip) }) else { continue }
             covered.insert(card.serial ?? card.keygrip)
-            out.append(finding(card, subject: key.userID, what: "the key", given: true))
+            out.append(finding(card, seen: seen, subject: key.userID, what: "the key", given: true))
         }
         var others: [String: [TokenKey]] = [:]
         for card in cards where !covered.contains(card.serial ?? card.keygrip) {
             others[card.serial ?? card.keygrip, default: []].append(card)
         }
-        for (serial, keys) in others.sorted(by: { $0.key < $1.key }) {
+        for (serial, keys) in others.sorted(by: { $0.key < $1.key }).prefix(Self.otherCards) {
             let what = keys.count == 1 ? "1 key of this keyring" : "\(keys.count) keys of this keyring"
-            out.append(finding(keys[0], subject: "card \(serial.prefix(32))", what: what, given: false))
+            out.append(finding(keys[0], seen: seen, subject: "card \(serial.prefix(32))", what: what, given: false))
+        }
+        if others.count > Self.otherCards {
+            out.append(
+                Doctor.Finding(
+                    .local, "gpg", "token", .warn,
+                    "\(others.count - Self.otherCards) more tokens of this keyring not asked",
+                    situation: "tokenUnknown"))
         }
         return out
     }
 
-    private func finding(_ card: TokenKey, subject: String, what: String, given: Bool) -> Doctor.Finding {
+    private func finding(
+        _ card: TokenKey, seen: TokenSeen, subject: String, what: String, given: Bool
+    ) -> Doctor.Finding {
         let on = card.serial.map { " (card \($0.prefix(32)))" } ?? ""
-        switch PGPShares.tokenState(card) {
+        switch PGPShares.tokenState(card, seen: seen, timeout: left) {
         case .present:
             return Doctor.Finding(.local, subject, "token", .ok, "the token holding \(what)\(on) is plugged in")
         case .absent:

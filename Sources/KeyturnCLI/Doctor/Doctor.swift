@@ -64,7 +64,7 @@ struct DoctorCommand: AsyncParsableCommand {
 
     private func print(_ report: Doctor.Report) {
         let findings = report.findings
-        let subject = findings.map(\.subject.count).max() ?? 0
+        let subject = findings.map { neutralised($0.subject).count }.max() ?? 0
         let check = findings.map(\.check.count).max() ?? 0
         let of =
             report.namespace.map {

@@ -38,8 +38,8 @@ every connection according to MODE until killed:
             node row after it
   old-agent  not HTTP: a gpg-agent left running across an upgrade, on the Unix socket argv[2]
             (GNUPGHOME/S.gpg-agent): it answers the Assuan protocol, GETINFO version with argv[3],
-            every other command OK; with argv[3] "silent", it accepts and never answers (prints 0
-            for the port)
+            every other command OK; with argv[3] "silent", it accepts and never answers; with
+            "full", it never accepts and its backlog is full (prints 0 for the port)
   init      an uninitialised Vault's sys/init: GET says not initialised; PUT writes the
             request body to the file named by argv[2] and answers with a fake init reply;
             sys/seal-status says sealed (3 of 5), and PUT sys/unseal records its body likewise
@@ -227,6 +227,20 @@ def main():
     if MODE == "old-agent":
         listener = socket.socket(socket.AF_UNIX)
         listener.bind(sys.argv[2])
+        if sys.argv[3] == "full":
+            listener.listen(0)
+            queued = []
+            for _ in range(4):
+                client = socket.socket(socket.AF_UNIX)
+                client.setblocking(False)
+                try:
+                    client.connect(sys.argv[2])
+                except OSError:
+                    pass
+                queued.append(client)
+            print(0, flush=True)
+            while True:
+                time.sleep(60)
         listener.listen(16)
         print(0, flush=True)
         while True:
