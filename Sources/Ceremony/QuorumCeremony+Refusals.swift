@@ -19,7 +19,7 @@ extension QuorumCeremony {
                 "a namespace's \(kind.rawValue) needs a token: OpenBao serves it only on its token API", code: .noToken,
                 facts: ["operation": kind.rawValue])
         }
-        return [(kind == .rekey ? QuorumEndpoints.rotate(.unseal) : .generateRootToken).within(namespace: namespace)]
+        return [QuorumEndpoints.namespaced(kind, namespace)]
     }
 
     /// The one-line reason why neither API could be used.

@@ -55,6 +55,12 @@ package struct QuorumEndpoints: Sendable, Hashable {
         updatePath: "sys/generate-root-token/update",
         verifyPath: nil, authenticated: true)
 
+    /// What a sealable namespace offers for `kind`: OpenBao's token API only (its rekey is
+    /// `NAME/sys/rotate/root/*`; it has no recovery keys and no legacy endpoints).
+    package static func namespaced(_ kind: Kind, _ namespace: String) -> QuorumEndpoints {
+        (kind == .rekey ? rotate(.unseal) : generateRootToken).within(namespace: namespace)
+    }
+
     /// The same endpoints inside a sealable namespace (`NAME/sys/rotate/root/*`,
     /// `NAME/sys/generate-root-token/*`: OpenBao 2.6+, at the namespace's own threshold).
     package func within(namespace: String) -> QuorumEndpoints {

@@ -85,7 +85,7 @@ extension Doctor.Ceremony {
         case .unseal: return [("\(base)/seal-status", ["read"]), ("\(base)/unseal", ["update"])]
         case .seal: return [("\(base)/seal", ["update"])]
         case .rekey, .generateRoot:
-            let e = (self == .rekey ? QuorumEndpoints.rotate(.unseal) : .generateRootToken).within(namespace: namespace)
+            let e = QuorumEndpoints.namespaced(self == .rekey ? .rekey : .generateRoot, namespace)
             return [(e.statusPath, ["update"]), (e.updatePath, ["update"])]
         }
     }

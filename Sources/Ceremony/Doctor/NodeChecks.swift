@@ -146,13 +146,10 @@ struct NodeChecks: Sendable {
     ) async -> (
         Doctor.Finding, Bool?
     ) {
+        // A namespace has only the token API ("only available in root namespace").
+        if let namespace { return (await tokenEndpoint(.namespaced(kind, namespace)), nil) }
         let legacy = kind == .rekey ? QuorumEndpoints.legacyRekey(target) : .generateRoot
-        var modern = kind == .rekey ? QuorumEndpoints.rotate(target) : .generateRootToken
-        if let namespace {
-            // A namespace has only the token API ("only available in root namespace").
-            modern = (kind == .rekey ? QuorumEndpoints.rotate(.unseal) : modern).within(namespace: namespace)
-            return (await tokenEndpoint(modern), nil)
-        }
+        let modern = kind == .rekey ? QuorumEndpoints.rotate(target) : .generateRootToken
         guard let old = try? await client.look(legacy.statusPath) else {
             return (finding("endpoints", .fail, "no answer to GET \(legacy.statusPath)"), nil)
         }
