@@ -33,15 +33,19 @@ enum NamespaceState: Sendable {
     /// and the ceremony runs on the active node: a standby that still shows it sealed is a warning.
     func finding(
         _ namespace: String, ceremony: Doctor.Ceremony, standby: Bool, short: (String) -> String,
-        make: (Doctor.Finding.Level, String, String?) -> Doctor.Finding
+        emit: (Doctor.Finding.Scope, Doctor.Finding.Level, String, String?) -> Doctor.Finding
     ) -> Doctor.Finding {
+        func make(_ level: Doctor.Finding.Level, _ detail: String, _ situation: String?) -> Doctor.Finding {
+            emit(.node, level, detail, situation)
+        }
         switch self {
         case .missing:
             return ceremony == .initialise
                 ? make(.ok, "\(namespace) does not exist yet: ready to be created", nil)
                 : make(.fail, "\(namespace) does not exist", "namespaceMissing")
         case .failed(let e) where e.httpStatus == 403:
-            return make(.fail, "the token may not read \(namespace)'s seal (HTTP 403)", "namespaceRefused")
+            // The token's problem (exit 1), not the node's.
+            return emit(.local, .fail, "the token may not read \(namespace)'s seal (HTTP 403)", "namespaceRefused")
         case .failed(let e) where e.serverErrors.contains(where: { $0.contains("not sealable") }):
             return make(.fail, "\(namespace): \(short(e.reason))", "namespaceNotSealable")
         case .failed(let e):

@@ -30,10 +30,10 @@ struct NodeChecks: Sendable {
 
     private func finding(
         _ check: String, _ level: Doctor.Finding.Level, _ detail: String, _ situation: String? = nil,
-        facts: [String: String] = [:]
+        facts: [String: String] = [:], scope: Doctor.Finding.Scope = .node
     ) -> Doctor.Finding {
         Doctor.Finding(
-            .node, address, check, level, detail, situation: situation,
+            scope, address, check, level, detail, situation: situation,
             facts: facts.merging(["node": address]) { a, _ in a })
     }
 
@@ -59,12 +59,8 @@ struct NodeChecks: Sendable {
                 space.finding(
                     namespace, ceremony: ceremony, standby: status.haMode?.hasSuffix("standby") == true,
                     short: shortReason
-                ) { level, detail, situation in
-                    // A token that may not read it is the token's problem, not the node's.
-                    let f = finding("namespace", level, detail, situation, facts: ["namespace": namespace])
-                    guard situation == "namespaceRefused" else { return f }
-                    return Doctor.Finding(
-                        .local, f.subject, f.check, f.level, f.detail, situation: situation, facts: f.facts)
+                ) { scope, level, detail, situation in
+                    finding("namespace", level, detail, situation, facts: ["namespace": namespace], scope: scope)
                 })
         }
         let ready = namespace == nil ? seal.initialized && !seal.sealed : space?.sealed == false
