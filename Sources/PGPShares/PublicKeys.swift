@@ -90,8 +90,7 @@ extension PGPShares {
         var info = PublicKeyInfo(fingerprint: fingerprint, userID: uid, binary: binary)
         var sub = key.subkeys
         while let s = sub {
-            if s.pointee.can_encrypt != 0 && s.pointee.expired == 0 && s.pointee.revoked == 0 && s.pointee.invalid == 0
-            {
+            if encrypts(s) {
                 canEncrypt = true
                 if let algo = gpgme_pubkey_algo_string(s) {
                     info.encryptionAlgorithm = String(cString: algo)
@@ -208,26 +207,6 @@ extension PGPShares {
                 .engine, "gpg could not encrypt to \(key.userID): \(String(cString: gpgme_strerror(err)).lowercased())")
         }
         return [UInt8](UnsafeRawBufferPointer(start: raw, count: size))
-    }
-}
-
-extension PGPShares {
-    /// `key` imported into the keyring of `ctx` (a scratch one), and looked up there.
-    static func imported(_ key: PublicKeyInfo, ctx: gpgme_ctx_t) throws(PGPError) -> gpgme_key_t {
-        var keyData: gpgme_data_t?
-        let made = key.binary.withUnsafeBytes {
-            gpgme_data_new_from_mem(&keyData, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count, 1)
-        }
-        guard made == 0, let keyData else { throw PGPError(.engine, "gpgme could not read the key") }
-        defer { gpgme_data_release(keyData) }
-        guard gpgme_op_import(ctx, keyData) == 0 else {
-            throw PGPError(.engine, "gpg could not import \(key.userID)'s key")
-        }
-        var handle: gpgme_key_t?
-        guard gpgme_get_key(ctx, key.fingerprint, &handle, 0) == 0, let handle else {
-            throw PGPError(.engine, "gpg could not find \(key.userID)'s key after importing it")
-        }
-        return handle
     }
 }
 

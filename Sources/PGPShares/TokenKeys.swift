@@ -120,9 +120,7 @@ extension PGPShares {
         var grips: [String] = []
         var sub = handle.pointee.subkeys
         while let s = sub {
-            if s.pointee.can_encrypt != 0 && s.pointee.expired == 0 && s.pointee.revoked == 0,
-                let grip = s.pointee.keygrip
-            {
+            if encrypts(s), let grip = s.pointee.keygrip {
                 grips.append(String(cString: grip).uppercased())
             }
             sub = s.pointee.next

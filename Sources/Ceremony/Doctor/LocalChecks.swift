@@ -87,8 +87,8 @@ struct LocalChecks {
         return Doctor.Finding(.local, "gpg", "pinentry", .ok, "\(found) asks on \(tty)")
     }
 
-    /// Each key file on its own (one bad file does not hide the others), then the set; and
-    /// the keys that parsed.
+    /// Each key file on its own (one bad file does not hide the others), then the set; and,
+    /// for a ceremony that decrypts here, the keys that parsed.
     private func keys() -> (findings: [Doctor.Finding], parsed: [TokenChecks.Given]) {
         var out: [Doctor.Finding] = []
         var seen: [String: String] = [:]
@@ -112,7 +112,9 @@ struct LocalChecks {
             }
             seen[key.info.fingerprint] = file
             out.append(check(key, scratch: scratch))
-            let grips = scratch.map { PGPShares.encryptionKeygrips(of: key.info, scratchHome: $0.path) } ?? []
+            // Its keygrips only where the token checks run (another import and listing).
+            guard ceremony.decrypts, let scratch else { continue }
+            let grips = PGPShares.encryptionKeygrips(of: key.info, scratchHome: scratch.path)
             parsed.append(TokenChecks.Given(userID: key.info.userID, keygrips: grips))
         }
         return (out, parsed)
